@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Runs the grse test stages in order and ends with one summary line
+#
+#   tests: N passed, M failed
+#
+# where N and M count individual tests (Rust tests, #[pg_test]s, pg_regress
+# tests, concurrency checks). A stage that cannot even run (build error, server
+# failure, ...) and reports no counts of its own is counted as one failure.
+# Exit status is non-zero when anything failed.
+#
+# Usage: scripts/run-tests.sh [STAGE...]      (default: all stages, in order)
+#   unit         cargo test -p grse-core (pure Rust unit + property tests)
+#   pgtest       #[pg_test]s: cargo pgrx test pg15 (server run as `postgres`)
+#   regress      pg_regress over tests/pg_regress/sql/*.sql on a throw-away cluster
+#   concurrency  tests/concurrency/run.sh (pgbench, 32 clients) on a throw-away cluster
+#
+# Environment:
+#   ACCEPT=1     regress: copy the actual output of every test into
+#                tests/pg_regress/expected/ afterwards (to create expected files
+#                for new tests or accept intended changes; review with git diff).
+#   KEEP=1       keep the temporary work directory (clusters, logs, results).
+#
+# Intended to run as root on a Debian 12 machine prepared by scripts/setup.sh;
+# the server processes always run as the `postgres` OS user.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PG_BIN=$("$PG_CONFIG" --bindir)
+CLUSTER="$ROOT/scripts/cluster.sh"
+ALL_STAGES=(unit pgtest regress concurrency)
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+
+if [ $# -gt 0 ]; then
+    STAGES=("$@")
+else
+    STAGES=("${ALL_STAGES[@]}")
+fi
+for s in "${STAGES[@]}"; do
+    case " ${ALL_STAGES[*]} " in *" $s "*) ;; *) echo "run-tests: unknown stage '$s' (stages: ${ALL_STAGES[*]})" >&2; exit 2 ;; esac
+done
+
+# One work directory for everything temporary. World-traversable, because the
+# clusters inside it are owned by `postgres`.
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/grse-tests.XXXXXX")
+chmod 755 "$WORK"
+
+cleanup() {
+    local pidfile
+    # Stop any cluster a stage left behind (stages trap this themselves too).
+    for pidfile in "$WORK"/*/data/postmaster.pid; do
+        [ -e "$pidfile" ] || continue
+        "$CLUSTER" stop "$(dirname "$(dirname "$pidfile")")" || true
+    done
+    if [ "${KEEP:-0}" = 1 ]; then
+        echo "run-tests: kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+banner() { printf '\n==== %s ====\n' "$*"; }
+
+# `cargo pgrx install` (debug build) once per run: the regress and concurrency
+# stages need the extension in the system directories, built without the
+# pg_test feature (the pgtest stage installs a pg_test build).
+INSTALLED_MARK="$WORK/.installed"
+ensure_installed() {
+    if [ ! -e "$INSTALLED_MARK" ]; then
+        echo "run-tests: cargo pgrx install (debug)"
+        cargo pgrx install --pg-config "$PG_CONFIG"
+        touch "$INSTALLED_MARK"
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# Stages. Each runs in its own subshell with `set -e`, writes its output to
+# the console and to $WORK/<stage>.log; counts are parsed from that log.
+# ---------------------------------------------------------------------------
+
+stage_unit() {
+    cargo test -p grse-core
+}
+
+stage_pgtest() {
+    local pgdata="$WORK/pgrx-pgdata"
+    install -d -o postgres -g postgres "$pgdata"
+    cargo pgrx test pg15 --runas postgres --pgdata "$pgdata"
+}
+
+stage_regress() {
+    local cl="$WORK/regress-cluster" db=grse_regress
+    local out="$WORK/regress-out"
+    trap '"$CLUSTER" stop "$cl" || true' EXIT
+    ensure_installed
+
+    local tests=()
+    local f
+    while IFS= read -r f; do
+        tests+=("$(basename "$f" .sql)")
+    done < <(find tests/pg_regress/sql -maxdepth 1 -name '*.sql' | LC_ALL=C sort)
+    [ ${#tests[@]} -gt 0 ] || { echo "no tests in tests/pg_regress/sql"; exit 1; }
+
+    "$CLUSTER" start "$cl" "$db"
+    # What pg_regress would set on a database it creates itself (it does not
+    # with --use-existing): stable message language and output formats.
+    "$CLUSTER" psql "$cl" -d "$db" -XqAt -v ON_ERROR_STOP=1 <<SQL
+ALTER DATABASE $db SET lc_messages TO 'C';
+ALTER DATABASE $db SET lc_monetary TO 'C';
+ALTER DATABASE $db SET lc_numeric TO 'C';
+ALTER DATABASE $db SET lc_time TO 'C';
+ALTER DATABASE $db SET bytea_output TO 'hex';
+ALTER DATABASE $db SET timezone_abbreviations TO 'Default';
+SQL
+
+    # pg_regress is only a client: it may run as root. Results go to $out.
+    mkdir -p "$out"
+    local rc=0
+    "$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress" \
+        --use-existing \
+        --bindir="$PG_BIN" \
+        --host="$cl/sock" --port="$(cat "$cl/port")" --user=postgres \
+        --dbname="$db" \
+        --inputdir="$ROOT/tests/pg_regress" \
+        --outputdir="$out" \
+        "${tests[@]}" || rc=$?
+
+    if [ $rc -ne 0 ] && [ -f "$out/regression.diffs" ]; then
+        echo "---- regression.diffs ----"
+        cat "$out/regression.diffs"
+        echo "---- end of regression.diffs ----"
+    fi
+    if [ "${ACCEPT:-0}" = 1 ]; then
+        local t
+        for t in "${tests[@]}"; do
+            if [ -f "$out/results/$t.out" ] && ! cmp -s "$out/results/$t.out" "tests/pg_regress/expected/$t.out"; then
+                cp "$out/results/$t.out" "tests/pg_regress/expected/$t.out"
+                echo "run-tests: ACCEPT=1: wrote tests/pg_regress/expected/$t.out"
+            fi
+        done
+    fi
+    return $rc
+}
+
+stage_concurrency() {
+    ensure_installed
+    WORK="$WORK" "$ROOT/tests/concurrency/run.sh"
+}
+
+# ---------------------------------------------------------------------------
+# Counting: parse a stage log into "passed failed".
+# ---------------------------------------------------------------------------
+count_stage() {
+    local stage=$1 log=$2
+    case $stage in
+        unit|pgtest)
+            # cargo/libtest: "test result: ok. 12 passed; 0 failed; 0 ignored; ..."
+            grep -E '^test result: ' "$log" | sed 's/\x1b\[[0-9;]*m//g' \
+                | awk '{ for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+                       END { if (NR) print p + 0, f + 0 }'
+            ;;
+        regress)
+            # pg_regress 15: "All 5 tests passed." / "2 of 5 tests failed."
+            # (an " N of M tests ... ignored" variant exists for ignored tests)
+            sed -n -E 's/^ *All ([0-9]+) tests passed\. *$/\1 0/p;
+                       s/^ *([0-9]+) of ([0-9]+) tests failed\. *$/\2 \1/p' "$log" \
+                | awk '{ print $1 - $2, $2; exit }'
+            ;;
+        concurrency)
+            sed -n -E 's/^concurrency: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log" | tail -n 1
+            ;;
+    esac
+}
+
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+SUMMARY=()
+
+for stage in "${STAGES[@]}"; do
+    banner "stage: $stage"
+    log="$WORK/$stage.log"
+    set +e
+    ( set -e; "stage_$stage" ) 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    set -e
+
+    read -r p f < <(count_stage "$stage" "$log"; echo) || true
+    p=${p:-0}; f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1        # the stage failed without reporting a failing test: count the stage
+    fi
+    TOTAL_PASSED=$((TOTAL_PASSED + p))
+    TOTAL_FAILED=$((TOTAL_FAILED + f))
+    if [ "$rc" -eq 0 ]; then status=ok; else status="FAILED (exit $rc)"; fi
+    SUMMARY+=("$(printf '  %-12s %-18s %d passed, %d failed' "$stage" "$status" "$p" "$f")")
+done
+
+banner "summary"
+printf '%s\n' "${SUMMARY[@]}"
+echo "tests: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
+[ "$TOTAL_FAILED" -eq 0 ]
