@@ -70,16 +70,18 @@ pub fn parse_scaled(text: &str, scale: u32) -> Result<i64, DecimalError> {
     if dropped.bytes().any(|b| b != b'0') {
         return Err(DecimalError::TooPrecise(text.to_string()));
     }
+    // the magnitude of i64::MIN is one more than i64::MAX
+    let limit = i128::from(i64::MAX) + i128::from(neg);
     let mut value: i128 = 0;
     for b in int_part.bytes().chain(kept.bytes()) {
         value = value * 10 + i128::from(b - b'0');
-        if value > i128::from(i64::MAX) {
+        if value > limit {
             return Err(DecimalError::OutOfRange(text.to_string()));
         }
     }
     for _ in kept.len()..scale {
         value *= 10;
-        if value > i128::from(i64::MAX) {
+        if value > limit {
             return Err(DecimalError::OutOfRange(text.to_string()));
         }
     }
