@@ -1,3 +1,51 @@
+//! grse — Global Region Scaling Engine, a PostgreSQL extension.
+//!
+//! The domain rules live in the pure crate `grse-core`; this crate is the
+//! thin PostgreSQL layer: it fetches rows, calls the core and writes results.
+//! SQL objects are plain SQL files in `sql/`.
+
 use pgrx::prelude::*;
 
 ::pgrx::pg_module_magic!(name, version);
+
+mod budget;
+mod convert;
+mod error;
+mod guard;
+mod periods;
+mod policy;
+mod region;
+mod scaling;
+mod triggers;
+
+extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
+extension_sql_file!(
+    "../sql/triggers.sql",
+    name = "triggers",
+    requires = [
+        "schema",
+        triggers::state::state_before_write,
+        triggers::state::state_after_mode_change,
+        triggers::region::region_after_insert,
+        triggers::guards::ledger_guard,
+        triggers::guards::state_delete_guard,
+        triggers::policy::policy_guard,
+        triggers::policy::policy_after_update,
+    ]
+);
+extension_sql_file!("../sql/reads.sql", name = "reads", finalize);
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests;
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec!["shared_preload_libraries = 'pg_cron'", "cron.database_name = 'pgrx_tests'"]
+    }
+}

@@ -1,0 +1,121 @@
+-- Read-side functions: plain SQL over the state the triggers keep current.
+
+-- Percent of the monthly budget remaining, 2 decimals; 0 when there is no monthly budget.
+CREATE FUNCTION grse.budget_percent_remaining(remaining bigint, monthly bigint) RETURNS numeric
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN monthly > 0
+                THEN pg_catalog.round(GREATEST(remaining, 0)::numeric * 100 / monthly, 2)
+                ELSE 0::numeric END
+$$;
+
+-- The seed's helper: every active region's health, most warned first.
+CREATE FUNCTION grse.get_all_regions_health()
+RETURNS TABLE (region_id uuid, region_name text, scaling_mode text, capacity_score numeric,
+               overall_pressure numeric, budget_percent_remaining numeric, warning_index numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT r.id, r.name, s.scaling_mode, s.capacity_score, s.overall_pressure,
+           grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly), s.warning_index
+      FROM grse.regions r
+      JOIN grse.region_scaling_state s ON s.region_id = r.id
+     WHERE r.active
+     ORDER BY s.warning_index DESC, r.name, r.id
+$$;
+
+-- The seed's helper: one region's scaling summary as JSON; NULL for an unknown region.
+CREATE FUNCTION grse.get_region_scaling_summary(region_id uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    IF region_id IS NULL THEN
+        RAISE EXCEPTION 'region_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT pg_catalog.jsonb_build_object(
+               'region_id', r.id,
+               'region_name', r.name,
+               'region_slug', r.slug,
+               'country_code', r.country_code,
+               'timezone', r.timezone,
+               'active', r.active,
+               'scaling_mode', s.scaling_mode,
+               'mode_since', s.mode_since,
+               'capacity_score', s.capacity_score,
+               'overall_pressure', s.overall_pressure,
+               'warning_index', s.warning_index,
+               'fatigue_score', s.fatigue_score,
+               'pressures', pg_catalog.jsonb_build_object(
+                   'posting', s.posting_pressure,
+                   'orchestration', s.orchestration_pressure,
+                   'creative', s.creative_pressure,
+                   'intel', s.intel_pressure,
+                   'overall', s.overall_pressure),
+               'budget', pg_catalog.jsonb_build_object(
+                   'monthly', s.ai_budget_monthly,
+                   'remaining', s.ai_budget_remaining,
+                   'spent_today', s.ai_spend_today,
+                   'spent_this_month', s.ai_budget_monthly - s.ai_budget_remaining,
+                   'percent_remaining', grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly)),
+               'utilization', pg_catalog.jsonb_build_object(
+                   'active_agencies', s.active_agencies,
+                   'active_clients', s.active_clients,
+                   'jobs_in_queue', s.jobs_in_queue),
+               'updated_at', s.updated_at)
+      INTO result
+      FROM grse.regions r
+      JOIN grse.region_scaling_state s ON s.region_id = r.id
+     WHERE r.id = get_region_scaling_summary.region_id;
+    RETURN result;
+END
+$$;
+
+-- Budget statistics of one region (rolling a due period over first).
+CREATE FUNCTION grse.get_budget_stats(region_id uuid) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    IF region_id IS NULL THEN
+        RAISE EXCEPTION 'region_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM grse.roll_over_budget_periods(get_budget_stats.region_id);
+    SELECT pg_catalog.jsonb_build_object(
+               'region_id', s.region_id,
+               'monthly', s.ai_budget_monthly,
+               'remaining', s.ai_budget_remaining,
+               'spent_today', s.ai_spend_today,
+               'refunded_today', s.refunded_today,
+               'spent_this_month', s.ai_budget_monthly - s.ai_budget_remaining,
+               'percent_used', CASE WHEN s.ai_budget_monthly > 0
+                                    THEN pg_catalog.round((s.ai_budget_monthly - s.ai_budget_remaining)::numeric * 100
+                                                          / s.ai_budget_monthly, 2)
+                                    ELSE 0 END,
+               'percent_remaining', grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly),
+               'period_spent', s.period_spent,
+               'period_refunded', s.period_refunded,
+               'period_started_at', s.month_started_at,
+               'period_ends_at', s.month_ends_at,
+               'recent_transactions', COALESCE((
+                   SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                              'id', t.id, 'transaction_type', t.transaction_type, 'amount', t.amount,
+                              'delta', t.delta, 'balance_after', t.balance_after, 'agency_id', t.agency_id,
+                              'job_type', t.job_type, 'description', t.description, 'created_at', t.created_at)
+                          ORDER BY t.id DESC)
+                     FROM (SELECT * FROM grse.region_budget_transactions l
+                            WHERE l.region_id = s.region_id ORDER BY l.id DESC LIMIT 10) t), '[]'::jsonb),
+               'spend_by_job_type', COALESCE((
+                   SELECT pg_catalog.jsonb_object_agg(j.job_type, j.total)
+                     FROM (SELECT COALESCE(l.job_type, 'unknown') AS job_type, sum(l.amount) AS total
+                             FROM grse.region_budget_transactions l
+                            WHERE l.region_id = s.region_id AND l.transaction_type = 'spend'
+                              AND l.created_at >= s.month_started_at
+                            GROUP BY 1) j), '{}'::jsonb))
+      INTO result
+      FROM grse.region_scaling_state s
+     WHERE s.region_id = get_budget_stats.region_id;
+    RETURN result;
+END
+$$;

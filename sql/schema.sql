@@ -1,0 +1,307 @@
+-- grse schema: tables, constraints and indexes.
+-- Loaded first by CREATE EXTENSION grse (before the Rust functions).
+-- Money is bigint cents; scores are numeric(5,2) in [0, 100].
+-- Closed sets (modes, job types, transaction and period types) are CHECKs on text,
+-- so clients read and write plain strings.
+
+-- A timezone name usable by AT TIME ZONE and shaped like an IANA name
+-- ("Europe/Berlin", "UTC"): no offsets, abbreviations with signs or POSIX specs.
+CREATE FUNCTION grse.is_valid_timezone(tz text) RETURNS boolean
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF tz !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' THEN
+        RETURN false;
+    END IF;
+    PERFORM now() AT TIME ZONE tz;
+    RETURN true;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN false;
+END
+$$;
+
+-- The region-local period ('day' or 'month') that contains `at`, as instants,
+-- and the local date it starts on. Budget periods roll over at these bounds.
+CREATE FUNCTION grse.period_bounds(period text, tz text, at timestamptz,
+                                   OUT starts_at timestamptz, OUT ends_at timestamptz, OUT local_start date)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT pg_catalog.date_trunc(period, at AT TIME ZONE tz) AT TIME ZONE tz,
+           (pg_catalog.date_trunc(period, at AT TIME ZONE tz) + pg_catalog.concat('1 ', period)::interval) AT TIME ZONE tz,
+           pg_catalog.date_trunc(period, at AT TIME ZONE tz)::date
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Policy: every threshold, weight and limit, in one validated row.
+-- ---------------------------------------------------------------------------
+CREATE TABLE grse.policy (
+    id                              boolean PRIMARY KEY DEFAULT true CHECK (id),
+    pressure_weight_posting         numeric(5,4) NOT NULL DEFAULT 0.30,
+    pressure_weight_orchestration   numeric(5,4) NOT NULL DEFAULT 0.25,
+    pressure_weight_creative        numeric(5,4) NOT NULL DEFAULT 0.25,
+    pressure_weight_intel           numeric(5,4) NOT NULL DEFAULT 0.20,
+    capacity_weight_budget          numeric(5,4) NOT NULL DEFAULT 0.40,
+    capacity_weight_pressure        numeric(5,4) NOT NULL DEFAULT 0.35,
+    capacity_weight_fatigue         numeric(5,4) NOT NULL DEFAULT 0.25,
+    frozen_capacity_below           numeric(5,2) NOT NULL DEFAULT 10,
+    throttled_capacity_below        numeric(5,2) NOT NULL DEFAULT 30,
+    cautious_capacity_below         numeric(5,2) NOT NULL DEFAULT 50,
+    frozen_pressure_above           numeric(5,2) NOT NULL DEFAULT 90,
+    throttled_pressure_above        numeric(5,2) NOT NULL DEFAULT 75,
+    cautious_pressure_above         numeric(5,2) NOT NULL DEFAULT 60,
+    small_job_max_cents             bigint       NOT NULL DEFAULT 100,
+    pressure_ema_alpha              numeric(5,4) NOT NULL DEFAULT 0.30,
+    pressure_points_per_job         numeric(5,2) NOT NULL DEFAULT 10,
+    capacity_critical_below         numeric(5,2) NOT NULL DEFAULT 20,
+    capacity_warning_below          numeric(5,2) NOT NULL DEFAULT 40,
+    budget_critical_below_pct       numeric(5,2) NOT NULL DEFAULT 10,
+    budget_warning_below_pct        numeric(5,2) NOT NULL DEFAULT 25,
+    warning_points                  numeric(5,2) NOT NULL DEFAULT 15,
+    critical_points                 numeric(5,2) NOT NULL DEFAULT 35,
+    fatigue_window                  interval     NOT NULL DEFAULT '24 hours',
+    preferred_region_min_capacity   numeric(5,2) NOT NULL DEFAULT 30,
+    default_shard_count             integer      NOT NULL DEFAULT 16,
+    risk_pressure_above             numeric(5,2) NOT NULL DEFAULT 70,
+    default_monthly_budget_cents    bigint       NOT NULL DEFAULT 100000,
+    history_retention               interval     NOT NULL DEFAULT '90 days',
+    updated_at                      timestamptz  NOT NULL DEFAULT now(),
+
+    CONSTRAINT policy_weights_in_unit_range CHECK (
+        pressure_weight_posting BETWEEN 0 AND 1 AND pressure_weight_orchestration BETWEEN 0 AND 1
+        AND pressure_weight_creative BETWEEN 0 AND 1 AND pressure_weight_intel BETWEEN 0 AND 1
+        AND capacity_weight_budget BETWEEN 0 AND 1 AND capacity_weight_pressure BETWEEN 0 AND 1
+        AND capacity_weight_fatigue BETWEEN 0 AND 1),
+    CONSTRAINT policy_pressure_weights_sum_to_one CHECK (
+        pressure_weight_posting + pressure_weight_orchestration
+        + pressure_weight_creative + pressure_weight_intel = 1),
+    CONSTRAINT policy_capacity_weights_sum_to_one CHECK (
+        capacity_weight_budget + capacity_weight_pressure + capacity_weight_fatigue = 1),
+    CONSTRAINT policy_capacity_thresholds_ordered CHECK (
+        0 <= frozen_capacity_below AND frozen_capacity_below < throttled_capacity_below
+        AND throttled_capacity_below < cautious_capacity_below AND cautious_capacity_below <= 100),
+    CONSTRAINT policy_pressure_thresholds_ordered CHECK (
+        0 <= cautious_pressure_above AND cautious_pressure_above < throttled_pressure_above
+        AND throttled_pressure_above < frozen_pressure_above AND frozen_pressure_above <= 100),
+    CONSTRAINT policy_conflict_thresholds_ordered CHECK (
+        0 <= capacity_critical_below AND capacity_critical_below < capacity_warning_below
+        AND capacity_warning_below <= 100
+        AND 0 <= budget_critical_below_pct AND budget_critical_below_pct < budget_warning_below_pct
+        AND budget_warning_below_pct <= 100),
+    CONSTRAINT policy_points_in_range CHECK (
+        pressure_points_per_job BETWEEN 0 AND 100 AND warning_points BETWEEN 0 AND 100
+        AND critical_points BETWEEN 0 AND 100 AND preferred_region_min_capacity BETWEEN 0 AND 100
+        AND risk_pressure_above BETWEEN 0 AND 100),
+    CONSTRAINT policy_alpha_in_range CHECK (pressure_ema_alpha > 0 AND pressure_ema_alpha <= 1),
+    CONSTRAINT policy_limits_valid CHECK (
+        small_job_max_cents >= 0 AND default_monthly_budget_cents >= 0
+        AND default_shard_count BETWEEN 1 AND 65536
+        AND fatigue_window > interval '0' AND fatigue_window <= interval '366 days'
+        AND history_retention > interval '0')
+);
+COMMENT ON TABLE grse.policy IS
+    'The one policy row: thresholds, weights and limits every session judges regions by. Update it; never insert or delete.';
+INSERT INTO grse.policy DEFAULT VALUES;
+
+-- ---------------------------------------------------------------------------
+-- Regions, licenses, clients
+-- ---------------------------------------------------------------------------
+CREATE TABLE grse.regions (
+    id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name              text NOT NULL CONSTRAINT regions_name_not_blank CHECK (btrim(name) <> ''),
+    slug              text NOT NULL UNIQUE
+                      CONSTRAINT regions_slug_format CHECK (slug ~ '^[a-z0-9][a-z0-9_-]{0,62}$'),
+    country_code      text NOT NULL CONSTRAINT regions_country_code_iso CHECK (country_code ~ '^[A-Z]{2}$'),
+    timezone          text NOT NULL DEFAULT 'UTC'
+                      CONSTRAINT regions_timezone_valid CHECK (grse.is_valid_timezone(timezone)),
+    parent_region_id  uuid REFERENCES grse.regions (id),
+    active            boolean NOT NULL DEFAULT true,
+    latitude          double precision CONSTRAINT regions_latitude_range CHECK (latitude BETWEEN -90 AND 90),
+    longitude         double precision CONSTRAINT regions_longitude_range CHECK (longitude BETWEEN -180 AND 180),
+    metadata          jsonb NOT NULL DEFAULT '{}'
+                      CONSTRAINT regions_metadata_object CHECK (jsonb_typeof(metadata) = 'object'),
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT regions_not_own_parent CHECK (parent_region_id IS DISTINCT FROM id)
+);
+COMMENT ON TABLE grse.regions IS 'Regions. Inserting one creates its scaling state and opening budget allocation.';
+
+CREATE TABLE grse.agency_regions (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    agency_id   uuid NOT NULL,
+    region_id   uuid NOT NULL REFERENCES grse.regions (id),
+    status      text NOT NULL DEFAULT 'active'
+                CONSTRAINT agency_regions_status_valid
+                CHECK (status IN ('active', 'suspended', 'expired', 'cancelled')),
+    is_primary  boolean NOT NULL DEFAULT false,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (agency_id, region_id)
+);
+COMMENT ON TABLE grse.agency_regions IS
+    'Agency licenses: which agency may run work in which region. Only active licenses resolve.';
+CREATE INDEX agency_regions_region_idx ON grse.agency_regions (region_id);
+
+CREATE TABLE grse.client_agencies (
+    client_id   uuid PRIMARY KEY,
+    agency_id   uuid NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE grse.client_agencies IS 'Which agency a client belongs to (how a client reaches its region).';
+CREATE INDEX client_agencies_agency_idx ON grse.client_agencies (agency_id);
+
+-- ---------------------------------------------------------------------------
+-- Live scaling state, one row per region
+-- ---------------------------------------------------------------------------
+CREATE TABLE grse.region_scaling_state (
+    region_id               uuid PRIMARY KEY REFERENCES grse.regions (id),
+    updated_at              timestamptz NOT NULL DEFAULT now(),
+
+    -- AI budget, cents
+    ai_budget_monthly       bigint NOT NULL DEFAULT 100000 CONSTRAINT state_budget_monthly_nonneg CHECK (ai_budget_monthly >= 0),
+    ai_budget_remaining     bigint NOT NULL DEFAULT 100000 CONSTRAINT state_budget_remaining_nonneg CHECK (ai_budget_remaining >= 0),
+    ai_spend_today          bigint NOT NULL DEFAULT 0 CONSTRAINT state_spend_today_nonneg CHECK (ai_spend_today >= 0),
+
+    -- pressure scores, 0-100
+    posting_pressure        numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_posting_pressure_range CHECK (posting_pressure BETWEEN 0 AND 100),
+    orchestration_pressure  numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_orchestration_pressure_range CHECK (orchestration_pressure BETWEEN 0 AND 100),
+    creative_pressure       numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_creative_pressure_range CHECK (creative_pressure BETWEEN 0 AND 100),
+    intel_pressure          numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_intel_pressure_range CHECK (intel_pressure BETWEEN 0 AND 100),
+
+    -- health indicators, computed by the state trigger
+    warning_index           numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_warning_index_range CHECK (warning_index BETWEEN 0 AND 100),
+    capacity_score          numeric(5,2) NOT NULL DEFAULT 100 CONSTRAINT state_capacity_score_range CHECK (capacity_score BETWEEN 0 AND 100),
+    fatigue_score           numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_fatigue_score_range CHECK (fatigue_score BETWEEN 0 AND 100),
+
+    -- utilization
+    active_agencies         integer NOT NULL DEFAULT 0 CONSTRAINT state_active_agencies_nonneg CHECK (active_agencies >= 0),
+    active_clients          integer NOT NULL DEFAULT 0 CONSTRAINT state_active_clients_nonneg CHECK (active_clients >= 0),
+    jobs_in_queue           integer NOT NULL DEFAULT 0 CONSTRAINT state_jobs_in_queue_nonneg CHECK (jobs_in_queue >= 0),
+
+    scaling_mode            text NOT NULL DEFAULT 'normal'
+                            CONSTRAINT state_scaling_mode_valid CHECK (scaling_mode IN ('normal', 'cautious', 'throttled', 'frozen')),
+    metadata                jsonb NOT NULL DEFAULT '{}'
+                            CONSTRAINT state_metadata_object CHECK (jsonb_typeof(metadata) = 'object'),
+
+    -- what the engine needs
+    overall_pressure        numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_overall_pressure_range CHECK (overall_pressure BETWEEN 0 AND 100),
+    mode_since              timestamptz NOT NULL DEFAULT now(),
+    shard_count             integer CONSTRAINT state_shard_count_range CHECK (shard_count BETWEEN 1 AND 65536),
+    refunded_today          bigint NOT NULL DEFAULT 0 CONSTRAINT state_refunded_today_nonneg CHECK (refunded_today >= 0),
+    period_spent            bigint NOT NULL DEFAULT 0 CONSTRAINT state_period_spent_nonneg CHECK (period_spent >= 0),
+    period_refunded         bigint NOT NULL DEFAULT 0 CONSTRAINT state_period_refunded_nonneg CHECK (period_refunded >= 0),
+    day_started_at          timestamptz NOT NULL,
+    day_ends_at             timestamptz NOT NULL,
+    month_started_at        timestamptz NOT NULL,
+    month_ends_at           timestamptz NOT NULL,
+
+    CONSTRAINT state_remaining_within_monthly CHECK (ai_budget_remaining <= ai_budget_monthly),
+    CONSTRAINT state_refunds_within_spend CHECK (period_refunded <= period_spent),
+    CONSTRAINT state_day_window CHECK (day_started_at < day_ends_at),
+    CONSTRAINT state_month_window CHECK (month_started_at < month_ends_at)
+);
+COMMENT ON TABLE grse.region_scaling_state IS
+    'Live metrics of each region. Write pressures and utilization directly; capacity, warning index, overall pressure and mode are recomputed by a trigger on every write. Budget columns change only through the grse budget functions.';
+COMMENT ON COLUMN grse.region_scaling_state.shard_count IS 'Shards of this region; NULL means policy.default_shard_count.';
+COMMENT ON COLUMN grse.region_scaling_state.period_spent IS 'Gross spend of the current monthly budget period, cents.';
+COMMENT ON COLUMN grse.region_scaling_state.period_refunded IS 'Refunds of the current monthly budget period, cents.';
+COMMENT ON COLUMN grse.region_scaling_state.day_ends_at IS 'End of the region-local day that ai_spend_today counts.';
+COMMENT ON COLUMN grse.region_scaling_state.month_ends_at IS 'End of the region-local month of the current budget period.';
+CREATE INDEX region_scaling_state_mode_idx ON grse.region_scaling_state (scaling_mode);
+
+-- ---------------------------------------------------------------------------
+-- The budget ledger (append-only)
+-- ---------------------------------------------------------------------------
+CREATE TABLE grse.region_budget_transactions (
+    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    region_id         uuid NOT NULL REFERENCES grse.regions (id),
+    agency_id         uuid,
+    transaction_type  text NOT NULL
+                      CONSTRAINT ledger_type_valid CHECK (transaction_type IN ('allocation', 'spend', 'refund', 'reset')),
+    amount            bigint NOT NULL CONSTRAINT ledger_amount_positive CHECK (amount > 0),
+    delta             bigint NOT NULL,
+    balance_after     bigint NOT NULL CONSTRAINT ledger_balance_nonneg CHECK (balance_after >= 0),
+    description       text,
+    job_type          text CONSTRAINT ledger_job_type_valid CHECK (job_type IN ('posting', 'orchestration', 'creative', 'intel')),
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT ledger_amount_is_abs_delta CHECK (amount = abs(delta)),
+    CONSTRAINT ledger_delta_sign CHECK (
+        (transaction_type = 'spend' AND delta < 0)
+        OR (transaction_type = 'refund' AND delta > 0)
+        OR transaction_type IN ('allocation', 'reset'))
+);
+COMMENT ON TABLE grse.region_budget_transactions IS
+    'Append-only budget ledger. Per region, ordered by id: each balance_after = previous balance_after + delta, and the sum of delta is the state''s ai_budget_remaining.';
+CREATE INDEX region_budget_transactions_region_idx ON grse.region_budget_transactions (region_id, id);
+CREATE INDEX region_budget_transactions_region_time_idx ON grse.region_budget_transactions (region_id, created_at);
+
+-- Each automatic budget period roll-over, at most once per region and period.
+CREATE TABLE grse.budget_rollovers (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    region_id     uuid NOT NULL REFERENCES grse.regions (id),
+    period_kind   text NOT NULL CONSTRAINT rollover_kind_valid CHECK (period_kind IN ('daily', 'monthly')),
+    period_start  date NOT NULL,
+    source        text NOT NULL CONSTRAINT rollover_source_valid CHECK (source IN ('lazy', 'scheduled', 'manual')),
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE grse.budget_rollovers IS
+    'Budget period starts: automatic roll-overs (lazy or scheduled, unique per region and period) and manual resets.';
+CREATE UNIQUE INDEX budget_rollovers_once_per_period
+    ON grse.budget_rollovers (region_id, period_kind, period_start) WHERE source <> 'manual';
+
+-- ---------------------------------------------------------------------------
+-- Mode transitions, history snapshots, alerts
+-- ---------------------------------------------------------------------------
+CREATE TABLE grse.region_mode_transitions (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    region_id   uuid NOT NULL REFERENCES grse.regions (id),
+    from_mode   text NOT NULL CONSTRAINT transition_from_valid CHECK (from_mode IN ('normal', 'cautious', 'throttled', 'frozen')),
+    to_mode     text NOT NULL CONSTRAINT transition_to_valid CHECK (to_mode IN ('normal', 'cautious', 'throttled', 'frozen')),
+    capacity    numeric(5,2) NOT NULL,
+    pressure    numeric(5,2) NOT NULL,
+    reason      text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT transition_changes_mode CHECK (from_mode <> to_mode)
+);
+COMMENT ON TABLE grse.region_mode_transitions IS 'Every change of a region''s scaling_mode, written by the state trigger.';
+CREATE INDEX region_mode_transitions_region_idx ON grse.region_mode_transitions (region_id, created_at, id);
+
+CREATE TABLE grse.region_scaling_history (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    region_id      uuid NOT NULL REFERENCES grse.regions (id),
+    snapshot       jsonb NOT NULL,
+    period_type    text NOT NULL CONSTRAINT history_period_type_valid CHECK (period_type IN ('hourly', 'daily', 'weekly')),
+    avg_capacity   numeric(5,2) CONSTRAINT history_avg_capacity_range CHECK (avg_capacity BETWEEN 0 AND 100),
+    peak_pressure  numeric(5,2) CONSTRAINT history_peak_pressure_range CHECK (peak_pressure BETWEEN 0 AND 100),
+    budget_used    bigint CONSTRAINT history_budget_used_nonneg CHECK (budget_used >= 0),
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE grse.region_scaling_history IS 'Snapshots of region state: hourly, and daily/weekly aggregates of them.';
+CREATE INDEX region_scaling_history_region_idx ON grse.region_scaling_history (region_id, period_type, created_at DESC);
+
+CREATE TABLE grse.alerts (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    region_id    uuid REFERENCES grse.regions (id),
+    alert_type   text NOT NULL,
+    severity     text NOT NULL CONSTRAINT alerts_severity_valid CHECK (severity IN ('warning', 'critical')),
+    message      text NOT NULL,
+    details      jsonb NOT NULL DEFAULT '{}',
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    resolved_at  timestamptz,
+    CONSTRAINT alerts_resolved_after_created CHECK (resolved_at IS NULL OR resolved_at >= created_at)
+);
+COMMENT ON TABLE grse.alerts IS 'Critical findings written by alert_critical_issues(); one open alert per finding.';
+CREATE UNIQUE INDEX alerts_one_open_per_finding
+    ON grse.alerts (COALESCE(region_id, '00000000-0000-0000-0000-000000000000'::uuid), alert_type)
+    WHERE resolved_at IS NULL;
+
+-- User data in extension tables must survive pg_dump / pg_restore.
+SELECT pg_catalog.pg_extension_config_dump('grse.regions', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.agency_regions', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.client_agencies', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.region_scaling_state', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.region_budget_transactions', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.budget_rollovers', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.region_mode_transitions', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.region_scaling_history', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.alerts', '');

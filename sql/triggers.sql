@@ -1,0 +1,59 @@
+-- Triggers. The functions are Rust (src/triggers/).
+
+-- Every metric write recomputes overall pressure, capacity, warning index and
+-- mode in the writing transaction; budget columns are guarded.
+CREATE TRIGGER region_scaling_state_derive
+    BEFORE INSERT OR UPDATE ON grse.region_scaling_state
+    FOR EACH ROW EXECUTE FUNCTION grse.state_before_write();
+
+-- A real mode change is recorded and announced (NOTIFY grse_mode_changed).
+CREATE TRIGGER region_scaling_state_mode_changed
+    AFTER UPDATE ON grse.region_scaling_state
+    FOR EACH ROW WHEN (OLD.scaling_mode IS DISTINCT FROM NEW.scaling_mode)
+    EXECUTE FUNCTION grse.state_after_mode_change();
+
+CREATE TRIGGER region_scaling_state_no_delete
+    BEFORE DELETE ON grse.region_scaling_state
+    FOR EACH ROW EXECUTE FUNCTION grse.state_delete_guard();
+CREATE TRIGGER region_scaling_state_no_truncate
+    BEFORE TRUNCATE ON grse.region_scaling_state
+    FOR EACH STATEMENT EXECUTE FUNCTION grse.state_delete_guard();
+
+-- A new region gets its state row and opening allocation.
+CREATE TRIGGER regions_create_state
+    AFTER INSERT ON grse.regions
+    FOR EACH ROW EXECUTE FUNCTION grse.region_after_insert();
+
+-- The ledger is append-only, for every role.
+CREATE TRIGGER region_budget_transactions_append_only
+    BEFORE INSERT OR UPDATE OR DELETE ON grse.region_budget_transactions
+    FOR EACH ROW EXECUTE FUNCTION grse.ledger_guard();
+CREATE TRIGGER region_budget_transactions_no_truncate
+    BEFORE TRUNCATE ON grse.region_budget_transactions
+    FOR EACH STATEMENT EXECUTE FUNCTION grse.ledger_guard();
+
+-- The policy is one row; changing it re-judges every region.
+CREATE TRIGGER policy_one_row
+    BEFORE INSERT OR DELETE ON grse.policy
+    FOR EACH ROW EXECUTE FUNCTION grse.policy_guard();
+CREATE TRIGGER policy_no_truncate
+    BEFORE TRUNCATE ON grse.policy
+    FOR EACH STATEMENT EXECUTE FUNCTION grse.policy_guard();
+CREATE TRIGGER policy_rejudge_regions
+    AFTER UPDATE ON grse.policy
+    FOR EACH STATEMENT EXECUTE FUNCTION grse.policy_after_update();
+
+-- updated_at bookkeeping for plain tables.
+CREATE FUNCTION grse.touch_updated_at() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := pg_catalog.now();
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER regions_touch BEFORE UPDATE ON grse.regions
+    FOR EACH ROW EXECUTE FUNCTION grse.touch_updated_at();
+CREATE TRIGGER agency_regions_touch BEFORE UPDATE ON grse.agency_regions
+    FOR EACH ROW EXECUTE FUNCTION grse.touch_updated_at();
+CREATE TRIGGER policy_touch BEFORE UPDATE ON grse.policy
+    FOR EACH ROW EXECUTE FUNCTION grse.touch_updated_at();

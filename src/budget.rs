@@ -1,0 +1,216 @@
+//! The budget engine: admission check, spend, refund, monthly allocation.
+//!
+//! Every change of `ai_budget_remaining` writes exactly one ledger row in the
+//! same statement, under the state row's lock, so for every region and at
+//! every moment Σ delta = remaining and each balance_after chains from the
+//! previous one. Spends are one conditional UPDATE: no check-then-act race.
+
+use crate::convert::amount_cents;
+use crate::error::{invalid, required, GResult, SpiResultExt};
+use crate::region::{lock_active, with_writes};
+use grse_core::mode::Mode;
+use grse_core::routing::{admits, JobType};
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+use pgrx::{AnyNumeric, Uuid};
+
+/// Reads an optional job type argument; `performance` is stored as `intel`.
+pub fn job_type_arg(job_type: Option<&str>) -> GResult<Option<JobType>> {
+    job_type
+        .map(|t| {
+            JobType::parse(t).ok_or_else(|| {
+                invalid(format!(
+                    "unknown job type \"{t}\": expected posting, orchestration, creative, intel or performance"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// The one-statement spend: succeeds only if the region is active, its
+/// periods are current and it has the budget; writes the ledger row.
+const SPEND_SQL: &str = "WITH s AS (
+       UPDATE grse.region_scaling_state s
+          SET ai_budget_remaining = s.ai_budget_remaining - $2,
+              ai_spend_today = s.ai_spend_today + $2,
+              period_spent = s.period_spent + $2
+         FROM grse.regions r
+        WHERE s.region_id = $1 AND r.id = s.region_id AND r.active
+          AND s.ai_budget_remaining >= $2
+          AND pg_catalog.now() < s.day_ends_at AND pg_catalog.now() < s.month_ends_at
+       RETURNING s.region_id, s.ai_budget_remaining)
+     INSERT INTO grse.region_budget_transactions
+            (region_id, transaction_type, amount, delta, balance_after, agency_id, job_type, description)
+     SELECT region_id, 'spend', $2, -$2, ai_budget_remaining, $3, $4, $5 FROM s
+     RETURNING balance_after";
+
+/// Charges `amount` cents. `Ok(false)` (nothing written) when the budget is
+/// insufficient; errors for an unknown or inactive region.
+pub fn spend(
+    region_id: Uuid,
+    amount: i64,
+    agency_id: Option<Uuid>,
+    job_type: Option<JobType>,
+    description: Option<&str>,
+) -> GResult<bool> {
+    with_writes(|client| spend_in(client, region_id, amount, agency_id, job_type, description))
+}
+
+pub fn spend_in(
+    client: &mut SpiClient<'_>,
+    region_id: Uuid,
+    amount: i64,
+    agency_id: Option<Uuid>,
+    job_type: Option<JobType>,
+    description: Option<&str>,
+) -> GResult<bool> {
+    let args = || {
+        [
+            region_id.into(),
+            amount.into(),
+            agency_id.into(),
+            job_type.map(|t| t.as_str()).into(),
+            description.into(),
+        ]
+    };
+    if !client.update(SPEND_SQL, None, &args()).or_internal()?.is_empty() {
+        return Ok(true);
+    }
+    // Not charged: find out why under the row lock (rolling a due period over).
+    let facts = lock_active(client, region_id)?;
+    if facts.remaining < amount {
+        return Ok(false);
+    }
+    // The period rolled over, or budget came back meanwhile: the row is ours now.
+    Ok(!client.update(SPEND_SQL, None, &args()).or_internal()?.is_empty())
+}
+
+/// The seed's helper: charge `amount` cents if the budget allows; false (and
+/// nothing written) when it does not.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn check_and_decrement_budget(
+    region_id: Option<Uuid>,
+    amount: Option<AnyNumeric>,
+    agency_id: default!(Option<Uuid>, "NULL"),
+    job_type: default!(Option<&str>, "NULL"),
+) -> GResult<bool> {
+    decrement_budget(region_id, amount, agency_id, job_type, None)
+}
+
+/// Charge `amount` cents of AI spend, with an optional description.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn decrement_budget(
+    region_id: Option<Uuid>,
+    amount: Option<AnyNumeric>,
+    agency_id: default!(Option<Uuid>, "NULL"),
+    job_type: default!(Option<&str>, "NULL"),
+    description: default!(Option<&str>, "NULL"),
+) -> GResult<bool> {
+    let region_id = required(region_id, "region_id")?;
+    let amount = amount_cents("amount", &required(amount, "amount")?)?;
+    let job_type = job_type_arg(job_type)?;
+    spend(region_id, amount, agency_id, job_type, description)
+}
+
+/// Would a job costing `cost` cents be admitted now? Refuses (allowed =
+/// false, with the reason) for a frozen region, a throttled region and a
+/// cost above the small-job limit, or insufficient budget.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn check_budget(
+    region_id: Option<Uuid>,
+    cost: Option<AnyNumeric>,
+) -> Result<
+    TableIterator<
+        'static,
+        (name!(allowed, bool), name!(remaining, i64), name!(requested, i64), name!(message, String)),
+    >,
+    pgrx::pg_sys::panic::ErrorReport,
+> {
+    let region_id = required(region_id, "region_id")?;
+    let cost = amount_cents("cost", &required(cost, "cost")?)?;
+    let policy = crate::policy::current()?;
+    let facts = with_writes(|client| lock_active(client, region_id))?;
+    let mode = Mode::parse(&facts.scaling_mode).unwrap_or(Mode::Frozen);
+    let (allowed, message) = match admits(&policy, mode, None, cost) {
+        Err(refusal) => (false, refusal.to_string()),
+        Ok(()) if facts.remaining < cost => {
+            (false, format!("Insufficient budget: {} remaining, {} requested", facts.remaining, cost))
+        }
+        Ok(()) => (true, "Budget available".to_string()),
+    };
+    Ok(TableIterator::once((allowed, facts.remaining, cost, message)))
+}
+
+/// Gives back `amount` cents of spend (a failed or cancelled operation).
+/// A refund may not exceed what was spent and not yet refunded in the
+/// current budget period, nor lift remaining above the monthly budget
+/// (22023). Returns the remaining budget afterwards.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn refund_budget(
+    region_id: Option<Uuid>,
+    amount: Option<AnyNumeric>,
+    reason: default!(Option<&str>, "NULL"),
+) -> GResult<i64> {
+    let region_id = required(region_id, "region_id")?;
+    let amount = amount_cents("amount", &required(amount, "amount")?)?;
+    with_writes(|client| {
+        let facts = lock_active(client, region_id)?;
+        let refundable = (facts.period_spent - facts.period_refunded).min(facts.monthly - facts.remaining).max(0);
+        if amount > refundable {
+            return Err(invalid(format!(
+                "refund of {amount} cents exceeds the refundable amount of {refundable} cents"
+            ))
+            .set_detail("A refund may not exceed what was spent and not yet refunded in the current budget period."));
+        }
+        let t = client
+            .update(
+                "WITH s AS (
+                   UPDATE grse.region_scaling_state
+                      SET ai_budget_remaining = ai_budget_remaining + $2,
+                          period_refunded = period_refunded + $2,
+                          refunded_today = refunded_today + $2
+                    WHERE region_id = $1
+                   RETURNING region_id, ai_budget_remaining)
+                 INSERT INTO grse.region_budget_transactions
+                        (region_id, transaction_type, amount, delta, balance_after, description)
+                 SELECT region_id, 'refund', $2, $2, ai_budget_remaining, $3 FROM s
+                 RETURNING balance_after",
+                None,
+                &[region_id.into(), amount.into(), reason.into()],
+            )
+            .or_internal()?;
+        t.first().get_one::<i64>().or_internal().map(|v| v.unwrap_or(facts.remaining + amount))
+    })
+}
+
+/// Sets the monthly budget. This is an allocation: remaining moves by the
+/// same difference (never below zero), written as one `allocation` ledger
+/// row with that signed delta. Returns the remaining budget afterwards.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -> GResult<i64> {
+    let region_id = required(region_id, "region_id")?;
+    let monthly = amount_cents("amount", &required(amount, "amount")?)?;
+    with_writes(|client| {
+        let facts = lock_active(client, region_id)?;
+        let diff = i128::from(monthly) - i128::from(facts.monthly);
+        let new_remaining = (i128::from(facts.remaining) + diff).clamp(0, i128::from(monthly)) as i64;
+        let delta = new_remaining - facts.remaining;
+        client
+            .update(
+                "WITH s AS (
+                   UPDATE grse.region_scaling_state
+                      SET ai_budget_monthly = $2, ai_budget_remaining = $3
+                    WHERE region_id = $1
+                   RETURNING region_id, ai_budget_remaining)
+                 INSERT INTO grse.region_budget_transactions
+                        (region_id, transaction_type, amount, delta, balance_after, description)
+                 SELECT region_id, 'allocation', abs($4::bigint), $4::bigint, ai_budget_remaining,
+                        'monthly budget set to ' || $2
+                   FROM s WHERE $4::bigint <> 0",
+                None,
+                &[region_id.into(), monthly.into(), new_remaining.into(), delta.into()],
+            )
+            .or_internal()?;
+        Ok(new_remaining)
+    })
+}

@@ -1,0 +1,82 @@
+//! Errors raised to SQL callers: every one carries a fitting SQLSTATE.
+//!
+//! Messages follow PostgreSQL's style guide (lower case, no trailing period);
+//! details and hints are full sentences.
+
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::PgSqlErrorCode;
+
+/// Result of a grse operation; the error is raised as a PostgreSQL ERROR.
+pub type GResult<T> = Result<T, ErrorReport>;
+
+fn report(code: PgSqlErrorCode, message: String) -> ErrorReport {
+    ErrorReport::new(code, message, "grse")
+}
+
+/// 22004: a required argument was NULL.
+pub fn null_argument(name: &str) -> ErrorReport {
+    report(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{name} must not be NULL"))
+}
+
+/// 22023: an argument has a value that makes no sense.
+pub fn invalid(message: impl Into<String>) -> ErrorReport {
+    report(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message.into())
+}
+
+/// 22003: a number outside what the argument can hold.
+pub fn out_of_range(message: impl Into<String>) -> ErrorReport {
+    report(PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, message.into())
+}
+
+/// P0002: an id that names nothing.
+pub fn not_found(what: &str, id: impl std::fmt::Display) -> ErrorReport {
+    report(PgSqlErrorCode::ERRCODE_NO_DATA_FOUND, format!("{what} {id} not found"))
+}
+
+/// 55000: the object exists but is not in a state that allows the operation.
+pub fn inactive_region(id: impl std::fmt::Display) -> ErrorReport {
+    report(PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, format!("region {id} is inactive"))
+        .set_hint("Set grse.regions.active to true to use the region again.")
+}
+
+/// 42501-like refusal of a direct write to data grse maintains itself.
+pub fn maintained_by_grse(message: impl Into<String>, hint: &str) -> ErrorReport {
+    report(PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE, message.into()).set_hint(hint.to_string())
+}
+
+/// XX000: a broken internal assumption (a bug, never bad input).
+pub fn internal(message: impl std::fmt::Display) -> ErrorReport {
+    report(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("grse internal error: {message}"))
+}
+
+/// Unwraps a required argument.
+pub fn required<T>(value: Option<T>, name: &str) -> GResult<T> {
+    value.ok_or_else(|| null_argument(name))
+}
+
+/// SPI failures that are not PostgreSQL errors (those propagate by themselves)
+/// are broken assumptions about our own queries.
+impl From<SpiFailure> for ErrorReport {
+    fn from(e: SpiFailure) -> Self {
+        internal(e.0)
+    }
+}
+
+/// Wrapper so `?` works on pgrx SPI results.
+pub struct SpiFailure(pub pgrx::spi::Error);
+
+pub trait SpiResultExt<T> {
+    fn or_internal(self) -> GResult<T>;
+}
+
+impl<T> SpiResultExt<T> for Result<T, pgrx::spi::Error> {
+    fn or_internal(self) -> GResult<T> {
+        self.map_err(|e| internal(e))
+    }
+}
+
+impl<T> SpiResultExt<T> for Result<T, pgrx::datum::TryFromDatumError> {
+    fn or_internal(self) -> GResult<T> {
+        self.map_err(|e| internal(e))
+    }
+}

@@ -1,0 +1,80 @@
+//! Looking up a region and locking its state row.
+
+use crate::error::{inactive_region, internal, not_found, GResult, SpiResultExt};
+use crate::guard;
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+use pgrx::Uuid;
+
+/// A region's budget facts, read with its state row locked.
+#[derive(Clone, Debug)]
+pub struct Locked {
+    pub region_id: Uuid,
+    pub active: bool,
+    pub monthly: i64,
+    pub remaining: i64,
+    pub period_spent: i64,
+    pub period_refunded: i64,
+    pub scaling_mode: String,
+    pub day_due: bool,
+    pub month_due: bool,
+}
+
+const LOCK_SQL: &str = "SELECT r.active, s.ai_budget_monthly, s.ai_budget_remaining, s.period_spent,
+        s.period_refunded, s.scaling_mode, pg_catalog.now() >= s.day_ends_at, pg_catalog.now() >= s.month_ends_at
+   FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+  WHERE s.region_id = $1
+  FOR UPDATE OF s";
+
+fn col<T: FromDatum + IntoDatum>(row: &pgrx::spi::SpiTupleTable<'_>, i: usize) -> GResult<T> {
+    row.get::<T>(i).or_internal()?.ok_or_else(|| internal("unexpected NULL in region state"))
+}
+
+/// Locks the region's state row and reads its facts; `None` if there is no such region.
+pub fn lock(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locked>> {
+    let t = client.update(LOCK_SQL, Some(1), &[region_id.into()]).or_internal()?;
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let t = t.first();
+    Ok(Some(Locked {
+        region_id,
+        active: col(&t, 1)?,
+        monthly: col(&t, 2)?,
+        remaining: col(&t, 3)?,
+        period_spent: col(&t, 4)?,
+        period_refunded: col(&t, 5)?,
+        scaling_mode: col(&t, 6)?,
+        day_due: col(&t, 7)?,
+        month_due: col(&t, 8)?,
+    }))
+}
+
+/// Locks an existing, active region's state row, with any due budget period
+/// rolled over first (lazily, exactly once).
+pub fn lock_active(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
+    let facts = lock(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
+    if !facts.active {
+        return Err(inactive_region(region_id));
+    }
+    crate::periods::roll_if_due(client, facts, "lazy")
+}
+
+/// Raises P0002 unless the region exists, and 55000 if it is inactive.
+pub fn require_active(region_id: Uuid) -> GResult<()> {
+    let active = Spi::get_one_with_args::<bool>(
+        "SELECT active FROM grse.regions WHERE id = $1",
+        &[region_id.into()],
+    )
+    .or_internal()?;
+    match active {
+        None => Err(not_found("region", region_id)),
+        Some(false) => Err(inactive_region(region_id)),
+        Some(true) => Ok(()),
+    }
+}
+
+/// Runs `f` inside one SPI connection with grse's internal writes allowed.
+pub fn with_writes<T>(f: impl FnOnce(&mut SpiClient<'_>) -> GResult<T>) -> GResult<T> {
+    guard::internally(|| Spi::connect_mut(f))
+}

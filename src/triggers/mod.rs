@@ -1,0 +1,6 @@
+//! Trigger functions. The CREATE TRIGGER statements are in `sql/triggers.sql`.
+
+pub mod guards;
+pub mod policy;
+pub mod region;
+pub mod state;

@@ -1,0 +1,29 @@
+//! Triggers on `grse.policy`: the one row stays the one row, and a change
+//! re-judges every region at once under the new policy.
+
+use crate::error::{maintained_by_grse, SpiResultExt};
+use crate::policy;
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+
+/// BEFORE INSERT OR DELETE (row) and TRUNCATE (statement): refused.
+#[pg_trigger]
+fn policy_guard<'a>(
+    _trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    Err(maintained_by_grse(
+        "grse.policy holds exactly one row",
+        "Change the policy with UPDATE grse.policy SET ...",
+    ))
+}
+
+/// AFTER UPDATE (statement): drop the cached policy and recompute every
+/// region's scores and mode (recording any mode change).
+#[pg_trigger]
+fn policy_after_update<'a>(
+    _trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    policy::invalidate();
+    Spi::run("UPDATE grse.region_scaling_state SET updated_at = pg_catalog.now()").or_internal()?;
+    Ok(None)
+}

@@ -1,0 +1,43 @@
+//! AFTER INSERT on `grse.regions`: create the region's state row and its
+//! opening `allocation` ledger row (the policy's default monthly budget).
+
+use crate::error::{internal, SpiResultExt};
+use crate::guard;
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+
+#[pg_trigger]
+fn region_after_insert<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    let new = trigger.new().ok_or_else(|| internal("region trigger without NEW row"))?;
+    let id = new.get_by_name::<pgrx::Uuid>("id").or_internal()?.ok_or_else(|| internal("region id is NULL"))?;
+    let tz = new.get_by_name::<String>("timezone").or_internal()?.ok_or_else(|| internal("timezone is NULL"))?;
+    guard::internally(|| {
+        Spi::connect_mut(|client| {
+            client
+                .update(
+                    "WITH s AS (
+                       INSERT INTO grse.region_scaling_state
+                              (region_id, ai_budget_monthly, ai_budget_remaining,
+                               day_started_at, day_ends_at, month_started_at, month_ends_at)
+                       SELECT $1, p.default_monthly_budget_cents, p.default_monthly_budget_cents,
+                              d.starts_at, d.ends_at, m.starts_at, m.ends_at
+                         FROM grse.policy p,
+                              grse.period_bounds('day', $2, pg_catalog.now()) d,
+                              grse.period_bounds('month', $2, pg_catalog.now()) m
+                       RETURNING region_id, ai_budget_remaining)
+                     INSERT INTO grse.region_budget_transactions
+                            (region_id, transaction_type, amount, delta, balance_after, description)
+                     SELECT region_id, 'allocation', ai_budget_remaining, ai_budget_remaining,
+                            ai_budget_remaining, 'initial monthly budget'
+                       FROM s WHERE ai_budget_remaining > 0",
+                    None,
+                    &[id.into(), tz.as_str().into()],
+                )
+                .or_internal()?;
+            Ok::<_, ErrorReport>(())
+        })
+    })?;
+    Ok(None)
+}
