@@ -295,6 +295,19 @@ CREATE UNIQUE INDEX alerts_one_open_per_finding
     ON grse.alerts (COALESCE(region_id, '00000000-0000-0000-0000-000000000000'::uuid), alert_type)
     WHERE resolved_at IS NULL;
 
+-- ---------------------------------------------------------------------------
+-- Types returned by the router
+-- ---------------------------------------------------------------------------
+CREATE TYPE grse.job_route AS (
+    region_id       uuid,
+    shard_key       text,
+    priority        integer,
+    estimated_wait  integer,
+    scaling_mode    text
+);
+COMMENT ON TYPE grse.job_route IS
+    'Where a job goes: region, shard key, priority, estimated wait (seconds) and the region''s mode.';
+
 -- User data in extension tables must survive pg_dump / pg_restore.
 SELECT pg_catalog.pg_extension_config_dump('grse.regions', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.agency_regions', '');

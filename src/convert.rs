@@ -44,16 +44,3 @@ fn whole_cents(name: &str, n: &AnyNumeric) -> GResult<i64> {
         DecimalError::OutOfRange(_) => out_of_range(format!("{name} {text} is out of range for bigint cents")),
     })
 }
-
-/// A score argument in [0, 100] with at most two decimals.
-pub fn score_arg(name: &str, text: &str) -> GResult<Centi> {
-    let c = Centi::parse(text).map_err(|e| match e {
-        DecimalError::NotANumber(_) => invalid(format!("{name} must be a finite number, got {text}")),
-        DecimalError::TooPrecise(_) => invalid(format!("{name} must have at most 2 decimals, got {text}")),
-        DecimalError::OutOfRange(_) => out_of_range(format!("{name} {text} is out of range")),
-    })?;
-    if !c.is_score() {
-        return Err(out_of_range(format!("{name} must lie in [0, 100], got {text}")));
-    }
-    Ok(c)
-}

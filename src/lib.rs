@@ -8,13 +8,17 @@ use pgrx::prelude::*;
 
 ::pgrx::pg_module_magic!(name, version);
 
+mod admission;
 mod budget;
 mod convert;
 mod error;
 mod guard;
+mod monitor;
 mod periods;
 mod policy;
 mod region;
+mod resolver;
+mod router;
 mod scaling;
 mod triggers;
 
@@ -33,7 +37,20 @@ extension_sql_file!(
         triggers::policy::policy_after_update,
     ]
 );
-extension_sql_file!("../sql/reads.sql", name = "reads", finalize);
+extension_sql_file!(
+    "../sql/reads.sql",
+    name = "reads",
+    requires = ["triggers", periods::roll_over_budget_periods]
+);
+extension_sql_file!("../sql/monitor.sql", name = "monitor", requires = ["reads"]);
+extension_sql_file!("../sql/router.sql", name = "router", requires = ["reads", router::route_job]);
+extension_sql_file!("../sql/snapshots.sql", name = "snapshots", requires = ["monitor"]);
+extension_sql_file!(
+    "../sql/api.sql",
+    name = "api",
+    requires = ["snapshots", monitor::compute_global_risk]
+);
+extension_sql_file!("../sql/schedule.sql", name = "schedule", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]

@@ -15,6 +15,7 @@ pub mod capacity;
 pub mod conditions;
 pub mod fatigue;
 pub mod fixed;
+pub mod headers;
 pub mod mode;
 pub mod policy;
 pub mod pressure;

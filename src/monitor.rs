@@ -1,0 +1,209 @@
+//! The global region monitor: conflicts, global risk and alerts, computed by
+//! the pure rules in `grse_core::risk` over every active region.
+
+use crate::convert::centi;
+use crate::error::{internal, GResult, SpiResultExt};
+use grse_core::conditions::Severity;
+use grse_core::mode::Mode;
+use grse_core::risk::{global_risk, Conflict, GlobalRisk, RiskLevel, RiskRegion};
+use grse_core::Policy;
+use pgrx::datum::TimestampWithTimeZone;
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+use pgrx::{AnyNumeric, JsonB, Uuid};
+use serde_json::{json, Value};
+
+/// Every active region, in name order, as the risk rules see it.
+pub fn regions() -> GResult<Vec<RiskRegion<Uuid>>> {
+    Spi::connect(|client| {
+        let rows = client
+            .select(
+                "SELECT r.id, r.name, s.scaling_mode, s.capacity_score, s.overall_pressure,
+                        s.ai_budget_remaining, s.ai_budget_monthly
+                   FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
+                  WHERE r.active ORDER BY r.name, r.id",
+                None,
+                &[],
+            )
+            .or_internal()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let num = |i| -> GResult<grse_core::Centi> {
+                centi(&row.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?)
+            };
+            let mode = row.get::<String>(3).or_internal()?.unwrap_or_default();
+            out.push(RiskRegion {
+                id: row.get::<Uuid>(1).or_internal()?.ok_or_else(|| internal("NULL id"))?,
+                name: row.get::<String>(2).or_internal()?.unwrap_or_default(),
+                mode: Mode::parse(&mode).ok_or_else(|| internal(format!("unknown mode {mode}")))?,
+                capacity: num(4)?,
+                pressure: num(5)?,
+                budget_remaining: row.get::<i64>(6).or_internal()?.unwrap_or(0),
+                budget_monthly: row.get::<i64>(7).or_internal()?.unwrap_or(0),
+            });
+        }
+        Ok(out)
+    })
+}
+
+fn assess() -> GResult<(Policy, GlobalRisk<Uuid>)> {
+    let policy = crate::policy::current()?;
+    let risk = global_risk(&policy, &regions()?);
+    Ok((policy, risk))
+}
+
+fn conflict_json(c: &Conflict<Uuid>, at: &str) -> Value {
+    json!({
+        "type": c.condition.kind.as_str(),
+        "region_id": c.region_id.to_string(),
+        "region_name": c.region_name,
+        "severity": c.condition.severity.as_str(),
+        "message": c.condition.message,
+        "detected_at": at,
+    })
+}
+
+fn now_text() -> GResult<String> {
+    Spi::get_one::<String>("SELECT pg_catalog.to_json(pg_catalog.now()) #>> '{}'")
+        .or_internal()?
+        .ok_or_else(|| internal("no time"))
+}
+
+/// Conflicts across regions: mode_frozen (critical); capacity_critical
+/// (capacity < 20 critical, < 40 warning); budget_exceeded (budget percent
+/// remaining < 10 critical, < 25 warning). Active regions, by name.
+#[pg_extern(stable, parallel_safe)]
+pub fn detect_cross_region_conflicts() -> Result<
+    TableIterator<
+        'static,
+        (
+            name!(type, String),
+            name!(region_id, Uuid),
+            name!(region_name, String),
+            name!(severity, String),
+            name!(message, String),
+            name!(detected_at, TimestampWithTimeZone),
+        ),
+    >,
+    ErrorReport,
+> {
+    let (_, risk) = assess()?;
+    let at = pgrx::datetime::now();
+    let rows: Vec<_> = risk
+        .conflicts
+        .into_iter()
+        .map(|c| {
+            (
+                c.condition.kind.as_str().to_string(),
+                c.region_id,
+                c.region_name,
+                c.condition.severity.as_str().to_string(),
+                c.condition.message,
+                at,
+            )
+        })
+        .collect();
+    Ok(TableIterator::new(rows))
+}
+
+/// The global risk as JSON: overall_risk (0-100), risk_level, conflicts,
+/// recommendations, regions_assessed, assessed_at.
+pub fn risk_json() -> GResult<Value> {
+    let (_, risk) = assess()?;
+    let at = now_text()?;
+    let regions = regions()?.len();
+    Ok(json!({
+        "overall_risk": risk.score,
+        "risk_level": risk.level.as_str(),
+        "conflicts": risk.conflicts.iter().map(|c| conflict_json(c, &at)).collect::<Vec<_>>(),
+        "recommendations": risk.recommendations,
+        "regions_assessed": regions,
+        "assessed_at": at,
+    }))
+}
+
+/// Global risk = min(100, 20·critical + 10·warning conflicts + Σ regions
+/// (15 if capacity < 30, else 5 if < 50) + 25·frozen regions), with its level
+/// (critical >= 70, high >= 50, medium >= 25, low) and recommendations.
+#[pg_extern(stable, parallel_safe)]
+pub fn compute_global_risk() -> GResult<JsonB> {
+    risk_json().map(JsonB)
+}
+
+/// Writes an `alerts` row for every critical finding that has no open alert
+/// yet (critical conflicts, and the global risk when its level is critical),
+/// resolves open alerts whose finding has cleared, and sends each new alert
+/// as `NOTIFY grse_alerts`. Returns the number of new alerts.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn alert_critical_issues() -> GResult<i32> {
+    let (_, risk) = assess()?;
+    let mut findings: Vec<Value> = risk
+        .conflicts
+        .iter()
+        .filter(|c| c.condition.severity == Severity::Critical)
+        .map(|c| {
+            json!({
+                "region_id": c.region_id.to_string(),
+                "alert_type": c.condition.kind.as_str(),
+                "severity": "critical",
+                "message": format!("{}: {}", c.region_name, c.condition.message),
+                "details": {"region_name": c.region_name},
+            })
+        })
+        .collect();
+    if risk.level == RiskLevel::Critical {
+        findings.push(json!({
+            "region_id": null,
+            "alert_type": "global_risk_critical",
+            "severity": "critical",
+            "message": format!("Global risk is critical ({} of 100)", risk.score),
+            "details": {"overall_risk": risk.score, "recommendations": risk.recommendations},
+        }));
+    }
+    let n = Spi::get_one_with_args::<i64>(
+        "WITH f AS (
+           SELECT * FROM pg_catalog.jsonb_to_recordset($1)
+                    AS x(region_id uuid, alert_type text, severity text, message text, details jsonb)),
+         resolved AS (
+           UPDATE grse.alerts a SET resolved_at = pg_catalog.now()
+            WHERE a.resolved_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM f WHERE f.region_id IS NOT DISTINCT FROM a.region_id
+                                               AND f.alert_type = a.alert_type)
+           RETURNING a.id),
+         ins AS (
+           INSERT INTO grse.alerts (region_id, alert_type, severity, message, details)
+           SELECT region_id, alert_type, severity, message, details FROM f
+           ON CONFLICT (COALESCE(region_id, '00000000-0000-0000-0000-000000000000'::uuid), alert_type)
+              WHERE resolved_at IS NULL DO NOTHING
+           RETURNING id, region_id, alert_type, severity, message, created_at)
+         SELECT count(*) FROM (
+           SELECT pg_catalog.pg_notify('grse_alerts', pg_catalog.json_build_object(
+                    'id', id, 'region_id', region_id, 'alert_type', alert_type, 'severity', severity,
+                    'message', message, 'created_at', created_at)::text)
+             FROM ins) n",
+        &[JsonB(Value::Array(findings)).into()],
+    )
+    .or_internal()?;
+    Ok(n.unwrap_or(0) as i32)
+}
+
+/// The 5-minute monitor: refreshes every active region's fatigue and mode,
+/// then raises alerts. Returns what it did.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn run_monitor() -> GResult<JsonB> {
+    let ids: Vec<Uuid> = regions()?.into_iter().map(|r| r.id).collect();
+    crate::region::with_writes(|client| {
+        for id in &ids {
+            crate::scaling::refresh(client, *id)?;
+        }
+        Ok(())
+    })?;
+    let alerts = alert_critical_issues()?;
+    let (_, risk) = assess()?;
+    Ok(JsonB(json!({
+        "regions_refreshed": ids.len(),
+        "alerts_raised": alerts,
+        "overall_risk": risk.score,
+        "risk_level": risk.level.as_str(),
+    })))
+}

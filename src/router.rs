@@ -1,0 +1,245 @@
+//! The shard router: where a job goes, with what priority and shard key, and
+//! the one-call admission that also checks the budget and bumps the queue.
+
+use crate::budget::job_type_arg;
+use crate::convert::{centi, nonnegative_cents};
+use crate::error::{inactive_region, internal, invalid, not_found, null_argument, required, GResult, SpiResultExt};
+use grse_core::mode::Mode;
+use grse_core::routing::{admits, best_region, estimated_wait, priority, Candidate, JobType, Refusal};
+use grse_core::shard::{shard_key, shard_of};
+use grse_core::{Centi, Policy};
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+use pgrx::{AnyNumeric, Uuid};
+
+/// What routing needs to know about one region.
+pub struct RegionView {
+    pub id: Uuid,
+    pub slug: String,
+    pub active: bool,
+    pub mode: Mode,
+    pub type_pressure: Centi,
+    pub jobs_in_queue: i64,
+    pub shards: u32,
+    pub remaining: i64,
+}
+
+fn pressure_column(job: JobType) -> &'static str {
+    match job {
+        JobType::Posting => "posting_pressure",
+        JobType::Orchestration => "orchestration_pressure",
+        JobType::Creative => "creative_pressure",
+        JobType::Intel => "intel_pressure",
+    }
+}
+
+/// Reads a region for routing; with `lock`, its state row is locked first.
+pub fn view(client: &mut SpiClient<'_>, id: Uuid, job: JobType, lock: bool) -> GResult<Option<RegionView>> {
+    let q = format!(
+        "SELECT r.slug, r.active, s.scaling_mode, s.capacity_score, s.{}, s.jobs_in_queue,
+                COALESCE(s.shard_count, p.default_shard_count), s.ai_budget_remaining
+           FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id, grse.policy p
+          WHERE r.id = $1 {}",
+        pressure_column(job),
+        if lock { "FOR UPDATE OF s" } else { "" }
+    );
+    let t = client.update(q.as_str(), Some(1), &[id.into()]).or_internal()?;
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let t = t.first();
+    let text = |i| -> GResult<String> { t.get::<String>(i).or_internal()?.ok_or_else(|| internal("NULL in region")) };
+    let num = |i| -> GResult<Centi> { centi(&t.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?) };
+    let mode_text = text(3)?;
+    Ok(Some(RegionView {
+        id,
+        slug: text(1)?,
+        active: t.get::<bool>(2).or_internal()?.unwrap_or(false),
+        mode: Mode::parse(&mode_text).ok_or_else(|| internal(format!("unknown mode {mode_text}")))?,
+        type_pressure: num(5)?,
+        jobs_in_queue: i64::from(t.get::<i32>(6).or_internal()?.unwrap_or(0)),
+        shards: t.get::<i32>(7).or_internal()?.unwrap_or(16).max(1) as u32,
+        remaining: t.get::<i64>(8).or_internal()?.unwrap_or(0),
+    }))
+}
+
+/// Reads an existing, active region for routing (P0002 / 55000 otherwise).
+pub fn active_view(client: &mut SpiClient<'_>, id: Uuid, job: JobType, lock: bool) -> GResult<RegionView> {
+    let v = view(client, id, job, lock)?.ok_or_else(|| not_found("region", id))?;
+    if !v.active {
+        return Err(inactive_region(id));
+    }
+    Ok(v)
+}
+
+/// A routing decision for one region.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub region_id: Uuid,
+    pub shard_key: String,
+    pub priority: i32,
+    pub estimated_wait: i64,
+    pub mode: Mode,
+}
+
+/// Applies the mode rules and computes priority, wait and shard key.
+pub fn plan(
+    policy: &Policy,
+    v: &RegionView,
+    job: JobType,
+    tenant: &[u8; 16],
+    requested_priority: Option<i32>,
+    cost: i64,
+) -> Result<Route, Refusal> {
+    admits(policy, v.mode, Some(job), cost)?;
+    let shard = shard_of(tenant, v.shards);
+    Ok(Route {
+        region_id: v.id,
+        shard_key: shard_key(&v.slug, job.as_str(), shard, v.shards),
+        priority: priority(job, requested_priority, v.type_pressure),
+        estimated_wait: estimated_wait(job, v.jobs_in_queue),
+        mode: v.mode,
+    })
+}
+
+/// Active normal/cautious regions other than `exclude`, for the best-region choice.
+pub fn candidates(client: &SpiClient<'_>, job: JobType, exclude: Option<Uuid>) -> GResult<Vec<Candidate<[u8; 16]>>> {
+    let q = format!(
+        "SELECT s.region_id, s.scaling_mode, s.capacity_score, s.{}
+           FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+          WHERE r.active AND s.scaling_mode IN ('normal', 'cautious')
+            AND s.region_id IS DISTINCT FROM $1",
+        pressure_column(job)
+    );
+    let rows = client.select(q.as_str(), None, &[exclude.into()]).or_internal()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = row.get::<Uuid>(1).or_internal()?.ok_or_else(|| internal("NULL region id"))?;
+        let mode = row.get::<String>(2).or_internal()?.and_then(|m| Mode::parse(&m)).unwrap_or(Mode::Frozen);
+        let capacity = centi(&row.get::<AnyNumeric>(3).or_internal()?.ok_or_else(|| internal("NULL capacity"))?)?;
+        let type_pressure = centi(&row.get::<AnyNumeric>(4).or_internal()?.ok_or_else(|| internal("NULL pressure"))?)?;
+        out.push(Candidate { id: *id.as_bytes(), mode, capacity, type_pressure });
+    }
+    Ok(out)
+}
+
+/// The best region for a job type (see `grse_core::routing::best_region`).
+pub fn best(client: &SpiClient<'_>, policy: &Policy, job: JobType, preferred: Option<Uuid>, exclude: Option<Uuid>) -> GResult<Option<Uuid>> {
+    let cands = candidates(client, job, exclude)?;
+    let pref = preferred.map(|p| *p.as_bytes());
+    Ok(best_region(policy, &cands, pref.as_ref()).map(|c| Uuid::from_bytes(c.id)))
+}
+
+fn job_type_required(job_type: Option<&str>) -> GResult<JobType> {
+    job_type_arg(job_type)?.ok_or_else(|| null_argument("job_type"))
+}
+
+fn priority_arg(priority: Option<i32>) -> GResult<Option<i32>> {
+    match priority {
+        Some(p) if !(1..=1000).contains(&p) => Err(invalid(format!("priority must lie in [1, 1000], got {p}"))),
+        other => Ok(other),
+    }
+}
+
+/// The tenant whose hash picks the shard; without one, a fresh random id
+/// spreads jobs over the region's shards.
+fn shard_tenant(tenant: Option<Uuid>) -> [u8; 16] {
+    match tenant {
+        Some(t) => *t.as_bytes(),
+        None => *uuid::Uuid::new_v4().as_bytes(),
+    }
+}
+
+/// Best region for a job type: among normal and cautious regions, the
+/// preferred one if its capacity is above 30, else the lowest pressure of
+/// that type (ties: higher capacity, then smaller id). NULL if none.
+#[pg_extern(stable, parallel_safe)]
+pub fn get_best_region_for_job(job_type: Option<&str>, preferred_region: default!(Option<Uuid>, "NULL")) -> GResult<Option<Uuid>> {
+    let job = job_type_required(job_type)?;
+    let policy = crate::policy::current()?;
+    Spi::connect(|client| best(client, &policy, job, preferred_region, None))
+}
+
+type RouteRow = (Uuid, String, i32, i32, String);
+
+fn route_row(r: &Route) -> RouteRow {
+    (
+        r.region_id,
+        r.shard_key.clone(),
+        r.priority,
+        r.estimated_wait.min(i64::from(i32::MAX)) as i32,
+        r.mode.as_str().to_string(),
+    )
+}
+
+/// Routes one job: the given region if its mode admits the job, else (with
+/// `allow_fallback`) the best other region; no row when nowhere admits it.
+/// Without a region: the tenant's licensed region, else the best region.
+/// The four `route_*_job` SQL functions are thin wrappers of this one.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn route_job(
+    job_type: Option<&str>,
+    region_id: default!(Option<Uuid>, "NULL"),
+    tenant_id: default!(Option<Uuid>, "NULL"),
+    priority: default!(Option<i32>, "NULL"),
+    estimated_cost: default!(Option<AnyNumeric>, "0"),
+    allow_fallback: default!(Option<bool>, "false"),
+) -> Result<
+    TableIterator<
+        'static,
+        (
+            name!(region_id, Uuid),
+            name!(shard_key, String),
+            name!(priority, i32),
+            name!(estimated_wait, i32),
+            name!(scaling_mode, String),
+        ),
+    >,
+    ErrorReport,
+> {
+    let job = job_type_required(job_type)?;
+    let requested_priority = priority_arg(priority)?;
+    let cost = nonnegative_cents("estimated_cost", &required(estimated_cost, "estimated_cost")?)?;
+    let allow_fallback = required(allow_fallback, "allow_fallback")?;
+    let policy = crate::policy::current()?;
+    let tenant_bytes = shard_tenant(tenant_id);
+    let row = Spi::connect_mut(|client| -> GResult<Option<RouteRow>> {
+        let first = match region_id {
+            Some(id) => Some(id),
+            None => match tenant_id.map(crate::resolver::region_for_agency).transpose()?.flatten() {
+                Some(id) => Some(id),
+                None => best(client, &policy, job, None, None)?,
+            },
+        };
+        let Some(first) = first else { return Ok(None) };
+        let v = active_view(client, first, job, false)?;
+        match plan(&policy, &v, job, &tenant_bytes, requested_priority, cost) {
+            Ok(r) => Ok(Some(route_row(&r))),
+            Err(_) if allow_fallback => match best(client, &policy, job, None, Some(first))? {
+                Some(other) => {
+                    let v = active_view(client, other, job, false)?;
+                    Ok(plan(&policy, &v, job, &tenant_bytes, requested_priority, cost).ok().map(|r| route_row(&r)))
+                }
+                None => Ok(None),
+            },
+            Err(_) => Ok(None),
+        }
+    })?;
+    Ok(TableIterator::new(row))
+}
+
+/// Moves a region's queue count by `delta` (never below zero); returns the new count.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn update_job_queue(region_id: Option<Uuid>, delta: Option<i32>) -> GResult<i32> {
+    let region_id = required(region_id, "region_id")?;
+    let delta = required(delta, "delta")?;
+    let n = Spi::get_one_with_args::<i32>(
+        "UPDATE grse.region_scaling_state
+            SET jobs_in_queue = GREATEST(0, jobs_in_queue::bigint + $2)::integer
+          WHERE region_id = $1 RETURNING jobs_in_queue",
+        &[region_id.into(), delta.into()],
+    )
+    .or_internal()?;
+    n.ok_or_else(|| not_found("region", region_id))
+}
