@@ -54,17 +54,16 @@ pub fn required<T>(value: Option<T>, name: &str) -> GResult<T> {
     value.ok_or_else(|| null_argument(name))
 }
 
-/// SPI failures that are not PostgreSQL errors (those propagate by themselves)
-/// are broken assumptions about our own queries.
-impl From<SpiFailure> for ErrorReport {
-    fn from(e: SpiFailure) -> Self {
-        internal(e.0)
-    }
+/// Raises an error of a trigger function at once. pgrx reports an error
+/// *returned* by a trigger as "Trigger function panic" with SQLSTATE XX000,
+/// so triggers raise theirs themselves, keeping the SQLSTATE.
+pub fn raised<T>(result: GResult<T>) -> GResult<T> {
+    use pgrx::pg_sys::panic::ErrorReportable;
+    Ok(result.unwrap_or_report())
 }
 
-/// Wrapper so `?` works on pgrx SPI results.
-pub struct SpiFailure(pub pgrx::spi::Error);
-
+/// SPI failures that are not PostgreSQL errors (those propagate by
+/// themselves) are broken assumptions about our own queries.
 pub trait SpiResultExt<T> {
     fn or_internal(self) -> GResult<T>;
 }

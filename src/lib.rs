@@ -53,7 +53,6 @@ extension_sql_file!(
 extension_sql_file!("../sql/schedule.sql", name = "schedule", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]
-#[pg_schema]
 mod tests;
 
 /// Required by `cargo pgrx test`.

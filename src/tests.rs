@@ -1,18 +1,160 @@
-//! `#[pg_test]`s: run inside a real PostgreSQL by `cargo pgrx test`.
+//! `#[pg_test]`s: run inside a real PostgreSQL by `cargo pgrx test`; each
+//! test runs in its own transaction, rolled back afterwards.
 
-use pgrx::prelude::*;
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+    use pgrx::Uuid;
 
-#[pg_test]
-fn creates_state_and_opening_allocation() {
-    let id = Spi::get_one::<pgrx::Uuid>(
-        "INSERT INTO grse.regions (name, slug, country_code, timezone) VALUES ('EU', 'eu', 'DE', 'Europe/Berlin') RETURNING id",
-    )
-    .unwrap()
-    .unwrap();
-    let remaining = Spi::get_one_with_args::<i64>(
-        "SELECT ai_budget_remaining FROM grse.region_scaling_state WHERE region_id = $1",
-        &[id.into()],
-    )
-    .unwrap();
-    assert_eq!(remaining, Some(100_000));
+    fn region(slug: &str) -> Uuid {
+        Spi::get_one_with_args::<Uuid>(
+            "INSERT INTO grse.regions (name, slug, country_code, timezone) VALUES ($1, $1, 'DE', 'Europe/Berlin') RETURNING id",
+            &[slug.into()],
+        )
+        .unwrap()
+        .unwrap()
+    }
+
+    fn one<T: FromDatum + IntoDatum>(sql: &str, id: Uuid) -> T {
+        Spi::get_one_with_args::<T>(sql, &[id.into()]).unwrap().unwrap()
+    }
+
+    fn set_all_pressures(id: Uuid, value: &str) -> String {
+        Spi::run_with_args(
+            &format!(
+                "UPDATE grse.region_scaling_state SET posting_pressure = {value}, orchestration_pressure = {value},
+                        creative_pressure = {value}, intel_pressure = {value} WHERE region_id = $1"
+            ),
+            &[id.into()],
+        )
+        .unwrap();
+        one::<String>("SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = $1", id)
+    }
+
+    fn ledger_is_exact(id: Uuid) -> bool {
+        one::<bool>(
+            "SELECT (SELECT COALESCE(sum(delta), 0) FROM grse.region_budget_transactions WHERE region_id = $1)
+                      = (SELECT ai_budget_remaining FROM grse.region_scaling_state WHERE region_id = $1)
+                AND NOT EXISTS (
+                    SELECT 1 FROM (SELECT balance_after, delta,
+                                          lag(balance_after, 1, 0::bigint) OVER (ORDER BY id) AS prev
+                                     FROM grse.region_budget_transactions WHERE region_id = $1) c
+                     WHERE c.balance_after <> c.prev + c.delta)",
+            id,
+        )
+    }
+
+    #[pg_test]
+    fn region_insert_creates_state_and_opening_allocation() {
+        let id = region("eu");
+        assert_eq!(one::<i64>("SELECT ai_budget_remaining FROM grse.region_scaling_state WHERE region_id = $1", id), 100_000);
+        assert_eq!(one::<String>("SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = $1", id), "normal");
+        assert_eq!(
+            one::<i64>("SELECT count(*) FROM grse.region_budget_transactions WHERE region_id = $1 AND transaction_type = 'allocation'", id),
+            1
+        );
+        assert!(ledger_is_exact(id));
+    }
+
+    #[pg_test]
+    fn pressure_thresholds_are_exact_at_their_boundaries() {
+        let id = region("edge");
+        for (value, mode) in [
+            ("60.00", "normal"),
+            ("60.01", "cautious"),
+            ("75.00", "cautious"),
+            ("75.01", "throttled"),
+            ("90.00", "throttled"),
+            ("90.01", "frozen"),
+            ("0", "normal"),
+        ] {
+            assert_eq!(set_all_pressures(id, value), mode, "pressure {value}");
+        }
+        // 6 changes of mode, each recorded once: normal→cautious→throttled→frozen→normal
+        assert_eq!(one::<i64>("SELECT count(*) FROM grse.region_mode_transitions WHERE region_id = $1", id), 4);
+    }
+
+    #[pg_test]
+    fn capacity_thresholds_follow_the_budget() {
+        // full pressure factor and fatigue factor give 60; the budget gives 0..40
+        let id = region("cap");
+        Spi::run_with_args("SELECT grse.set_monthly_budget($1, 10000)", &[id.into()]).unwrap();
+        // spend to remaining 0: capacity = 60.00 -> normal
+        assert!(one::<bool>("SELECT grse.check_and_decrement_budget($1, 10000)", id));
+        assert_eq!(one::<String>("SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = $1", id), "normal");
+        // pressure 28.58 everywhere: capacity = 0.35·71.42 + 25 = 49.997 -> 50.00 normal
+        assert_eq!(set_all_pressures(id, "28.58"), "normal");
+        // pressure 28.60: 0.35·71.40 + 25 = 49.99 -> cautious
+        assert_eq!(set_all_pressures(id, "28.60"), "cautious");
+        assert_eq!(one::<String>("SELECT capacity_score::text FROM grse.region_scaling_state WHERE region_id = $1", id), "49.99");
+    }
+
+    #[pg_test]
+    fn unchanged_mode_writes_no_transition() {
+        let id = region("calm");
+        set_all_pressures(id, "10");
+        set_all_pressures(id, "20");
+        assert_eq!(one::<i64>("SELECT count(*) FROM grse.region_mode_transitions WHERE region_id = $1", id), 0);
+        set_all_pressures(id, "70");
+        let (from, to) = Spi::get_two_with_args::<String, String>(
+            "SELECT from_mode, to_mode FROM grse.region_mode_transitions WHERE region_id = $1",
+            &[id.into()],
+        )
+        .unwrap();
+        assert_eq!((from.unwrap().as_str(), to.unwrap().as_str()), ("normal", "cautious"));
+    }
+
+    #[pg_test]
+    fn spend_refund_and_allocation_keep_the_ledger_exact() {
+        let id = region("ledger");
+        assert!(one::<bool>("SELECT grse.check_and_decrement_budget($1, 99999, NULL, 'creative')", id));
+        assert!(!one::<bool>("SELECT grse.check_and_decrement_budget($1, 2)", id));
+        assert!(one::<bool>("SELECT grse.check_and_decrement_budget($1, 1)", id));
+        assert_eq!(one::<i64>("SELECT grse.refund_budget($1, 500, 'cancelled')", id), 500);
+        assert_eq!(one::<i64>("SELECT grse.set_monthly_budget($1, 200000)", id), 100_500);
+        assert_eq!(one::<i64>("SELECT grse.set_monthly_budget($1, 1000)", id), 0);
+        assert_eq!(one::<i64>("SELECT ai_spend_today FROM grse.region_scaling_state WHERE region_id = $1", id), 100_000);
+        assert!(ledger_is_exact(id));
+    }
+
+    #[pg_test(error = "column ai_budget_remaining of grse.region_scaling_state is maintained by grse")]
+    fn direct_budget_writes_are_refused() {
+        let id = region("guarded");
+        Spi::run_with_args("UPDATE grse.region_scaling_state SET ai_budget_remaining = 5 WHERE region_id = $1", &[id.into()])
+            .unwrap();
+    }
+
+    #[pg_test(error = "grse.region_budget_transactions is append-only: DELETE is not allowed")]
+    fn ledger_rows_cannot_be_deleted() {
+        region("append-only");
+        Spi::run("DELETE FROM grse.region_budget_transactions").unwrap();
+    }
+
+    #[pg_test]
+    fn policy_change_rejudges_regions_at_once() {
+        let id = region("policy");
+        assert_eq!(set_all_pressures(id, "55"), "normal");
+        Spi::run("UPDATE grse.policy SET cautious_pressure_above = 50").unwrap();
+        assert_eq!(one::<String>("SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = $1", id), "cautious");
+    }
+
+    #[pg_test]
+    fn pg_cron_jobs_are_scheduled_idempotently() {
+        Spi::run("CREATE EXTENSION IF NOT EXISTS pg_cron").unwrap();
+        let count = || Spi::get_one::<i64>("SELECT count(*) FROM cron.job WHERE jobname LIKE 'grse-%'").unwrap().unwrap();
+        let listed = Spi::get_one::<i64>("SELECT count(*) FROM grse.default_jobs()").unwrap().unwrap();
+        Spi::run("SELECT grse.schedule_default_jobs()").unwrap();
+        assert_eq!(count(), listed);
+        Spi::run("SELECT grse.schedule_default_jobs()").unwrap();
+        assert_eq!(count(), listed);
+        assert_eq!(Spi::get_one::<i32>("SELECT grse.unschedule_default_jobs()").unwrap(), Some(listed as i32));
+        assert_eq!(count(), 0);
+        assert_eq!(Spi::get_one::<i32>("SELECT grse.unschedule_default_jobs()").unwrap(), Some(0));
+    }
+
+    #[pg_test(error = "pg_cron is not installed in this database")]
+    fn scheduling_without_pg_cron_is_a_clear_error() {
+        Spi::run("DROP EXTENSION IF EXISTS pg_cron").unwrap();
+        Spi::run("SELECT grse.schedule_default_jobs()").unwrap();
+    }
 }

@@ -12,6 +12,12 @@ use pgrx::prelude::*;
 fn ledger_guard<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    crate::error::raised(ledger_guard_checked(trigger))
+}
+
+fn ledger_guard_checked<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
     const HINT: &str = "The ledger is append-only: correct a mistake with a new refund or allocation through the grse budget functions.";
     match trigger.op().map_err(internal)? {
         PgTriggerOperation::Insert if guard::is_internal() => Ok(trigger.new()),
@@ -37,8 +43,14 @@ fn ledger_guard<'a>(
 /// is retired by setting `grse.regions.active = false`.
 #[pg_trigger]
 fn state_delete_guard<'a>(
-    _trigger: &'a PgTrigger<'a>,
+    trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    crate::error::raised(state_delete_guard_checked(trigger))
+}
+
+fn state_delete_guard_checked<'a>(
+    _trigger: &'a PgTrigger<'a>,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
     Err(maintained_by_grse(
         "rows of grse.region_scaling_state cannot be deleted",
         "Deactivate the region with UPDATE grse.regions SET active = false.",

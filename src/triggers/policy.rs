@@ -9,8 +9,14 @@ use pgrx::prelude::*;
 /// BEFORE INSERT OR DELETE (row) and TRUNCATE (statement): refused.
 #[pg_trigger]
 fn policy_guard<'a>(
-    _trigger: &'a PgTrigger<'a>,
+    trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    crate::error::raised(policy_guard_checked(trigger))
+}
+
+fn policy_guard_checked<'a>(
+    _trigger: &'a PgTrigger<'a>,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
     Err(maintained_by_grse(
         "grse.policy holds exactly one row",
         "Change the policy with UPDATE grse.policy SET ...",
@@ -21,8 +27,14 @@ fn policy_guard<'a>(
 /// region's scores and mode (recording any mode change).
 #[pg_trigger]
 fn policy_after_update<'a>(
-    _trigger: &'a PgTrigger<'a>,
+    trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    crate::error::raised(policy_after_update_checked(trigger))
+}
+
+fn policy_after_update_checked<'a>(
+    _trigger: &'a PgTrigger<'a>,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
     policy::invalidate();
     Spi::run("UPDATE grse.region_scaling_state SET updated_at = pg_catalog.now()").or_internal()?;
     Ok(None)

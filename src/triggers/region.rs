@@ -10,6 +10,12 @@ use pgrx::prelude::*;
 fn region_after_insert<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    crate::error::raised(region_after_insert_checked(trigger))
+}
+
+fn region_after_insert_checked<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
     let new = trigger.new().ok_or_else(|| internal("region trigger without NEW row"))?;
     let id = new.get_by_name::<pgrx::Uuid>("id").or_internal()?.ok_or_else(|| internal("region id is NULL"))?;
     let tz = new.get_by_name::<String>("timezone").or_internal()?.ok_or_else(|| internal("timezone is NULL"))?;

@@ -111,6 +111,12 @@ pub fn derive(row: &PgHeapTuple<'_, impl WhoAllocated>) -> GResult<Derived> {
 fn state_before_write<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, ErrorReport> {
+    crate::error::raised(state_before_write_checked(trigger))
+}
+
+fn state_before_write_checked<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByRust>>> {
     let new = trigger.new().ok_or_else(|| internal("state trigger without NEW row"))?;
     let old = trigger.old();
     if !guard::is_internal() {
@@ -150,6 +156,12 @@ fn state_before_write<'a>(
 fn state_after_mode_change<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    crate::error::raised(state_after_mode_change_checked(trigger))
+}
+
+fn state_after_mode_change_checked<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
     let new = trigger.new().ok_or_else(|| internal("mode trigger without NEW row"))?;
     let old = trigger.old().ok_or_else(|| internal("mode trigger without OLD row"))?;
     let d = derive(&new)?;
