@@ -25,11 +25,20 @@ $$;
 -- and the local date it starts on. Budget periods roll over at these bounds.
 CREATE FUNCTION grse.period_bounds(period text, tz text, at timestamptz,
                                    OUT starts_at timestamptz, OUT ends_at timestamptz, OUT local_start date)
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 AS $$
-    SELECT pg_catalog.date_trunc(period, at AT TIME ZONE tz) AT TIME ZONE tz,
-           (pg_catalog.date_trunc(period, at AT TIME ZONE tz) + pg_catalog.concat('1 ', period)::interval) AT TIME ZONE tz,
-           pg_catalog.date_trunc(period, at AT TIME ZONE tz)::date
+DECLARE
+    local_start_ts timestamp;
+BEGIN
+    IF period NOT IN ('day', 'month') THEN
+        RAISE EXCEPTION 'unknown budget period "%"', period USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Use day or month.';
+    END IF;
+    local_start_ts := pg_catalog.date_trunc(period, at AT TIME ZONE tz);
+    starts_at := local_start_ts AT TIME ZONE tz;
+    ends_at := (local_start_ts + pg_catalog.concat('1 ', period)::interval) AT TIME ZONE tz;
+    local_start := local_start_ts::date;
+END
 $$;
 
 -- ---------------------------------------------------------------------------

@@ -18,19 +18,47 @@ CREATE TRIGGER region_scaling_state_no_delete
 CREATE TRIGGER region_scaling_state_no_truncate
     BEFORE TRUNCATE ON grse.region_scaling_state
     FOR EACH STATEMENT EXECUTE FUNCTION grse.state_delete_guard();
+ALTER TABLE grse.region_scaling_state
+    ENABLE ALWAYS TRIGGER region_scaling_state_no_delete,
+    ENABLE ALWAYS TRIGGER region_scaling_state_no_truncate;
 
 -- A new region gets its state row and opening allocation.
 CREATE TRIGGER regions_create_state
     AFTER INSERT ON grse.regions
     FOR EACH ROW EXECUTE FUNCTION grse.region_after_insert();
 
--- The ledger is append-only, for every role.
+-- The ledger, the roll-over record and the mode transitions are append-only
+-- and written by grse only, for every role; ENABLE ALWAYS keeps the guards on
+-- under session_replication_role = replica too.
 CREATE TRIGGER region_budget_transactions_append_only
     BEFORE INSERT OR UPDATE OR DELETE ON grse.region_budget_transactions
-    FOR EACH ROW EXECUTE FUNCTION grse.ledger_guard();
+    FOR EACH ROW EXECUTE FUNCTION grse.append_only_guard();
 CREATE TRIGGER region_budget_transactions_no_truncate
     BEFORE TRUNCATE ON grse.region_budget_transactions
-    FOR EACH STATEMENT EXECUTE FUNCTION grse.ledger_guard();
+    FOR EACH STATEMENT EXECUTE FUNCTION grse.append_only_guard();
+ALTER TABLE grse.region_budget_transactions
+    ENABLE ALWAYS TRIGGER region_budget_transactions_append_only,
+    ENABLE ALWAYS TRIGGER region_budget_transactions_no_truncate;
+
+CREATE TRIGGER budget_rollovers_append_only
+    BEFORE INSERT OR UPDATE OR DELETE ON grse.budget_rollovers
+    FOR EACH ROW EXECUTE FUNCTION grse.append_only_guard();
+CREATE TRIGGER budget_rollovers_no_truncate
+    BEFORE TRUNCATE ON grse.budget_rollovers
+    FOR EACH STATEMENT EXECUTE FUNCTION grse.append_only_guard();
+ALTER TABLE grse.budget_rollovers
+    ENABLE ALWAYS TRIGGER budget_rollovers_append_only,
+    ENABLE ALWAYS TRIGGER budget_rollovers_no_truncate;
+
+CREATE TRIGGER region_mode_transitions_append_only
+    BEFORE INSERT OR UPDATE OR DELETE ON grse.region_mode_transitions
+    FOR EACH ROW EXECUTE FUNCTION grse.append_only_guard();
+CREATE TRIGGER region_mode_transitions_no_truncate
+    BEFORE TRUNCATE ON grse.region_mode_transitions
+    FOR EACH STATEMENT EXECUTE FUNCTION grse.append_only_guard();
+ALTER TABLE grse.region_mode_transitions
+    ENABLE ALWAYS TRIGGER region_mode_transitions_append_only,
+    ENABLE ALWAYS TRIGGER region_mode_transitions_no_truncate;
 
 -- The policy is one row; changing it re-judges every region.
 CREATE TRIGGER policy_one_row

@@ -31,7 +31,7 @@ extension_sql_file!(
         triggers::state::state_before_write,
         triggers::state::state_after_mode_change,
         triggers::region::region_after_insert,
-        triggers::guards::ledger_guard,
+        triggers::guards::append_only_guard,
         triggers::guards::state_delete_guard,
         triggers::policy::policy_guard,
         triggers::policy::policy_after_update,

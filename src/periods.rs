@@ -1,9 +1,12 @@
 //! Budget periods: the region-local day (for `ai_spend_today`) and month (for
 //! the monthly budget). A period rolls over exactly once per region, whoever
 //! gets there first: the first budget call of the new period (lazy), the
-//! scheduled job, or a manual reset. The state row lock serializes them, the
-//! `now() >= ends_at` test is re-read under that lock, and a unique index on
-//! `grse.budget_rollovers` makes a second automatic roll-over impossible.
+//! scheduled job, or a manual reset. The state row lock serializes them and
+//! the `now() >= ends_at` test is re-read under that lock, so the second
+//! caller finds nothing due. A unique index on `grse.budget_rollovers`
+//! records one automatic roll-over per region and local period (after a
+//! timezone change a local date can come round twice: the record is then
+//! kept once, `ON CONFLICT DO NOTHING`).
 
 use crate::error::{GResult, SpiResultExt};
 use crate::region::{lock, with_writes, Locked};
@@ -23,7 +26,8 @@ pub fn start_day(client: &mut SpiClient<'_>, region_id: Uuid, source: &str) -> G
                 WHERE s.region_id = $1 AND r.id = s.region_id
                RETURNING s.region_id, b.local_start)
              INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
-             SELECT region_id, 'daily', local_start, $2 FROM s",
+             SELECT region_id, 'daily', local_start, $2 FROM s
+             ON CONFLICT DO NOTHING",
             None,
             &[region_id.into(), source.into()],
         )
@@ -51,7 +55,8 @@ pub fn start_month(client: &mut SpiClient<'_>, facts: &Locked, source: &str) -> 
                       'monthly budget period start (' || $2 || ')'
                  FROM s WHERE $3::bigint <> 0)
              INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
-             SELECT region_id, 'monthly', local_start, $2 FROM s",
+             SELECT region_id, 'monthly', local_start, $2 FROM s
+             ON CONFLICT DO NOTHING",
             None,
             &[facts.region_id.into(), source.into(), delta.into()],
         )
@@ -95,7 +100,8 @@ fn all_region_ids(client: &mut SpiClient<'_>, only_due: bool) -> GResult<Vec<Uui
 
 /// The automatic roll-over (what pg_cron schedules): every region whose day
 /// or month has ended starts its new period, exactly once. Idempotent.
-/// Returns how many regions rolled over. With a region id, only that region.
+/// Returns how many regions rolled over. With a region id, only that region
+/// (recorded as a lazy roll-over, as when a budget call gets there first).
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn roll_over_budget_periods(region_id: default!(Option<Uuid>, "NULL")) -> GResult<i32> {
     with_writes(|client| {
@@ -109,11 +115,12 @@ pub fn roll_over_budget_periods(region_id: default!(Option<Uuid>, "NULL")) -> GR
             }
             None => all_region_ids(client, true)?,
         };
+        let source = if region_id.is_some() { "lazy" } else { "scheduled" };
         let mut rolled = 0;
         for id in ids {
             if let Some(facts) = lock(client, id)? {
                 if facts.day_due || facts.month_due {
-                    roll_if_due(client, facts, "scheduled")?;
+                    roll_if_due(client, facts, source)?;
                     rolled += 1;
                 }
             }

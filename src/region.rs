@@ -63,7 +63,7 @@ pub fn lock_active(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locke
 /// Raises P0002 unless the region exists, and 55000 if it is inactive.
 pub fn require_active(region_id: Uuid) -> GResult<()> {
     let active = Spi::get_one_with_args::<bool>(
-        "SELECT active FROM grse.regions WHERE id = $1",
+        "SELECT (SELECT active FROM grse.regions WHERE id = $1)",
         &[region_id.into()],
     )
     .or_internal()?;

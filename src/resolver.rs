@@ -10,11 +10,11 @@ use pgrx::{JsonB, Uuid};
 /// primary license first, then the oldest, then the smallest region id.
 pub fn region_for_agency(agency_id: Uuid) -> GResult<Option<Uuid>> {
     Spi::get_one_with_args::<Uuid>(
-        "SELECT l.region_id
-           FROM grse.agency_regions l JOIN grse.regions r ON r.id = l.region_id
-          WHERE l.agency_id = $1 AND l.status = 'active' AND r.active
-          ORDER BY l.is_primary DESC, l.created_at, l.region_id
-          LIMIT 1",
+        "SELECT (SELECT l.region_id
+                   FROM grse.agency_regions l JOIN grse.regions r ON r.id = l.region_id
+                  WHERE l.agency_id = $1 AND l.status = 'active' AND r.active
+                  ORDER BY l.is_primary DESC, l.created_at, l.region_id
+                  LIMIT 1)",
         &[agency_id.into()],
     )
     .or_internal()
@@ -22,7 +22,7 @@ pub fn region_for_agency(agency_id: Uuid) -> GResult<Option<Uuid>> {
 
 fn agency_of_client(client_id: Uuid) -> GResult<Option<Uuid>> {
     Spi::get_one_with_args::<Uuid>(
-        "SELECT agency_id FROM grse.client_agencies WHERE client_id = $1",
+        "SELECT (SELECT agency_id FROM grse.client_agencies WHERE client_id = $1)",
         &[client_id.into()],
     )
     .or_internal()
@@ -37,7 +37,7 @@ pub fn region_for_client(client_id: Uuid) -> GResult<Option<Uuid>> {
 }
 
 fn active_region(region_id: Uuid) -> GResult<Option<Uuid>> {
-    Spi::get_one_with_args::<Uuid>("SELECT id FROM grse.regions WHERE id = $1 AND active", &[region_id.into()])
+    Spi::get_one_with_args::<Uuid>("SELECT (SELECT id FROM grse.regions WHERE id = $1 AND active)", &[region_id.into()])
         .or_internal()
 }
 

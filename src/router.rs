@@ -235,9 +235,11 @@ pub fn update_job_queue(region_id: Option<Uuid>, delta: Option<i32>) -> GResult<
     let region_id = required(region_id, "region_id")?;
     let delta = required(delta, "delta")?;
     let n = Spi::get_one_with_args::<i32>(
-        "UPDATE grse.region_scaling_state
-            SET jobs_in_queue = GREATEST(0, jobs_in_queue::bigint + $2)::integer
-          WHERE region_id = $1 RETURNING jobs_in_queue",
+        "WITH u AS (
+           UPDATE grse.region_scaling_state
+              SET jobs_in_queue = GREATEST(0, jobs_in_queue::bigint + $2)::integer
+            WHERE region_id = $1 RETURNING jobs_in_queue)
+         SELECT (SELECT jobs_in_queue FROM u)",
         &[region_id.into(), delta.into()],
     )
     .or_internal()?;

@@ -138,7 +138,10 @@ pub fn refresh(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Mode> {
             &[region_id.into(), numeric(f)?.into()],
         )
         .or_internal()?;
-    mode_of(&t.first().get_one::<String>().or_internal()?.ok_or_else(|| not_found("region", region_id))?)
+    if t.is_empty() {
+        return Err(not_found("region", region_id));
+    }
+    mode_of(&t.first().get_one::<String>().or_internal()?.unwrap_or_default())
 }
 
 /// Re-judges a region now: refreshes its time-dependent fatigue score and
@@ -162,11 +165,15 @@ fn activity_counts(activity: &serde_json::Value) -> GResult<Vec<(JobType, u64)>>
             invalid(format!("unknown job type \"{key}\" in activity: expected posting, orchestration, creative, intel or performance"))
         })?;
         let jobs = match value {
-            serde_json::Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
-                (Some(v), _, _) => v,
-                (None, Some(_), _) => return Err(invalid(format!("activity count for {key} must not be negative"))),
-                (None, None, Some(f)) if f.fract() == 0.0 && f > 0.0 => {
-                    return Err(out_of_range(format!("activity count for {key} is out of range")))
+            // whole numbers in any notation (3, 3.0, 3e2), up to the bigint range
+            serde_json::Value::Number(n) => match (n.as_u64(), n.as_f64()) {
+                (Some(v), _) if v <= i64::MAX as u64 => v,
+                (None, Some(f)) if f.is_finite() && f.fract() == 0.0 && (0.0..9.2e18).contains(&f) => f as u64,
+                (_, Some(f)) if f < 0.0 => {
+                    return Err(invalid(format!("activity count for {key} must not be negative, got {n}")))
+                }
+                (_, Some(f)) if f.is_finite() && f.fract() == 0.0 || n.as_u64().is_some() => {
+                    return Err(out_of_range(format!("activity count for {key} is out of range for bigint, got {n}")))
                 }
                 _ => return Err(invalid(format!("activity count for {key} must be a whole number, got {n}"))),
             },

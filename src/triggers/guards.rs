@@ -1,28 +1,31 @@
-//! Guards that make the ledger append-only and keep state rows and the
-//! policy row in place. They hold for every role, the owner included.
+//! Guards that make grse's records append-only and keep state rows and the
+//! policy row in place. They hold for every role, the owner included, and
+//! are `ENABLE ALWAYS` triggers, so `session_replication_role` does not turn
+//! them off.
 
 use crate::error::{internal, maintained_by_grse};
 use crate::guard;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
-/// On `grse.region_budget_transactions`: INSERT only from grse's budget
-/// functions; UPDATE, DELETE and TRUNCATE never.
+/// On grse's records (the ledger, budget roll-overs, mode transitions):
+/// INSERT only from grse itself; UPDATE, DELETE and TRUNCATE never.
 #[pg_trigger]
-fn ledger_guard<'a>(
+fn append_only_guard<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
-    crate::error::raised(ledger_guard_checked(trigger))
+    crate::error::raised(append_only_guard_checked(trigger))
 }
 
-fn ledger_guard_checked<'a>(
+fn append_only_guard_checked<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
-    const HINT: &str = "The ledger is append-only: correct a mistake with a new refund or allocation through the grse budget functions.";
+    const HINT: &str = "grse's records are append-only: correct a budget mistake with a new refund or allocation through the grse budget functions.";
+    let table = format!("grse.{}", trigger.table_name().map_err(internal)?);
     match trigger.op().map_err(internal)? {
         PgTriggerOperation::Insert if guard::is_internal() => Ok(trigger.new()),
         PgTriggerOperation::Insert => Err(maintained_by_grse(
-            "rows of grse.region_budget_transactions are written by the grse budget functions only",
+            format!("rows of {table} are written by grse functions only"),
             HINT,
         )),
         op => {
@@ -32,7 +35,7 @@ fn ledger_guard_checked<'a>(
                 _ => "TRUNCATE",
             };
             Err(maintained_by_grse(
-                format!("grse.region_budget_transactions is append-only: {verb} is not allowed"),
+                format!("{table} is append-only: {verb} is not allowed"),
                 HINT,
             ))
         }

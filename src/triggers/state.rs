@@ -173,7 +173,7 @@ fn state_after_mode_change_checked<'a>(
 }
 
 fn record_transition(region_id: pgrx::Uuid, from: &str, to: &str, d: &Derived) -> GResult<()> {
-    Spi::connect_mut(|client| {
+    guard::internally(|| Spi::connect_mut(|client| {
         client
             .update(
                 "WITH t AS (
@@ -196,5 +196,5 @@ fn record_transition(region_id: pgrx::Uuid, from: &str, to: &str, d: &Derived) -
             )
             .or_internal()?;
         Ok(())
-    })
+    }))
 }

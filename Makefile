@@ -1,0 +1,59 @@
+# grse — build, test and demo entry points.
+#
+# On a fresh Debian 12 machine, as root, the two commands are:
+#   make test    # setup, then every test stage; ends with "tests: N passed, M failed"
+#   make demo    # setup, release install, then a scripted scenario on a throw-away cluster
+#
+# Developer targets (one stage each): unit, pgtest, regress, concurrency.
+#   make install PROFILE=debug   # faster install without --release
+#   make regress ACCEPT=1        # write actual pg_regress output to tests/pg_regress/expected/
+#   KEEP=1 make concurrency      # keep the temporary cluster/logs for inspection
+
+SHELL      := /bin/bash
+PG_CONFIG  ?= /usr/lib/postgresql/15/bin/pg_config
+PROFILE    ?= release
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+ifeq ($(PROFILE),release)
+RELEASE_FLAG := --release
+else ifeq ($(PROFILE),debug)
+RELEASE_FLAG :=
+else
+$(error PROFILE must be release or debug, not '$(PROFILE)')
+endif
+
+.PHONY: all setup install demo test unit pgtest regress concurrency help
+
+all: help
+
+help:
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+
+## Machine setup: Debian packages, cargo-pgrx 0.18.0, cargo pgrx init (idempotent).
+setup:
+	bash scripts/setup.sh
+
+## Build and install the extension into the system PostgreSQL 15.
+install: setup
+	cargo pgrx install $(RELEASE_FLAG) --pg-config $(PG_CONFIG)
+
+## Scenario on a throw-away cluster (scripts/demo.sql).
+demo: setup install
+	bash scripts/demo.sh
+
+## All test stages in order: unit, pgtest, regress, concurrency.
+test: setup
+	bash scripts/run-tests.sh
+
+## Single stages.
+unit:
+	bash scripts/run-tests.sh unit
+
+pgtest: setup
+	bash scripts/run-tests.sh pgtest
+
+regress: setup
+	bash scripts/run-tests.sh regress
+
+concurrency: setup
+	bash scripts/run-tests.sh concurrency

@@ -1,0 +1,184 @@
+-- grse demo scenario, run by scripts/demo.sh (psql, aligned output) on a
+-- throw-away cluster where `CREATE EXTENSION grse` has just been run.
+--
+-- Story: three regions; AI spend drains one region's budget; load pressure
+-- rises until scaling modes change (the state trigger recomputes capacity,
+-- warning index and mode on every metric write); then the monitoring views.
+\set ON_ERROR_STOP 1
+
+-- A compact view of every region's live state, reused after each step.
+CREATE TEMP VIEW demo_state AS
+SELECT r.name                                   AS region,
+       s.scaling_mode                           AS mode,
+       s.capacity_score                         AS capacity,
+       grse.compute_region_pressure(r.id)       AS pressure,
+       s.warning_index                          AS warning,
+       s.ai_budget_remaining                    AS budget_left,
+       s.ai_budget_monthly                      AS budget_month,
+       s.ai_spend_today                         AS spent_today,
+       s.posting_pressure                       AS posting,
+       s.creative_pressure                      AS creative
+FROM grse.regions r
+JOIN grse.region_scaling_state s ON s.region_id = r.id
+ORDER BY r.name;
+
+\echo
+\echo '=============================================================================='
+\echo ' 1. Three regions'
+\echo '    Inserting a region creates its scaling state row and the first ledger row'
+\echo '    (the allocation of the policy default budget: 100000 cents = 1000.00).'
+\echo '=============================================================================='
+INSERT INTO grse.regions (name, slug, country_code, timezone) VALUES
+    ('Frankfurt', 'eu-frankfurt', 'DE', 'Europe/Berlin'),
+    ('Sydney',    'ap-sydney',    'AU', 'Australia/Sydney'),
+    ('Virginia',  'us-virginia',  'US', 'America/New_York');
+
+SELECT id AS frankfurt FROM grse.regions WHERE slug = 'eu-frankfurt' \gset
+SELECT id AS sydney    FROM grse.regions WHERE slug = 'ap-sydney' \gset
+SELECT id AS virginia  FROM grse.regions WHERE slug = 'us-virginia' \gset
+
+TABLE demo_state;
+
+\echo
+\echo '=============================================================================='
+\echo ' 2. Monthly AI budgets (cents)'
+\echo '    set_monthly_budget() changes the budget and moves remaining by the same'
+\echo '    difference, as one allocation row in the ledger.'
+\echo '=============================================================================='
+SELECT grse.set_monthly_budget(:'frankfurt', 250000) IS NOT NULL AS frankfurt_set,
+       grse.set_monthly_budget(:'sydney',     20000) IS NOT NULL AS sydney_set;
+
+TABLE demo_state;
+
+\echo
+\echo '=============================================================================='
+\echo ' 3. AI spend'
+\echo '    check_and_decrement_budget() charges atomically: true = charged,'
+\echo '    false = insufficient budget (nothing written).'
+\echo '=============================================================================='
+\echo '--- Frankfurt and Virginia: a normal working day'
+WITH attempts AS (
+    SELECT grse.check_and_decrement_budget(:'frankfurt', 1200, NULL, 'posting') AS ok
+    FROM generate_series(1, 10)
+    UNION ALL
+    SELECT grse.check_and_decrement_budget(:'virginia', 800, NULL, 'intel')
+    FROM generate_series(1, 12)
+)
+SELECT count(*) FILTER (WHERE ok) AS accepted, count(*) FILTER (WHERE NOT ok) AS refused
+FROM attempts;
+
+\echo '--- Sydney: a creative campaign of 38 jobs at 500 cents each'
+WITH attempts AS (
+    SELECT grse.check_and_decrement_budget(:'sydney', 500, NULL, 'creative') AS ok
+    FROM generate_series(1, 38)
+)
+SELECT count(*) FILTER (WHERE ok) AS accepted, count(*) FILTER (WHERE NOT ok) AS refused
+FROM attempts;
+
+\echo '--- Sydney: the next big job does not fit'
+SELECT * FROM grse.check_budget(:'sydney', 2500);
+SELECT grse.check_and_decrement_budget(:'sydney', 2500, NULL, 'creative') AS charged;
+
+\echo '--- Sydney: one failed job is refunded'
+SELECT grse.refund_budget(:'sydney', 500, 'creative job failed, refunded') IS NOT NULL AS refunded;
+
+TABLE demo_state;
+
+\echo
+\echo '=============================================================================='
+\echo ' 4. Pressure rises'
+\echo '    Writing pressures is enough: the trigger recomputes capacity_score,'
+\echo '    warning_index and scaling_mode, and records every mode change.'
+\echo '=============================================================================='
+\echo '--- Virginia: a posting surge (overall pressure > 60: cautious)'
+UPDATE grse.region_scaling_state
+   SET posting_pressure = 85, creative_pressure = 60, orchestration_pressure = 55, intel_pressure = 40
+ WHERE region_id = :'virginia';
+SELECT region, mode, capacity, pressure, warning FROM demo_state WHERE region = 'Virginia';
+
+\echo '--- Virginia: the surge grows (pressure > 75: throttled, creative jobs blocked)'
+UPDATE grse.region_scaling_state
+   SET posting_pressure = 95, creative_pressure = 80, orchestration_pressure = 75, intel_pressure = 60
+ WHERE region_id = :'virginia';
+SELECT region, mode, capacity, pressure, warning FROM demo_state WHERE region = 'Virginia';
+
+\echo '--- Virginia: everything at the limit (pressure > 90: frozen, nothing admitted)'
+UPDATE grse.region_scaling_state
+   SET posting_pressure = 100, creative_pressure = 95, orchestration_pressure = 90, intel_pressure = 85
+ WHERE region_id = :'virginia';
+SELECT region, mode, capacity, pressure, warning FROM demo_state WHERE region = 'Virginia';
+
+\echo '--- Sydney: heavy creative load on a nearly empty budget (throttled)'
+UPDATE grse.region_scaling_state
+   SET posting_pressure = 80, creative_pressure = 90, orchestration_pressure = 75, intel_pressure = 65
+ WHERE region_id = :'sydney';
+SELECT region, mode, capacity, pressure, warning FROM demo_state WHERE region = 'Sydney';
+
+\echo '--- Sydney: throttled admits only small jobs (policy small_job_max_cents = 100)'
+SELECT * FROM grse.check_budget(:'sydney', 80);
+SELECT * FROM grse.check_budget(:'sydney', 900);
+
+TABLE demo_state;
+
+\echo
+\echo '=============================================================================='
+\echo ' 5. Mode transitions (grse.region_mode_transitions)'
+\echo '=============================================================================='
+SELECT r.name AS region, t.from_mode, t.to_mode, t.capacity, t.pressure, t.reason, t.created_at
+FROM grse.region_mode_transitions t
+JOIN grse.regions r ON r.id = t.region_id
+ORDER BY t.created_at, r.name;
+
+\echo
+\echo '=============================================================================='
+\echo ' 6. Health of all regions (grse.get_all_regions_health())'
+\echo '=============================================================================='
+SELECT * FROM grse.get_all_regions_health();
+
+\echo
+\echo '=============================================================================='
+\echo ' 7. Budget stats for Sydney (grse.get_budget_stats(id))'
+\echo '    (its recent_transactions are shown as a table in step 9)'
+\echo '=============================================================================='
+SELECT jsonb_pretty(grse.get_budget_stats(:'sydney') - 'recent_transactions') AS sydney_budget_stats;
+
+\echo
+\echo '=============================================================================='
+\echo ' 8. Scaling summary for Virginia (grse.get_region_scaling_summary(id))'
+\echo '=============================================================================='
+SELECT jsonb_pretty(grse.get_region_scaling_summary(:'virginia')) AS virginia_summary;
+
+\echo
+\echo '=============================================================================='
+\echo ' 9. Budget ledger for Sydney (grse.region_budget_transactions)'
+\echo '    Each balance_after = previous balance_after + delta; the last one equals'
+\echo '    the region''s remaining budget.'
+\echo '=============================================================================='
+SELECT *
+FROM (SELECT id, transaction_type, amount, delta, balance_after, job_type, description
+      FROM grse.region_budget_transactions
+      WHERE region_id = :'sydney'
+      ORDER BY id DESC
+      LIMIT 8) AS last_rows
+ORDER BY id;
+
+-- Monitoring functions, shown when this build of the extension has them.
+SELECT to_regprocedure('grse.detect_cross_region_conflicts()') IS NOT NULL AS has_conflicts,
+       to_regprocedure('grse.compute_global_risk()') IS NOT NULL AS has_risk \gset
+\if :has_conflicts
+\echo
+\echo '=============================================================================='
+\echo ' 10. Cross-region conflicts (grse.detect_cross_region_conflicts())'
+\echo '=============================================================================='
+SELECT type, region_name, severity, message FROM grse.detect_cross_region_conflicts();
+\endif
+\if :has_risk
+\echo
+\echo '=============================================================================='
+\echo ' 11. Global risk (grse.compute_global_risk(); its conflicts are listed above)'
+\echo '=============================================================================='
+SELECT jsonb_pretty(grse.compute_global_risk() - 'conflicts') AS global_risk;
+\endif
+
+\echo
+\echo 'Demo finished.'

@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Multi-connection budget test against a real server (pgbench, 32 clients).
+#
+# Needs the grse extension installed (`cargo pgrx install`); starts its own
+# throw-away cluster (scripts/cluster.sh) and stops it on exit.
+#
+#   1. setup.sql: CREATE EXTENSION grse, one region "Hot" with a monthly budget
+#      of 50000 cents, test-owned log tables.
+#   2. mixed phase: 32 clients (-j 2) run spend.sql (random 1..500 cents, weight 9)
+#      and refund.sql (25 cents, weight 1) on the same region until it runs dry
+#      and beyond.
+#   3. drain phase: spends only, so the region surely ends dry (< 500 cents).
+#   4. Invariants, checked in SQL (each raises on violation): no negative
+#      balance, ledger sums and chains to the state, spend totals agree with
+#      what the clients recorded, nothing spent beyond what was allocated.
+#
+# Output: one `ok - ...` / `not ok - ...` line per check, then
+#   concurrency: N passed, M failed
+# and a non-zero exit status when a check failed. KEEP=1 keeps the work dir.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+CLUSTER="$ROOT/scripts/cluster.sh"
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PG_BIN=$("$PG_CONFIG" --bindir)
+DB=grse_conc
+
+CLIENTS=${CLIENTS:-32}
+THREADS=${THREADS:-2}
+MIXED_TX=${MIXED_TX:-60}       # transactions per client, mixed phase (~1700 spends: far beyond the budget)
+DRAIN_TX=${DRAIN_TX:-20}       # transactions per client, drain phase
+PGBENCH_TIMEOUT=${PGBENCH_TIMEOUT:-900}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/grse-conc.XXXXXX")
+chmod 755 "$WORK"                 # the cluster inside is owned by `postgres`
+CL="$WORK/cluster"
+cleanup() {
+    bash "$CLUSTER" stop "$CL" || true
+    if [ "${KEEP:-0}" = 1 ]; then echo "concurrency: kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+
+bash "$CLUSTER" start "$CL" "$DB"
+eval "$(bash "$CLUSTER" env "$CL")"
+export PGDATABASE=$DB
+
+psql_q() { "$PG_BIN/psql" -X -v ON_ERROR_STOP=1 -v VERBOSITY=terse -qAt "$@"; }
+
+# check DESCRIPTION SQL — the SQL (one or more statements) must print exactly
+# one `t` (conc_assert() raises with a message on a violation; a missing row
+# also counts as a failure).
+check() {
+    local desc=$1 sql=$2 out
+    if out=$(psql_q <<<"$sql" 2>&1) && [ "$out" = t ]; then
+        pass "$desc"
+    else
+        fail "$desc"
+        printf '%s\n' "${out:-<no row>}" | sed 's/^/#   /'
+    fi
+}
+
+finish() {
+    echo "concurrency: $PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+    exit
+}
+
+# ---- 1. setup ------------------------------------------------------------------
+if psql_q -f "$HERE/setup.sql" >/dev/null; then
+    pass "setup: CREATE EXTENSION grse, region Hot, budget set"
+else
+    fail "setup: CREATE EXTENSION grse, region Hot, budget set"
+    finish
+fi
+REGION=$(psql_q -c "SELECT conc_region()")
+echo "# region Hot = $REGION"
+
+check "new region's remaining is 50000 after set_monthly_budget(id, 50000)" "
+SELECT conc_assert(ai_budget_remaining = 50000 AND ai_budget_monthly = 50000,
+                   format('monthly = %s, remaining = %s', ai_budget_monthly, ai_budget_remaining))
+FROM grse.region_scaling_state WHERE region_id = conc_region()"
+
+# ---- 2./3. load ----------------------------------------------------------------
+run_pgbench() {   # run_pgbench NAME TX-PER-CLIENT SCRIPT...
+    local name=$1 tx=$2; shift 2
+    local log="$WORK/pgbench-$name.log" rc=0
+    echo "# pgbench $name: $CLIENTS clients, $THREADS threads, $tx transactions each"
+    timeout "$PGBENCH_TIMEOUT" "$PG_BIN/pgbench" --no-vacuum -M prepared \
+        -c "$CLIENTS" -j "$THREADS" -t "$tx" -D "region=$REGION" "$@" >"$log" 2>&1 || rc=$?
+    grep -E '^(number of (transactions|failed)|latency average|tps|.*aborted)' "$log" | sed 's/^/#   /' || true
+    if [ $rc -eq 0 ]; then
+        pass "pgbench $name phase: no client errors"
+    else
+        fail "pgbench $name phase: exit status $rc (a client aborted on an error, or timeout)"
+        grep -iE 'error|abort|fatal' "$log" | sort | uniq -c | sort -rn | head -n 10 | sed 's/^/#   /' || true
+    fi
+}
+
+run_pgbench mixed "$MIXED_TX" -f "$HERE/spend.sql@9" -f "$HERE/refund.sql@1"
+
+check "the region ran dry under load: some spends were refused in the mixed phase" "
+SELECT conc_assert(count(*) FILTER (WHERE NOT ok) > 0 AND count(*) FILTER (WHERE ok) > 0,
+                   format('%s accepted, %s refused', count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok)))
+FROM conc_log"
+
+run_pgbench drain "$DRAIN_TX" -f "$HERE/spend.sql"
+
+psql_q -c "SELECT format('# spends: %s accepted (%s cents), %s refused; refunds: %s accepted, %s refused (22023)',
+                         (SELECT count(*) FROM conc_log WHERE ok), (SELECT coalesce(sum(amount), 0) FROM conc_log WHERE ok),
+                         (SELECT count(*) FROM conc_log WHERE NOT ok),
+                         (SELECT count(*) FROM conc_refund_log WHERE ok), (SELECT count(*) FROM conc_refund_log WHERE NOT ok))" || true
+
+# ---- 4. invariants ---------------------------------------------------------------
+L="grse.region_budget_transactions"      # the ledger
+S="grse.region_scaling_state"
+
+check "remaining never negative (every balance_after >= 0, state ai_budget_remaining >= 0)" "
+SELECT conc_assert(neg = 0 AND s.ai_budget_remaining >= 0,
+                   format('%s ledger rows with balance_after < 0; remaining = %s', neg, s.ai_budget_remaining))
+FROM $S s,
+     LATERAL (SELECT count(*) AS neg FROM $L WHERE region_id = s.region_id AND balance_after < 0) l
+WHERE s.region_id = conc_region()"
+
+check "ledger rows well-formed (amount > 0; spend delta = -amount, refund delta = +amount, |allocation/reset delta| = amount)" "
+SELECT conc_assert(count(*) = 0, format('%s malformed rows, e.g. id %s', count(*), min(id)))
+FROM $L
+WHERE region_id = conc_region()
+  AND NOT (amount > 0 AND CASE transaction_type::text
+                              WHEN 'spend'  THEN delta = -amount
+                              WHEN 'refund' THEN delta = amount
+                              WHEN 'allocation' THEN abs(delta) = amount
+                              WHEN 'reset' THEN abs(delta) = amount
+                              ELSE true END)"
+
+check "sum of ledger deltas = state ai_budget_remaining" "
+SELECT conc_assert(l.total = s.ai_budget_remaining,
+                   format('sum(delta) = %s, remaining = %s', l.total, s.ai_budget_remaining))
+FROM $S s,
+     LATERAL (SELECT coalesce(sum(delta), 0) AS total FROM $L WHERE region_id = s.region_id) l
+WHERE s.region_id = conc_region()"
+
+check "balance chain unbroken (by id: balance_after = previous balance_after + delta; first = delta)" "
+SELECT conc_assert(count(*) = 0, format('%s rows break the chain, first at id %s', count(*), min(id)))
+FROM (SELECT id, delta, balance_after, lag(balance_after) OVER (ORDER BY id) AS prev
+      FROM $L WHERE region_id = conc_region()) t
+WHERE balance_after IS DISTINCT FROM coalesce(prev, 0) + delta"
+
+check "last ledger row's balance_after = state ai_budget_remaining" "
+SELECT conc_assert(l.balance_after = s.ai_budget_remaining,
+                   format('last balance_after = %s, remaining = %s', l.balance_after, s.ai_budget_remaining))
+FROM $S s,
+     LATERAL (SELECT balance_after FROM $L WHERE region_id = s.region_id ORDER BY id DESC LIMIT 1) l
+WHERE s.region_id = conc_region()"
+
+# ai_spend_today is the gross spend of the region's current day (its timezone).
+check "ai_spend_today = sum of today's spend rows" "
+SELECT conc_assert(s.ai_spend_today = l.spent,
+                   format('ai_spend_today = %s, spend rows sum to %s', s.ai_spend_today, l.spent))
+FROM $S s JOIN grse.regions g ON g.id = s.region_id,
+     LATERAL (SELECT coalesce(sum(amount), 0) AS spent FROM $L
+              WHERE region_id = s.region_id AND transaction_type::text = 'spend'
+                AND (created_at AT TIME ZONE g.timezone)::date = (now() AT TIME ZONE g.timezone)::date) l
+WHERE s.region_id = conc_region()"
+
+check "accepted spends recorded by the clients = spend rows in the ledger (count and sum)" "
+SELECT conc_assert(c.n = l.n AND c.total = l.total,
+                   format('clients: %s spends, %s cents; ledger: %s spends, %s cents', c.n, c.total, l.n, l.total))
+FROM (SELECT count(*) AS n, coalesce(sum(amount), 0) AS total FROM conc_log WHERE ok) c,
+     (SELECT count(*) AS n, coalesce(sum(amount), 0) AS total FROM $L
+      WHERE region_id = conc_region() AND transaction_type::text = 'spend') l"
+
+check "accepted refunds recorded by the clients = refund rows in the ledger (count and sum)" "
+SELECT conc_assert(c.n = l.n AND c.total = l.total,
+                   format('clients: %s refunds, %s cents; ledger: %s refunds, %s cents', c.n, c.total, l.n, l.total))
+FROM (SELECT count(*) AS n, coalesce(sum(amount), 0) AS total FROM conc_refund_log WHERE ok) c,
+     (SELECT count(*) AS n, coalesce(sum(amount), 0) AS total FROM $L
+      WHERE region_id = conc_region() AND transaction_type::text = 'refund') l"
+
+check "refunds never exceed spends (sum of refunds <= sum of spends)" "
+SELECT conc_assert(refunded <= spent, format('refunded %s > spent %s', refunded, spent))
+FROM (SELECT coalesce(sum(amount) FILTER (WHERE transaction_type::text = 'refund'), 0) AS refunded,
+             coalesce(sum(amount) FILTER (WHERE transaction_type::text = 'spend'), 0) AS spent
+      FROM $L WHERE region_id = conc_region()) t"
+
+check "accepted spends <= allocated (allocation/reset deltas) + refunds" "
+SELECT conc_assert(spent <= allocated + refunded,
+                   format('spent %s > allocated %s + refunded %s', spent, allocated, refunded))
+FROM (SELECT coalesce(sum(delta) FILTER (WHERE transaction_type::text IN ('allocation', 'reset')), 0) AS allocated,
+             coalesce(sum(amount) FILTER (WHERE transaction_type::text = 'refund'), 0) AS refunded,
+             coalesce(sum(amount) FILTER (WHERE transaction_type::text = 'spend'), 0) AS spent
+      FROM $L WHERE region_id = conc_region()) t"
+
+check "remaining never above what was allocated (at every ledger row, balance_after <= allocation/reset deltas so far)" "
+SELECT conc_assert(count(*) = 0, format('%s rows exceed the allocation so far, first at id %s', count(*), min(id)))
+FROM (SELECT id, balance_after,
+             sum(delta) FILTER (WHERE transaction_type::text IN ('allocation', 'reset')) OVER (ORDER BY id) AS allocated
+      FROM $L WHERE region_id = conc_region()) t
+WHERE balance_after > coalesce(allocated, 0)"
+
+check "the region ended dry (ai_budget_remaining < 500)" "
+SELECT conc_assert(ai_budget_remaining < 500, format('remaining = %s', ai_budget_remaining))
+FROM $S WHERE region_id = conc_region()"
+
+# ---- 5. refusals write nothing -----------------------------------------------------
+check "a spend beyond remaining returns false and writes nothing" "
+DO \$\$
+DECLARE
+    r uuid := conc_region();
+    rows_before bigint := (SELECT count(*) FROM $L WHERE region_id = r);
+    rem bigint := (SELECT ai_budget_remaining FROM $S WHERE region_id = r);
+    accepted boolean;
+BEGIN
+    accepted := grse.check_and_decrement_budget(r, rem + 1, NULL, 'creative');
+    PERFORM conc_assert(NOT accepted, format('spend of %s with %s remaining was accepted', rem + 1, rem));
+    PERFORM conc_assert((SELECT count(*) FROM $L WHERE region_id = r) = rows_before
+                        AND (SELECT ai_budget_remaining FROM $S WHERE region_id = r) = rem,
+                        'a refused spend changed the ledger or the state');
+END
+\$\$;
+SELECT true;"
+
+check "a refund beyond what was spent raises SQLSTATE 22023 and writes nothing" "
+DO \$\$
+DECLARE
+    r uuid := conc_region();
+    rows_before bigint := (SELECT count(*) FROM $L WHERE region_id = r);
+BEGIN
+    BEGIN
+        PERFORM grse.refund_budget(r, 1000000000000, 'too much');
+        RAISE EXCEPTION 'refund of 10^12 cents was accepted';
+    EXCEPTION WHEN invalid_parameter_value THEN
+        NULL;       -- expected
+    END;
+    PERFORM conc_assert((SELECT count(*) FROM $L WHERE region_id = r) = rows_before,
+                        'a refused refund wrote a ledger row');
+END
+\$\$;
+SELECT true;"
+
+finish
