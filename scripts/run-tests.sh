@@ -12,7 +12,7 @@
 #   unit         cargo test -p grse-core (pure Rust unit + property tests)
 #   pgtest       #[pg_test]s: cargo pgrx test pg15 (server run as `postgres`)
 #   regress      pg_regress over tests/pg_regress/sql/*.sql on a throw-away cluster
-#   concurrency  tests/concurrency/run.sh (pgbench, 32 clients) on a throw-away cluster
+#   concurrency  tests/concurrency/run.sh and admission.sh (pgbench, 32 clients) on throw-away clusters
 #
 # Environment:
 #   ACCEPT=1     regress: copy the actual output of every test into
@@ -168,7 +168,10 @@ SQL
 
 stage_concurrency() {
     ensure_installed
-    bash "$ROOT/tests/concurrency/run.sh"
+    local rc=0
+    bash "$ROOT/tests/concurrency/run.sh" || rc=$?
+    bash "$ROOT/tests/concurrency/admission.sh" || rc=$?
+    return $rc
 }
 
 # ---------------------------------------------------------------------------
@@ -191,7 +194,9 @@ count_stage() {
                 | awk '{ print $1 - $2, $2; exit }'
             ;;
         concurrency)
-            sed -n -E 's/^concurrency: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log" | tail -n 1
+            # one summary line per script: add them up
+            sed -n -E 's/^concurrency: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log" \
+                | awk '{ p += $1; f += $2 } END { if (NR) print p, f }'
             ;;
     esac
 }

@@ -20,58 +20,12 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-CLUSTER="$ROOT/scripts/cluster.sh"
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PG_BIN=$("$PG_CONFIG" --bindir)
 DB=grse_conc
+# shellcheck source=tests/concurrency/lib.sh
+source "$HERE/lib.sh"
 
-CLIENTS=${CLIENTS:-32}
-THREADS=${THREADS:-2}
 MIXED_TX=${MIXED_TX:-60}       # transactions per client, mixed phase (~1700 spends: far beyond the budget)
 DRAIN_TX=${DRAIN_TX:-20}       # transactions per client, drain phase
-PGBENCH_TIMEOUT=${PGBENCH_TIMEOUT:-900}
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/grse-conc.XXXXXX")
-chmod 755 "$WORK"                 # the cluster inside is owned by `postgres`
-CL="$WORK/cluster"
-cleanup() {
-    bash "$CLUSTER" stop "$CL" || true
-    if [ "${KEEP:-0}" = 1 ]; then echo "concurrency: kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-
-bash "$CLUSTER" start "$CL" "$DB"
-eval "$(bash "$CLUSTER" env "$CL")"
-export PGDATABASE=$DB
-
-psql_q() { "$PG_BIN/psql" -X -v ON_ERROR_STOP=1 -v VERBOSITY=terse -qAt "$@"; }
-
-# check DESCRIPTION SQL — the SQL (one or more statements) must print exactly
-# one `t` (conc_assert() raises with a message on a violation; a missing row
-# also counts as a failure).
-check() {
-    local desc=$1 sql=$2 out
-    if out=$(psql_q <<<"$sql" 2>&1) && [ "$out" = t ]; then
-        pass "$desc"
-    else
-        fail "$desc"
-        printf '%s\n' "${out:-<no row>}" | sed 's/^/#   /'
-    fi
-}
-
-finish() {
-    echo "concurrency: $PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ]
-    exit
-}
 
 # ---- 1. setup ------------------------------------------------------------------
 if psql_q -f "$HERE/setup.sql" >/dev/null; then
@@ -82,6 +36,7 @@ else
 fi
 REGION=$(psql_q -c "SELECT conc_region()")
 echo "# region Hot = $REGION"
+PGBENCH_DEFINES=(-D "region=$REGION")
 
 check "new region's remaining is 50000 after set_monthly_budget(id, 50000)" "
 SELECT conc_assert(ai_budget_remaining = 50000 AND ai_budget_monthly = 50000,
@@ -89,20 +44,6 @@ SELECT conc_assert(ai_budget_remaining = 50000 AND ai_budget_monthly = 50000,
 FROM grse.region_scaling_state WHERE region_id = conc_region()"
 
 # ---- 2./3. load ----------------------------------------------------------------
-run_pgbench() {   # run_pgbench NAME TX-PER-CLIENT SCRIPT...
-    local name=$1 tx=$2; shift 2
-    local log="$WORK/pgbench-$name.log" rc=0
-    echo "# pgbench $name: $CLIENTS clients, $THREADS threads, $tx transactions each"
-    timeout "$PGBENCH_TIMEOUT" "$PG_BIN/pgbench" --no-vacuum -M prepared \
-        -c "$CLIENTS" -j "$THREADS" -t "$tx" -D "region=$REGION" "$@" >"$log" 2>&1 || rc=$?
-    grep -E '^(number of (transactions|failed)|latency average|tps|.*aborted)' "$log" | sed 's/^/#   /' || true
-    if [ $rc -eq 0 ]; then
-        pass "pgbench $name phase: no client errors"
-    else
-        fail "pgbench $name phase: exit status $rc (a client aborted on an error, or timeout)"
-        grep -iE 'error|abort|fatal' "$log" | sort | uniq -c | sort -rn | head -n 10 | sed 's/^/#   /' || true
-    fi
-}
 
 run_pgbench mixed "$MIXED_TX" -f "$HERE/spend.sql@9" -f "$HERE/refund.sql@1"
 

@@ -1,0 +1,2 @@
+-- pgbench script: complete one open job (queue count - 1).
+SELECT adm_complete();
