@@ -162,23 +162,59 @@ FROM (SELECT id, transaction_type, amount, delta, balance_after, job_type, descr
       LIMIT 8) AS last_rows
 ORDER BY id;
 
--- Monitoring functions, shown when this build of the extension has them.
-SELECT to_regprocedure('grse.detect_cross_region_conflicts()') IS NOT NULL AS has_conflicts,
-       to_regprocedure('grse.compute_global_risk()') IS NOT NULL AS has_risk \gset
-\if :has_conflicts
 \echo
 \echo '=============================================================================='
-\echo ' 10. Cross-region conflicts (grse.detect_cross_region_conflicts())'
+\echo ' 10. Routing jobs (priority, shard key, estimated wait)'
+\echo '     priority = max(1, base - floor(type pressure / divisor)); the shard is a'
+\echo '     stable hash of the tenant (jump consistent hash over 16 shards).'
+\echo '=============================================================================='
+\set tenant_a '''11111111-1111-1111-1111-111111111111'''
+\set tenant_b '''22222222-2222-2222-2222-222222222222'''
+SELECT grse.update_job_queue(:'frankfurt', 12) AS frankfurt_queue;
+\echo '--- posting jobs of two tenants in Frankfurt (the same tenant always gets the same shard)'
+SELECT 'tenant A' AS tenant, r.* FROM grse.route_posting_job(:tenant_a, :'frankfurt') r
+UNION ALL
+SELECT 'tenant A again', r.* FROM grse.route_posting_job(:tenant_a, :'frankfurt') r
+UNION ALL
+SELECT 'tenant B', r.* FROM grse.route_posting_job(:tenant_b, :'frankfurt') r;
+\echo '--- a creative job for frozen Virginia: refused (NULL), then with fallback to the best region'
+SELECT grse.route_creative_job(:'virginia') IS NULL AS refused,
+       (SELECT name FROM grse.regions WHERE id = grse.get_best_region_for_job('creative')) AS best_region_for_creative;
+SELECT r.name AS routed_to, j.shard_key, j.priority, j.estimated_wait, j.scaling_mode
+  FROM grse.route_creative_job(:'virginia', :tenant_a, allow_fallback => true) j
+  JOIN grse.regions r ON r.id = j.region_id;
+
+\echo
+\echo '=============================================================================='
+\echo ' 11. One-call admission (grse.admit_job): region, mode, budget, priority,'
+\echo '     shard key and queue count in one statement, with the reason for a refusal'
+\echo '=============================================================================='
+\echo '--- Sydney is throttled: a creative job is refused there, and no fallback asked'
+SELECT admitted, reason FROM grse.admit_job('creative', region_id => :'sydney', estimated_cost => 300,
+                                            allow_fallback => false);
+\echo '--- Virginia is frozen: the same job with fallback lands in the best other region'
+SELECT a.admitted, r.name AS region, a.fallback_used, a.shard_key, a.priority, a.queue_depth, a.reason
+  FROM grse.admit_job('creative', region_id => :'virginia', tenant_id => :tenant_b, estimated_cost => 300) a
+  LEFT JOIN grse.regions r ON r.id = a.region_id;
+\echo '--- a job bigger than Frankfurt''s remaining budget'
+SELECT admitted, reason FROM grse.admit_job('posting', region_id => :'frankfurt', estimated_cost => 500000,
+                                            allow_fallback => false);
+
+\echo
+\echo '=============================================================================='
+\echo ' 12. Cross-region conflicts (grse.detect_cross_region_conflicts())'
 \echo '=============================================================================='
 SELECT type, region_name, severity, message FROM grse.detect_cross_region_conflicts();
-\endif
-\if :has_risk
+
 \echo
 \echo '=============================================================================='
-\echo ' 11. Global risk (grse.compute_global_risk(); its conflicts are listed above)'
+\echo ' 13. Global risk (grse.compute_global_risk(); its conflicts are listed above)'
+\echo '     = min(100, 20 per critical + 10 per warning conflict + 15/5 per region'
+\echo '       with capacity < 30/50 + 25 per frozen region)'
 \echo '=============================================================================='
-SELECT jsonb_pretty(grse.compute_global_risk() - 'conflicts') AS global_risk;
-\endif
+SELECT jsonb_pretty(grse.compute_global_risk() - 'conflicts' - 'assessed_at') AS global_risk;
+SELECT grse.alert_critical_issues() AS alerts_raised;
+SELECT alert_type, severity, message FROM grse.alerts ORDER BY id;
 
 \echo
 \echo 'Demo finished.'
