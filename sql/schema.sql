@@ -203,6 +203,8 @@ CREATE TABLE grse.region_scaling_state (
     day_ends_at             timestamptz NOT NULL,
     month_started_at        timestamptz NOT NULL,
     month_ends_at           timestamptz NOT NULL,
+    day_ledger_mark         bigint NOT NULL DEFAULT 0,
+    month_ledger_mark       bigint NOT NULL DEFAULT 0,
 
     CONSTRAINT state_remaining_within_monthly CHECK (ai_budget_remaining <= ai_budget_monthly),
     CONSTRAINT state_refunds_within_spend CHECK (period_refunded <= period_spent),
@@ -216,6 +218,10 @@ COMMENT ON COLUMN grse.region_scaling_state.period_spent IS 'Gross spend of the 
 COMMENT ON COLUMN grse.region_scaling_state.period_refunded IS 'Refunds of the current monthly budget period, cents.';
 COMMENT ON COLUMN grse.region_scaling_state.day_ends_at IS 'End of the region-local day that ai_spend_today counts.';
 COMMENT ON COLUMN grse.region_scaling_state.month_ends_at IS 'End of the region-local month of the current budget period.';
+COMMENT ON COLUMN grse.region_scaling_state.day_ledger_mark IS
+    'Last ledger id before the current day period: ai_spend_today is the spend of the ledger rows after it.';
+COMMENT ON COLUMN grse.region_scaling_state.month_ledger_mark IS
+    'Last ledger id before the current budget period: period_spent/period_refunded count the rows after it.';
 CREATE INDEX region_scaling_state_mode_idx ON grse.region_scaling_state (scaling_mode);
 
 -- ---------------------------------------------------------------------------

@@ -50,6 +50,11 @@ extension_sql_file!(
     name = "api",
     requires = ["snapshots", monitor::compute_global_risk]
 );
+extension_sql_file!(
+    "../sql/verify.sql",
+    name = "verify",
+    requires = ["reads", scaling::evaluate_region]
+);
 extension_sql_file!("../sql/schedule.sql", name = "schedule", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]

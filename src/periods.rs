@@ -21,7 +21,9 @@ pub fn start_day(client: &mut SpiClient<'_>, region_id: Uuid, source: &str) -> G
             "WITH s AS (
                UPDATE grse.region_scaling_state s
                   SET ai_spend_today = 0, refunded_today = 0,
-                      day_started_at = b.starts_at, day_ends_at = b.ends_at
+                      day_started_at = b.starts_at, day_ends_at = b.ends_at,
+                      day_ledger_mark = (SELECT COALESCE(max(l.id), 0) FROM grse.region_budget_transactions l
+                                          WHERE l.region_id = s.region_id)
                  FROM grse.regions r, grse.period_bounds('day', r.timezone, pg_catalog.now()) b
                 WHERE s.region_id = $1 AND r.id = s.region_id
                RETURNING s.region_id, b.local_start)
@@ -44,7 +46,9 @@ pub fn start_month(client: &mut SpiClient<'_>, facts: &Locked, source: &str) -> 
             "WITH s AS (
                UPDATE grse.region_scaling_state s
                   SET ai_budget_remaining = s.ai_budget_monthly, period_spent = 0, period_refunded = 0,
-                      month_started_at = b.starts_at, month_ends_at = b.ends_at
+                      month_started_at = b.starts_at, month_ends_at = b.ends_at,
+                      month_ledger_mark = (SELECT COALESCE(max(l.id), 0) FROM grse.region_budget_transactions l
+                                            WHERE l.region_id = s.region_id)
                  FROM grse.regions r, grse.period_bounds('month', r.timezone, pg_catalog.now()) b
                 WHERE s.region_id = $1 AND r.id = s.region_id
                RETURNING s.region_id, s.ai_budget_remaining, b.local_start),

@@ -3,26 +3,18 @@
 use crate::convert::{centi, numeric};
 use crate::error::{internal, invalid, not_found, out_of_range, required, GResult, SpiResultExt};
 use crate::region::{require_active, with_writes};
-use grse_core::capacity::{capacity, CapacityInputs};
+use grse_core::evaluate::{evaluate, Evaluation, RegionMetrics};
 use grse_core::fatigue::{fatigue, FatigueInputs, Transition};
 use grse_core::mode::Mode;
-use grse_core::pressure::{ema_update, overall_pressure, Pressures};
+use grse_core::pressure::{ema_update, Pressures};
 use grse_core::routing::JobType;
 use grse_core::Centi;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::{AnyNumeric, JsonB, Uuid};
 
-/// The metric facts of one region's state row.
-pub struct Metrics {
-    pub pressures: Pressures,
-    pub fatigue: Centi,
-    pub remaining: i64,
-    pub monthly: i64,
-}
-
 /// Reads a region's metrics; P0002 if there is no such region.
-pub fn metrics(region_id: Uuid) -> GResult<Metrics> {
+pub fn metrics(region_id: Uuid) -> GResult<RegionMetrics> {
     Spi::connect(|client| {
         let t = client
             .select(
@@ -41,38 +33,61 @@ pub fn metrics(region_id: Uuid) -> GResult<Metrics> {
             centi(&t.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?)
         };
         let int = |i| -> GResult<i64> { t.get::<i64>(i).or_internal()?.ok_or_else(|| internal("NULL budget")) };
-        Ok(Metrics {
+        Ok(RegionMetrics {
             pressures: Pressures { posting: num(1)?, orchestration: num(2)?, creative: num(3)?, intel: num(4)? },
             fatigue: num(5)?,
-            remaining: int(6)?,
-            monthly: int(7)?,
+            budget_remaining: int(6)?,
+            budget_monthly: int(7)?,
         })
     })
+}
+
+fn evaluation(region_id: Option<Uuid>) -> GResult<Evaluation> {
+    let m = metrics(required(region_id, "region_id")?)?;
+    Ok(evaluate(&crate::policy::current()?, &m))
 }
 
 /// Overall pressure of a region under the current policy:
 /// 0.30·posting + 0.25·orchestration + 0.25·creative + 0.20·intel, 2 decimals.
 #[pg_extern(stable, parallel_safe)]
 pub fn compute_region_pressure(region_id: Option<Uuid>) -> GResult<crate::convert::Score> {
-    let m = metrics(required(region_id, "region_id")?)?;
-    numeric(overall_pressure(&crate::policy::current()?, &m.pressures))
+    numeric(evaluation(region_id)?.overall_pressure)
 }
 
 /// Capacity of a region under the current policy:
 /// 100·(0.40·remaining/max(monthly,1) + 0.35·(1 − pressure/100) + 0.25·(1 − fatigue/100)).
 #[pg_extern(stable, parallel_safe)]
 pub fn compute_region_capacity(region_id: Option<Uuid>) -> GResult<crate::convert::Score> {
-    let m = metrics(required(region_id, "region_id")?)?;
-    let policy = crate::policy::current()?;
-    numeric(capacity(
-        &policy,
-        &CapacityInputs {
-            budget_remaining: m.remaining,
-            budget_monthly: m.monthly,
-            pressure: overall_pressure(&policy, &m.pressures),
-            fatigue: m.fatigue,
-        },
-    ))
+    numeric(evaluation(region_id)?.capacity)
+}
+
+/// Everything the state trigger derives, recomputed now from the stored
+/// metrics under the current policy (the invariant checks compare it with
+/// what is stored).
+#[pg_extern(stable, parallel_safe)]
+pub fn evaluate_region(
+    region_id: Option<Uuid>,
+) -> Result<
+    TableIterator<
+        'static,
+        (
+            name!(overall_pressure, crate::convert::Score),
+            name!(capacity_score, crate::convert::Score),
+            name!(warning_index, crate::convert::Score),
+            name!(scaling_mode, String),
+            name!(reason, String),
+        ),
+    >,
+    pgrx::pg_sys::panic::ErrorReport,
+> {
+    let e = evaluation(region_id)?;
+    Ok(TableIterator::once((
+        numeric(e.overall_pressure)?,
+        numeric(e.capacity)?,
+        numeric(e.warning_index)?,
+        e.mode.as_str().to_string(),
+        e.reason,
+    )))
 }
 
 fn mode_of(text: &str) -> GResult<Mode> {

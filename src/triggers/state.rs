@@ -6,11 +6,8 @@ use crate::convert::{centi, numeric};
 use crate::error::{internal, maintained_by_grse, GResult, SpiResultExt};
 use crate::guard;
 use crate::policy;
-use grse_core::capacity::{budget_percent_remaining, capacity, CapacityInputs};
-use grse_core::conditions::RegionFacts;
-use grse_core::mode::{mode_with_reason, Mode};
-use grse_core::pressure::{overall_pressure, Pressures};
-use grse_core::warning::warning_index;
+use grse_core::evaluate::{evaluate, Evaluation, RegionMetrics};
+use grse_core::pressure::Pressures;
 use grse_core::Centi;
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -18,13 +15,15 @@ use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 
 /// Columns only grse's own functions may change.
-const BIGINT_GUARDED: [&str; 6] = [
+const BIGINT_GUARDED: [&str; 8] = [
     "ai_budget_monthly",
     "ai_budget_remaining",
     "ai_spend_today",
     "refunded_today",
     "period_spent",
     "period_refunded",
+    "day_ledger_mark",
+    "month_ledger_mark",
 ];
 const TIME_GUARDED: [&str; 4] = ["day_started_at", "day_ends_at", "month_started_at", "month_ends_at"];
 
@@ -64,44 +63,24 @@ fn check_guarded_columns(
     Ok(())
 }
 
-/// The derived values of a state row.
-pub struct Derived {
-    pub overall_pressure: Centi,
-    pub capacity: Centi,
-    pub mode: Mode,
-    pub reason: String,
-    pub warning_index: Centi,
+/// Reads a state row's metrics.
+fn metrics(row: &PgHeapTuple<'_, impl WhoAllocated>) -> GResult<RegionMetrics> {
+    Ok(RegionMetrics {
+        pressures: Pressures {
+            posting: score(row, "posting_pressure")?,
+            orchestration: score(row, "orchestration_pressure")?,
+            creative: score(row, "creative_pressure")?,
+            intel: score(row, "intel_pressure")?,
+        },
+        fatigue: score(row, "fatigue_score")?,
+        budget_remaining: get::<i64, _>(row, "ai_budget_remaining")?,
+        budget_monthly: get::<i64, _>(row, "ai_budget_monthly")?,
+    })
 }
 
-/// Computes overall pressure, capacity, mode and warning index of a row.
-pub fn derive(row: &PgHeapTuple<'_, impl WhoAllocated>) -> GResult<Derived> {
-    let policy = policy::current()?;
-    let pressures = Pressures {
-        posting: score(row, "posting_pressure")?,
-        orchestration: score(row, "orchestration_pressure")?,
-        creative: score(row, "creative_pressure")?,
-        intel: score(row, "intel_pressure")?,
-    };
-    let overall = overall_pressure(&policy, &pressures);
-    let remaining = get::<i64, _>(row, "ai_budget_remaining")?;
-    let monthly = get::<i64, _>(row, "ai_budget_monthly")?;
-    let capacity = capacity(
-        &policy,
-        &CapacityInputs {
-            budget_remaining: remaining,
-            budget_monthly: monthly,
-            pressure: overall,
-            fatigue: score(row, "fatigue_score")?,
-        },
-    );
-    let (mode, reason) = mode_with_reason(&policy, capacity, overall);
-    let facts = RegionFacts {
-        mode,
-        capacity,
-        pressure: overall,
-        budget_percent_remaining: budget_percent_remaining(remaining, monthly),
-    };
-    Ok(Derived { overall_pressure: overall, capacity, mode, reason, warning_index: warning_index(&policy, &facts) })
+/// Evaluates a state row under the transaction's policy.
+fn derive(row: &PgHeapTuple<'_, impl WhoAllocated>) -> GResult<Evaluation> {
+    Ok(evaluate(&policy::current()?, &metrics(row)?))
 }
 
 /// BEFORE INSERT OR UPDATE: guard grse-maintained columns, then recompute
@@ -172,7 +151,7 @@ fn state_after_mode_change_checked<'a>(
     Ok(None)
 }
 
-fn record_transition(region_id: pgrx::Uuid, from: &str, to: &str, d: &Derived) -> GResult<()> {
+fn record_transition(region_id: pgrx::Uuid, from: &str, to: &str, d: &Evaluation) -> GResult<()> {
     guard::internally(|| Spi::connect_mut(|client| {
         client
             .update(

@@ -13,6 +13,7 @@
 
 pub mod capacity;
 pub mod conditions;
+pub mod evaluate;
 pub mod fatigue;
 pub mod fixed;
 pub mod headers;

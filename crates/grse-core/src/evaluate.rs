@@ -1,0 +1,73 @@
+//! One region's derived scores from its metrics: what the state trigger
+//! writes on every metric write, and what the check functions recompute.
+
+use crate::capacity::{budget_percent_remaining, capacity, CapacityInputs};
+use crate::conditions::RegionFacts;
+use crate::fixed::Centi;
+use crate::mode::{mode_with_reason, Mode};
+use crate::policy::Policy;
+use crate::pressure::{overall_pressure, Pressures};
+use crate::warning::warning_index;
+
+/// The written facts of a region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct RegionMetrics {
+    pub pressures: Pressures,
+    pub fatigue: Centi,
+    pub budget_remaining: i64,
+    pub budget_monthly: i64,
+}
+
+/// What the rules make of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evaluation {
+    pub overall_pressure: Centi,
+    pub capacity: Centi,
+    pub mode: Mode,
+    /// The rule that chose the mode, for the transition record.
+    pub reason: String,
+    pub warning_index: Centi,
+}
+
+/// Overall pressure → capacity → mode → warning index.
+pub fn evaluate(policy: &Policy, m: &RegionMetrics) -> Evaluation {
+    let overall = overall_pressure(policy, &m.pressures);
+    let capacity = capacity(
+        policy,
+        &CapacityInputs {
+            budget_remaining: m.budget_remaining,
+            budget_monthly: m.budget_monthly,
+            pressure: overall,
+            fatigue: m.fatigue,
+        },
+    );
+    let (mode, reason) = mode_with_reason(policy, capacity, overall);
+    let facts = RegionFacts {
+        mode,
+        capacity,
+        pressure: overall,
+        budget_percent_remaining: budget_percent_remaining(m.budget_remaining, m.budget_monthly),
+    };
+    Evaluation { overall_pressure: overall, capacity, mode, reason, warning_index: warning_index(policy, &facts) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_loaded_region() {
+        let m = RegionMetrics {
+            pressures: Pressures { posting: Centi(9500), orchestration: Centi(9000), creative: Centi(9000), intel: Centi(8000) },
+            fatigue: Centi(0),
+            budget_remaining: 100_000,
+            budget_monthly: 100_000,
+        };
+        let e = evaluate(&Policy::default(), &m);
+        assert_eq!(e.overall_pressure, Centi(8950));
+        assert_eq!(e.capacity, Centi(6868)); // 40 + 0.35·10.5 + 25 = 68.675 -> 68.68
+        assert_eq!(e.mode, Mode::Throttled);
+        // throttled (warning 15) + pressure > 75 (critical 35)
+        assert_eq!(e.warning_index, Centi(5000));
+    }
+}

@@ -1,0 +1,75 @@
+-- grse.verify_invariants(): every violation of grse's guarantees, one row each.
+-- An empty result means the database is consistent. Used by the stress and
+-- crash tests; cheap enough to run by hand at any time.
+CREATE FUNCTION grse.verify_invariants()
+RETURNS TABLE (invariant text, region_id uuid, detail text)
+LANGUAGE sql STABLE
+AS $$
+    -- budget state within its bounds
+    SELECT 'remaining_in_bounds', s.region_id,
+           pg_catalog.format('remaining %s, monthly %s', s.ai_budget_remaining, s.ai_budget_monthly)
+      FROM grse.region_scaling_state s
+     WHERE s.ai_budget_remaining < 0 OR s.ai_budget_remaining > s.ai_budget_monthly
+    UNION ALL
+    -- the ledger adds up to the state
+    SELECT 'ledger_sum_is_remaining', s.region_id,
+           pg_catalog.format('sum(delta) %s, remaining %s', l.total, s.ai_budget_remaining)
+      FROM grse.region_scaling_state s,
+           LATERAL (SELECT COALESCE(sum(t.delta), 0) AS total FROM grse.region_budget_transactions t
+                     WHERE t.region_id = s.region_id) l
+     WHERE l.total <> s.ai_budget_remaining
+    UNION ALL
+    -- each balance_after = previous balance_after + delta, in id order
+    SELECT 'ledger_chain', c.region_id, pg_catalog.format('ledger row %s breaks the chain', c.id)
+      FROM (SELECT t.id, t.region_id, t.delta, t.balance_after,
+                   lag(t.balance_after, 1, 0::bigint) OVER (PARTITION BY t.region_id ORDER BY t.id) AS prev
+              FROM grse.region_budget_transactions t) c
+     WHERE c.balance_after <> c.prev + c.delta
+    UNION ALL
+    -- the day's spend and refunds are the ledger's since the day began
+    SELECT 'spend_today_matches_ledger', s.region_id,
+           pg_catalog.format('ai_spend_today %s, ledger %s; refunded_today %s, ledger %s',
+                             s.ai_spend_today, l.spent, s.refunded_today, l.refunded)
+      FROM grse.region_scaling_state s,
+           LATERAL (SELECT COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'spend'), 0) AS spent,
+                           COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'refund'), 0) AS refunded
+                      FROM grse.region_budget_transactions t
+                     WHERE t.region_id = s.region_id AND t.id > s.day_ledger_mark) l
+     WHERE l.spent <> s.ai_spend_today OR l.refunded <> s.refunded_today
+    UNION ALL
+    -- the budget period's spend and refunds are the ledger's since the period began
+    SELECT 'period_totals_match_ledger', s.region_id,
+           pg_catalog.format('period_spent %s, ledger %s; period_refunded %s, ledger %s',
+                             s.period_spent, l.spent, s.period_refunded, l.refunded)
+      FROM grse.region_scaling_state s,
+           LATERAL (SELECT COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'spend'), 0) AS spent,
+                           COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'refund'), 0) AS refunded
+                      FROM grse.region_budget_transactions t
+                     WHERE t.region_id = s.region_id AND t.id > s.month_ledger_mark) l
+     WHERE l.spent <> s.period_spent OR l.refunded <> s.period_refunded
+    UNION ALL
+    SELECT 'queue_nonnegative', s.region_id, pg_catalog.format('jobs_in_queue %s', s.jobs_in_queue)
+      FROM grse.region_scaling_state s WHERE s.jobs_in_queue < 0
+    UNION ALL
+    -- modes and scores match the metrics under the current policy
+    SELECT 'scores_match_metrics', s.region_id,
+           pg_catalog.format('stored %s/%s/%s/%s, expected %s/%s/%s/%s',
+                             s.overall_pressure, s.capacity_score, s.warning_index, s.scaling_mode,
+                             e.overall_pressure, e.capacity_score, e.warning_index, e.scaling_mode)
+      FROM grse.region_scaling_state s, LATERAL grse.evaluate_region(s.region_id) e
+     WHERE (s.overall_pressure, s.capacity_score, s.warning_index, s.scaling_mode)
+           IS DISTINCT FROM (e.overall_pressure, e.capacity_score, e.warning_index, e.scaling_mode)
+    UNION ALL
+    -- at most one automatic roll-over per region and period
+    SELECT 'one_rollover_per_period', r.region_id,
+           pg_catalog.format('%s %s roll-overs for %s', r.n, r.period_kind, r.period_start)
+      FROM (SELECT b.region_id, b.period_kind, b.period_start, count(*) AS n FROM grse.budget_rollovers b
+             WHERE b.source <> 'manual' GROUP BY 1, 2, 3 HAVING count(*) > 1) r
+    UNION ALL
+    -- every region has its state row
+    SELECT 'state_row_exists', g.id, 'region without a state row'
+      FROM grse.regions g
+     WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = g.id)
+$$;
+COMMENT ON FUNCTION grse.verify_invariants() IS
+    'Every violation of grse''s guarantees (ledger sums and chains, period totals, bounds, scores vs metrics, one roll-over per period); empty when consistent.';
