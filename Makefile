@@ -4,7 +4,8 @@
 #   make test    # setup, then every test stage; ends with "tests: N passed, M failed"
 #   make demo    # setup, release install, then a scripted scenario on a throw-away cluster
 #
-# Developer targets (one stage each): unit, pgtest, regress, concurrency.
+# Developer targets (one stage each): unit, pgtest, regress, concurrency, isolation;
+# make stress runs the long stress and crash test.
 #   make install PROFILE=debug   # faster install without --release
 #   make regress ACCEPT=1        # write actual pg_regress output to tests/pg_regress/expected/
 #   KEEP=1 make concurrency      # keep the temporary cluster/logs for inspection
@@ -22,7 +23,7 @@ else
 $(error PROFILE must be release or debug, not '$(PROFILE)')
 endif
 
-.PHONY: all setup install demo test unit pgtest regress concurrency help
+.PHONY: all setup install demo test unit pgtest regress concurrency isolation stress help
 
 all: help
 
@@ -57,3 +58,11 @@ regress: setup
 
 concurrency: setup
 	bash scripts/run-tests.sh concurrency
+
+isolation: setup
+	bash scripts/run-tests.sh isolation
+
+## The long stress run: 64 connections for minutes, kill -9 of the server, invariants
+## (a short form runs inside `make test`).
+stress: setup install
+	bash tests/stress/run.sh

@@ -13,6 +13,8 @@
 #   pgtest       #[pg_test]s: cargo pgrx test pg15 (server run as `postgres`)
 #   regress      pg_regress over tests/pg_regress/sql/*.sql on a throw-away cluster
 #   concurrency  tests/concurrency/run.sh and admission.sh (pgbench, 32 clients) on throw-away clusters
+#   isolation    tests/isolation/run.sh: pg_isolation_regress specs (concurrent sessions, pinned output)
+#   stress       tests/stress/run.sh --short: random mix on 64 connections, a crash, invariants checked
 #
 # Environment:
 #   ACCEPT=1     regress: copy the actual output of every test into
@@ -30,7 +32,7 @@ cd "$ROOT"
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PG_BIN=$("$PG_CONFIG" --bindir)
 CLUSTER="$ROOT/scripts/cluster.sh"
-ALL_STAGES=(unit pgtest regress concurrency)
+ALL_STAGES=(unit pgtest regress concurrency isolation stress)
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
@@ -166,6 +168,16 @@ SQL
     return $rc
 }
 
+stage_isolation() {
+    ensure_installed
+    bash "$ROOT/tests/isolation/run.sh"
+}
+
+stage_stress() {
+    ensure_installed
+    bash "$ROOT/tests/stress/run.sh" --short
+}
+
 stage_concurrency() {
     ensure_installed
     local rc=0
@@ -193,9 +205,9 @@ count_stage() {
                        s/^ *([0-9]+) of ([0-9]+) tests failed\. *$/\2 \1/p' "$log" \
                 | awk '{ print $1 - $2, $2; exit }'
             ;;
-        concurrency)
-            # one summary line per script: add them up
-            sed -n -E 's/^concurrency: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log" \
+        concurrency|isolation|stress)
+            # one summary line per script ("STAGE: N passed, M failed"): add them up
+            sed -n -E "s/^$stage: ([0-9]+) passed, ([0-9]+) failed\$/\\1 \\2/p" "$log" \
                 | awk '{ p += $1; f += $2 } END { if (NR) print p, f }'
             ;;
     esac
