@@ -8,6 +8,7 @@ use grse_core::fatigue::{fatigue, FatigueInputs, Transition};
 use grse_core::mode::Mode;
 use grse_core::pressure::{ema_update, Pressures};
 use grse_core::routing::JobType;
+use grse_core::fixed::{parse_integer_text, DecimalError};
 use grse_core::Centi;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
@@ -180,17 +181,22 @@ fn activity_counts(activity: &serde_json::Value) -> GResult<Vec<(JobType, u64)>>
             invalid(format!("unknown job type \"{key}\" in activity: expected posting, orchestration, creative, intel or performance"))
         })?;
         let jobs = match value {
-            // whole numbers in any notation (3, 3.0, 3e2), up to the bigint range
-            serde_json::Value::Number(n) => match (n.as_u64(), n.as_f64()) {
-                (Some(v), _) if v <= i64::MAX as u64 => v,
-                (None, Some(f)) if f.is_finite() && f.fract() == 0.0 && (0.0..9.2e18).contains(&f) => f as u64,
-                (_, Some(f)) if f < 0.0 => {
+            // whole numbers in any notation (3, 3.0, 3e2), read exactly, within bigint
+            serde_json::Value::Number(n) => match parse_integer_text(&n.to_string()) {
+                Ok(v) if v < 0 => {
                     return Err(invalid(format!("activity count for {key} must not be negative, got {n}")))
                 }
-                (_, Some(f)) if f.is_finite() && f.fract() == 0.0 || n.as_u64().is_some() => {
+                Ok(v) => v as u64,
+                Err(DecimalError::OutOfRange(_)) if n.to_string().starts_with('-') => {
+                    return Err(invalid(format!("activity count for {key} must not be negative, got {n}")))
+                }
+                Err(DecimalError::OutOfRange(_)) => {
                     return Err(out_of_range(format!("activity count for {key} is out of range for bigint, got {n}")))
                 }
-                _ => return Err(invalid(format!("activity count for {key} must be a whole number, got {n}"))),
+                Err(DecimalError::TooPrecise(_)) if n.to_string().starts_with('-') => {
+                    return Err(invalid(format!("activity count for {key} must not be negative, got {n}")))
+                }
+                Err(_) => return Err(invalid(format!("activity count for {key} must be a whole number, got {n}"))),
             },
             other => return Err(invalid(format!("activity count for {key} must be a number, got {other}"))),
         };

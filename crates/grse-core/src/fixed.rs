@@ -89,6 +89,73 @@ pub fn parse_scaled(text: &str, scale: u32) -> Result<i64, DecimalError> {
     Ok(value as i64)
 }
 
+/// Reads an integer written in any JSON number notation (`3`, `3.0`, `3e2`,
+/// `-1.50E+1`), exactly: no floating point, so `3.0000000000000001` is not
+/// whole (`TooPrecise`) and `1e400` is `OutOfRange` (beyond i64).
+pub fn parse_integer_text(text: &str) -> Result<i64, DecimalError> {
+    let err_nan = || DecimalError::NotANumber(text.to_string());
+    let t = text.trim();
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits_ok = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if (int_part.is_empty() && frac_part.is_empty()) || !digits_ok(int_part) || !digits_ok(frac_part) {
+        return Err(err_nan());
+    }
+    let exp: i64 = match exponent {
+        None => 0,
+        Some(e) => {
+            let (eneg, edigits) = match e.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, e.strip_prefix('+').unwrap_or(e)),
+            };
+            if edigits.is_empty() || !digits_ok(edigits) {
+                return Err(err_nan());
+            }
+            // beyond any sensible exponent: saturate (the digits decide the outcome)
+            let v = edigits.trim_start_matches('0');
+            let v: i64 = if v.len() > 6 { 1_000_000 } else { v.parse().unwrap_or(0) };
+            if eneg { -v } else { v }
+        }
+    };
+    let digits: String = format!("{int_part}{frac_part}");
+    let digits = digits.trim_start_matches('0');
+    if digits.is_empty() {
+        return Ok(0);
+    }
+    // value = digits · 10^(exp − len(frac_part))
+    let shift = exp - frac_part.len() as i64;
+    let (kept, dropped) = if shift >= 0 {
+        (digits, "")
+    } else {
+        let cut = (-shift).min(digits.len() as i64) as usize;
+        if (-shift) as usize > digits.len() {
+            // all digits are fractional and at least one is non-zero
+            return Err(DecimalError::TooPrecise(text.to_string()));
+        }
+        digits.split_at(digits.len() - cut)
+    };
+    if dropped.bytes().any(|b| b != b'0') {
+        return Err(DecimalError::TooPrecise(text.to_string()));
+    }
+    let zeros = shift.max(0);
+    if kept.len() as i64 + zeros > 19 {
+        return Err(DecimalError::OutOfRange(text.to_string()));
+    }
+    let mut value: i128 = kept.parse::<i128>().unwrap_or(0);
+    for _ in 0..zeros {
+        value *= 10;
+    }
+    let value = if neg { -value } else { value };
+    i64::try_from(value).map_err(|_| DecimalError::OutOfRange(text.to_string()))
+}
+
 fn format_scaled(value: i64, scale: u32, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let unit = 10_i64.pow(scale);
     let sign = if value < 0 { "-" } else { "" };
@@ -167,6 +234,25 @@ mod tests {
         }
         assert!(matches!(Centi::parse("1.234"), Err(DecimalError::TooPrecise(_))));
         assert!(matches!(Centi::parse("99999999999999999999"), Err(DecimalError::OutOfRange(_))));
+    }
+
+    #[test]
+    fn integers_in_any_json_notation() {
+        assert_eq!(parse_integer_text("3"), Ok(3));
+        assert_eq!(parse_integer_text("3.0"), Ok(3));
+        assert_eq!(parse_integer_text("3e2"), Ok(300));
+        assert_eq!(parse_integer_text("-1.50E+1"), Ok(-15));
+        assert_eq!(parse_integer_text("0e999999999"), Ok(0));
+        assert_eq!(parse_integer_text("9223372036854775807.0"), Ok(i64::MAX));
+        assert_eq!(parse_integer_text("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(parse_integer_text("1500e-2"), Ok(15));
+        assert!(matches!(parse_integer_text("3.0000000000000001"), Err(DecimalError::TooPrecise(_))));
+        assert!(matches!(parse_integer_text("1e-400"), Err(DecimalError::TooPrecise(_))));
+        assert!(matches!(parse_integer_text("1.5"), Err(DecimalError::TooPrecise(_))));
+        assert!(matches!(parse_integer_text("1e400"), Err(DecimalError::OutOfRange(_))));
+        assert!(matches!(parse_integer_text("9223372036854775808"), Err(DecimalError::OutOfRange(_))));
+        assert!(matches!(parse_integer_text("1e"), Err(DecimalError::NotANumber(_))));
+        assert!(matches!(parse_integer_text("abc"), Err(DecimalError::NotANumber(_))));
     }
 
     #[test]

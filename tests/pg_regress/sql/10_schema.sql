@@ -183,5 +183,66 @@ SELECT r.slug, t.transaction_type, t.amount, t.delta, t.balance_after, t.descrip
   FROM grse.region_budget_transactions t JOIN grse.regions r ON r.id = t.region_id ORDER BY t.id;
 SELECT * FROM grse_counts();
 
+-- ---------------------------------------------------------------------------
+-- grse's records: the ledger, the roll-over record (grse.budget_rollovers) and
+-- the mode transitions are append-only and written by grse only. Their guards,
+-- and the delete/truncate guards of the state rows, are ENABLE ALWAYS
+-- triggers ('A'), so session_replication_role = replica (which turns ordinary
+-- triggers off) leaves them on. The state's derive trigger and the other
+-- triggers are ordinary ('O').
+-- ---------------------------------------------------------------------------
+SELECT c.relname AS "table", t.tgname AS "trigger", t.tgenabled AS enabled
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'grse' AND NOT t.tgisinternal
+ ORDER BY 1, 2;
+
+-- one row in each record, written by grse: a manual daily reset records a
+-- roll-over per region (2 'manual' rows); pressures of 70 make eu-west
+-- cautious (70 > 60), which records a transition
+SELECT grse.reset_daily_budget_spend() AS regions_reset;
+UPDATE grse.region_scaling_state
+   SET posting_pressure = 70, orchestration_pressure = 70, creative_pressure = 70, intel_pressure = 70
+ WHERE region_id = '00000000-0000-0000-0000-0000000000a1';
+SELECT r.slug, b.period_kind, b.source FROM grse.budget_rollovers b JOIN grse.regions r ON r.id = b.region_id ORDER BY b.id;
+SELECT r.slug, t.from_mode, t.to_mode, t.capacity, t.pressure
+  FROM grse.region_mode_transitions t JOIN grse.regions r ON r.id = t.region_id ORDER BY t.id;
+
+-- Every direct write to them is refused (42501), for the superuser, first as
+-- usual, then with session_replication_role = replica; the state rows cannot
+-- be deleted or truncated either way.
+CREATE TEMP TABLE forgeries (n integer GENERATED ALWAYS AS IDENTITY, stmt text NOT NULL, sql text NOT NULL);
+INSERT INTO forgeries (stmt, sql) VALUES
+    ('ledger INSERT', $q$INSERT INTO grse.region_budget_transactions (region_id, transaction_type, amount, delta, balance_after)
+                         VALUES ('00000000-0000-0000-0000-0000000000a1', 'allocation', 5, 5, 100005)$q$),
+    ('ledger UPDATE', $q$UPDATE grse.region_budget_transactions SET description = 'edited'$q$),
+    ('ledger DELETE', $q$DELETE FROM grse.region_budget_transactions$q$),
+    ('ledger TRUNCATE', $q$TRUNCATE grse.region_budget_transactions$q$),
+    ('rollovers INSERT', $q$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
+                            VALUES ('00000000-0000-0000-0000-0000000000a1', 'daily', '2000-01-01', 'scheduled')$q$),
+    ('rollovers UPDATE', $q$UPDATE grse.budget_rollovers SET source = 'scheduled'$q$),
+    ('rollovers DELETE', $q$DELETE FROM grse.budget_rollovers$q$),
+    ('rollovers TRUNCATE', $q$TRUNCATE grse.budget_rollovers$q$),
+    ('transitions INSERT', $q$INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason)
+                              VALUES ('00000000-0000-0000-0000-0000000000a2', 'normal', 'frozen', 5, 95, 'forged')$q$),
+    ('transitions UPDATE', $q$UPDATE grse.region_mode_transitions SET reason = 'edited'$q$),
+    ('transitions DELETE', $q$DELETE FROM grse.region_mode_transitions$q$),
+    ('transitions TRUNCATE', $q$TRUNCATE grse.region_mode_transitions$q$),
+    ('state DELETE', $q$DELETE FROM grse.region_scaling_state$q$),
+    ('state TRUNCATE', $q$TRUNCATE grse.region_scaling_state$q$);
+SELECT f.stmt, expect_error(f.sql) AS result FROM forgeries f ORDER BY f.n;
+SET session_replication_role = replica;
+SELECT current_setting('session_replication_role') AS role;
+SELECT f.stmt, expect_error(f.sql) AS result FROM forgeries f ORDER BY f.n;
+RESET session_replication_role;
+-- nothing changed: 2 regions, 2 states, 2 ledger rows, 1 transition, 2 roll-overs
+SELECT * FROM grse_counts();
+SELECT count(*) AS rollovers FROM grse.budget_rollovers;
+SELECT r.slug, t.transaction_type, t.amount, t.delta, t.balance_after, t.description
+  FROM grse.region_budget_transactions t JOIN grse.regions r ON r.id = t.region_id ORDER BY t.id;
+SELECT r.slug, b.period_kind, b.source FROM grse.budget_rollovers b JOIN grse.regions r ON r.id = b.region_id ORDER BY b.id;
+SELECT r.slug, t.from_mode, t.to_mode, t.reason
+  FROM grse.region_mode_transitions t JOIN grse.regions r ON r.id = t.region_id ORDER BY t.id;
+DROP TABLE forgeries;
+
 -- clean up the helpers
 DROP FUNCTION public.expect_error(text), public.grse_counts();

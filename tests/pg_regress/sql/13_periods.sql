@@ -92,6 +92,13 @@ SELECT b.starts_at, b.ends_at, b.local_start, b.ends_at - b.starts_at AS length
 -- a period ends exactly where the next begins
 SELECT (grse.period_bounds('day', 'Asia/Tokyo', '2026-03-31 20:00:00+00')).ends_at
      = (grse.period_bounds('day', 'Asia/Tokyo', '2026-04-01 15:00:00+00')).starts_at AS contiguous;
+-- budget periods are days and months only: any other period (even one that
+-- date_trunc knows, or 'Day' in capitals) is refused with 22023; an unknown
+-- timezone is PostgreSQL's own 22023
+SELECT p.period, expect_error(format('SELECT * FROM grse.period_bounds(%L, %L, %L)', p.period, 'UTC', '2026-03-31 20:00:00+00')) AS result
+  FROM (VALUES (1, 'week'), (2, 'year'), (3, 'hour'), (4, 'Day'), (5, ''), (6, 'days')) AS p(n, period)
+ ORDER BY p.n;
+SELECT expect_error($$SELECT * FROM grse.period_bounds('day', 'Mars/Base', now())$$) AS bad_timezone;
 
 -- ---------------------------------------------------------------------------
 -- Three regions; 'tokyo' is inactive (manual resets still cover it).
@@ -161,11 +168,35 @@ SELECT * FROM budgets();
 SELECT grse.roll_over_budget_periods() AS rolled;
 
 -- ---------------------------------------------------------------------------
+-- The roll-over record is grse's: a direct INSERT (or UPDATE, DELETE,
+-- TRUNCATE) is refused (42501), for the superuser too, and also with
+-- session_replication_role = replica (the guard is ENABLE ALWAYS).
+-- ---------------------------------------------------------------------------
+SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
+                      VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-01', 'scheduled')$$) AS insert_row;
+SELECT expect_error($$UPDATE grse.budget_rollovers SET source = 'scheduled' WHERE source = 'manual'$$) AS update_rows;
+SELECT expect_error($$DELETE FROM grse.budget_rollovers WHERE source = 'manual'$$) AS delete_rows;
+SELECT expect_error($$TRUNCATE grse.budget_rollovers$$) AS truncate_table;
+SET session_replication_role = replica;
+SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
+                      VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-01', 'scheduled')$$) AS insert_as_replica;
+SELECT expect_error($$DELETE FROM grse.budget_rollovers WHERE source = 'manual'$$) AS delete_as_replica;
+RESET session_replication_role;
+SELECT * FROM budgets();
+
+-- ---------------------------------------------------------------------------
 -- At most one automatic roll-over per region and period: a unique index on
 -- (region, kind, period_start) for the automatic sources ('lazy', 'scheduled');
--- manual resets may repeat. Even the superuser cannot add a second one (23505).
+-- manual resets may repeat. (grse's own roll-overs skip a record that already
+-- exists: ON CONFLICT DO NOTHING, below.) To show that the index itself
+-- refuses a second automatic row (23505) and the CHECKs refuse unknown kinds
+-- and sources (23514), the test turns the guard off on purpose, as an owner
+-- would, inside one transaction, writes fixture rows for dates long past, and
+-- turns the guard back on as ENABLE ALWAYS.
 -- ---------------------------------------------------------------------------
 SELECT indexdef FROM pg_indexes WHERE schemaname = 'grse' AND indexname = 'budget_rollovers_once_per_period';
+BEGIN;
+ALTER TABLE grse.budget_rollovers DISABLE TRIGGER budget_rollovers_append_only;
 INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
 VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-01', 'scheduled');
 SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
@@ -187,13 +218,21 @@ SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind,
                       VALUES ('00000000-0000-0000-0000-0000000000d1', 'weekly', '2000-01-01', 'lazy')$$) AS bad_kind;
 SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
                       VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-01', 'cron')$$) AS bad_source;
+ALTER TABLE grse.budget_rollovers ENABLE ALWAYS TRIGGER budget_rollovers_append_only;
+COMMIT;
+-- the guard is back ('A' = always) and refuses again
+SELECT tgname, tgenabled FROM pg_trigger
+ WHERE tgrelid = 'grse.budget_rollovers'::regclass AND NOT tgisinternal ORDER BY tgname;
+SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
+                      VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-03', 'manual')$$) AS guarded_again;
 
 -- ---------------------------------------------------------------------------
 -- Simulated new periods. The clock cannot move, and the period columns are
 -- guarded against ordinary writes, so the test (as superuser) bypasses the
--- state triggers with session_replication_role = replica to mark a period as
--- ended one second ago — exactly what the state looks like when a new
--- region-local day or month has begun.
+-- state's derive trigger (an ordinary trigger) with session_replication_role
+-- = replica to mark a period as ended one second ago — exactly what the state
+-- looks like when a new region-local day or month has begun. (grse's
+-- ENABLE ALWAYS guards stay on under replica; this UPDATE touches none.)
 -- ---------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION public.end_period_now(region uuid, kind text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -229,6 +268,21 @@ SELECT r.slug,
   FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id WHERE r.slug = 'berlin';
 SELECT * FROM rollovers() WHERE source <> 'manual' AND current_period;
 
+-- a region-local date can come round twice (after a change of the region's
+-- timezone, a day can end while its new local date already has an automatic
+-- record); here berlin's day is simply ended again. The roll-over happens (1
+-- region rolled, the day's bounds are current again) and its record is kept
+-- once (ON CONFLICT DO NOTHING): no error, still one 'scheduled' daily row
+-- for the current date, and 9 roll-over rows as before.
+SELECT end_period_now('00000000-0000-0000-0000-0000000000d1', 'day');
+SELECT grse.roll_over_budget_periods() AS rolled_same_date;
+SELECT r.slug,
+       s.day_started_at = (grse.period_bounds('day', r.timezone, now())).starts_at
+       AND s.day_ends_at = (grse.period_bounds('day', r.timezone, now())).ends_at AS day_is_current
+  FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id WHERE r.slug = 'berlin';
+SELECT * FROM rollovers() WHERE slug = 'berlin' AND source <> 'manual' AND current_period;
+SELECT * FROM budgets() WHERE slug = 'berlin';
+
 -- lazily: new-york's day and month end; its first budget call rolls both over
 -- ('lazy'), with a 'reset' ledger row for the month (+700), then charges:
 -- remaining 100000 − 250 = 99750, spent today 250 (the 700 were yesterday)
@@ -256,7 +310,10 @@ SELECT t.transaction_type, t.amount, t.delta, t.balance_after
  WHERE t.region_id = '00000000-0000-0000-0000-0000000000d1' ORDER BY t.id DESC LIMIT 1;
 SELECT * FROM rollovers() WHERE slug = 'berlin' AND source <> 'manual' AND current_period;
 
--- the inactive region still rolls over on schedule (its budget calls are refused)
+-- the inactive region still rolls over (its budget calls are refused). Asked
+-- for by region id, roll_over_budget_periods records the roll-over as 'lazy'
+-- (as when a budget call gets there first; without an id: 'scheduled'), and
+-- the scheduled run then finds nothing due
 SELECT end_period_now('00000000-0000-0000-0000-0000000000d3', 'day');
 SELECT grse.roll_over_budget_periods('00000000-0000-0000-0000-0000000000d3') AS rolled_tokyo;
 SELECT grse.roll_over_budget_periods() AS rolled;

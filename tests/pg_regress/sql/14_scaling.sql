@@ -82,14 +82,35 @@ SELECT * FROM pressure_fixture('00000000-0000-0000-0000-0000000000e2', 0, 0, 0, 
 -- days ago and spent 3 hours in cautious, from 6 h ago to 3 h ago (transition
 -- rows written here as history): fatigue 3/24 = 12.50;
 -- capacity 100·(0.40 + 0.35 + 0.25·0.875) = 96.875 -> 96.88; still normal.
+-- The transitions are grse's record, written by grse only: a direct INSERT
+-- is refused (42501), also with session_replication_role = replica (the guard
+-- is ENABLE ALWAYS). The clock cannot move back, so to write that history the
+-- test turns the guard off on purpose, as an owner would, inside one
+-- transaction, and turns it back on as ENABLE ALWAYS.
 -- ---------------------------------------------------------------------------
 -- a region that never left normal: fatigue 0
 SELECT grse.update_scaling_mode('00000000-0000-0000-0000-0000000000e3') AS mode;
 SELECT fatigue_score, capacity_score FROM grse.region_scaling_state WHERE region_id = '00000000-0000-0000-0000-0000000000e3';
 UPDATE grse.regions SET created_at = now() - interval '2 days' WHERE id = '00000000-0000-0000-0000-0000000000e3';
 INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason, created_at) VALUES
+    ('00000000-0000-0000-0000-0000000000e3', 'normal', 'cautious', 49.00, 10.00, 'fixture', now() - interval '6 hours');
+SET session_replication_role = replica;
+INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason, created_at) VALUES
+    ('00000000-0000-0000-0000-0000000000e3', 'normal', 'cautious', 49.00, 10.00, 'fixture', now() - interval '6 hours');
+RESET session_replication_role;
+SELECT count(*) AS charlie_transitions FROM grse.region_mode_transitions WHERE region_id = '00000000-0000-0000-0000-0000000000e3';
+BEGIN;
+ALTER TABLE grse.region_mode_transitions DISABLE TRIGGER region_mode_transitions_append_only;
+INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason, created_at) VALUES
     ('00000000-0000-0000-0000-0000000000e3', 'normal', 'cautious', 49.00, 10.00, 'fixture', now() - interval '6 hours'),
     ('00000000-0000-0000-0000-0000000000e3', 'cautious', 'normal', 60.00, 10.00, 'fixture', now() - interval '3 hours');
+ALTER TABLE grse.region_mode_transitions ENABLE ALWAYS TRIGGER region_mode_transitions_append_only;
+COMMIT;
+-- the guard is back ('A' = always)
+SELECT tgname, tgenabled FROM pg_trigger
+ WHERE tgrelid = 'grse.region_mode_transitions'::regclass AND NOT tgisinternal ORDER BY tgname;
+SELECT from_mode, to_mode, reason FROM grse.region_mode_transitions
+ WHERE region_id = '00000000-0000-0000-0000-0000000000e3' ORDER BY id;
 -- the stored fatigue changes only when grse refreshes it
 SELECT fatigue_score FROM grse.region_scaling_state WHERE region_id = '00000000-0000-0000-0000-0000000000e3';
 SELECT grse.update_scaling_mode('00000000-0000-0000-0000-0000000000e3') AS mode;

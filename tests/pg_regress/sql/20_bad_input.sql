@@ -4,8 +4,8 @@
 --   22004 a required argument is NULL
 --   22023 zero / negative / fractional / NaN / infinite amount, unknown job
 --         type, activity that is not an object of whole non-negative counts,
---         a refund above what is refundable
---   22003 an amount beyond bigint (or a count beyond what a number can be)
+--         a refund above what is refundable, an unknown snapshot period type
+--   22003 an amount, or an activity count, beyond bigint
 --   P0002 an unknown region id (the message names the id)
 --   55000 an inactive region, for the functions that write
 --   42883 arguments to the argument-less resets (PostgreSQL's own error)
@@ -16,7 +16,7 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS grse CASCADE;
 CREATE EXTENSION grse;
 -- this file's helper functions (public schema), dropped again at the end
-DROP FUNCTION IF EXISTS public.grse_checksum(), public.try_case(text);
+DROP FUNCTION IF EXISTS public.grse_checksum(), public.try_case(text), public.count_case(text);
 \set VERBOSITY terse
 
 -- A checksum of the content of every table in schema grse (found in the
@@ -175,6 +175,15 @@ INSERT INTO bad_cases (name, sql) VALUES
     ('update_pressure_scores: count an object', $q$SELECT grse.update_pressure_scores('00000000-0000-0000-0000-0000000000f1', '{"posting": {"n": 1}}')$q$),
     ('update_pressure_scores: intel and performance both', $q$SELECT grse.update_pressure_scores('00000000-0000-0000-0000-0000000000f1', '{"intel": 1, "performance": 2}')$q$),
     ('update_pressure_scores: count beyond 2^64', $q$SELECT grse.update_pressure_scores('00000000-0000-0000-0000-0000000000f1', '{"posting": 18446744073709551616}')$q$),
+    ('update_pressure_scores: count 2^63 = bigint max + 1', $q$SELECT grse.update_pressure_scores('00000000-0000-0000-0000-0000000000f1', '{"posting": 9223372036854775808}')$q$),
+    ('update_pressure_scores: count 1e30', $q$SELECT grse.update_pressure_scores('00000000-0000-0000-0000-0000000000f1', '{"posting": 1e30}')$q$),
+    ('update_pressure_scores: count -1e30', $q$SELECT grse.update_pressure_scores('00000000-0000-0000-0000-0000000000f1', '{"posting": -1e30}')$q$),
+    ('generate_region_snapshot: region_id NULL', $q$SELECT grse.generate_region_snapshot(NULL)$q$),
+    ('generate_region_snapshot: unknown region', $q$SELECT grse.generate_region_snapshot('00000000-0000-0000-0000-0000000000f9')$q$),
+    ('save_region_snapshot: region_id NULL', $q$SELECT grse.save_region_snapshot(NULL)$q$),
+    ('save_region_snapshot: unknown region', $q$SELECT grse.save_region_snapshot('00000000-0000-0000-0000-0000000000f9')$q$),
+    ('save_region_snapshot: period_type NULL', $q$SELECT grse.save_region_snapshot('00000000-0000-0000-0000-0000000000f1', NULL)$q$),
+    ('save_region_snapshot: period_type ''monthly''', $q$SELECT grse.save_region_snapshot('00000000-0000-0000-0000-0000000000f1', 'monthly')$q$),
     ('get_region_scaling_summary: region_id NULL', $q$SELECT grse.get_region_scaling_summary(NULL)$q$);
 
 CREATE TEMP TABLE checksum_before AS SELECT grse_checksum() AS sum;
@@ -219,5 +228,42 @@ SELECT t.transaction_type, t.amount, t.delta, t.balance_after, t.job_type
 SELECT grse.update_pressure_scores('00000000-0000-0000-0000-0000000000f1', '{"posting": 0}') -> 'posting_pressure' AS decayed,
        grse.update_pressure_scores('00000000-0000-0000-0000-0000000000f1', '{}') -> 'posting_pressure' AS unchanged;
 
+-- ---------------------------------------------------------------------------
+-- Activity counts, notation by notation. A count is a whole number in any
+-- JSON notation (3, 3.0, 3e2, -0), up to the bigint maximum
+-- 9223372036854775807; a negative or fractional count is 22023, a whole
+-- number beyond bigint 22003. (jsonb keeps 3.0 and 3.0000000000000001 as
+-- written and turns 3e2 into 300, 3.00e1 into 30.0, -0 into 0, 1e30 and 1e400
+-- into their digits.) Each case starts from posting pressure 0, so an
+-- accepted count n leaves min(100, 3·n); a refused one leaves 0.00.
+-- The rule holds exactly, not up to float precision: 9223372036854775807.0
+-- is whole and within bigint; 3.0000000000000001 is not whole (it must not
+-- be rounded to 3); 1e400 is a whole number beyond bigint.
+-- Messages longer than 100 characters are cut to 97 + '...'.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION public.count_case(count text, OUT state text, OUT message text, OUT pressure_after numeric)
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE grse.region_scaling_state SET posting_pressure = 0 WHERE region_id = '00000000-0000-0000-0000-0000000000f1';
+    BEGIN
+        PERFORM grse.update_pressure_scores('00000000-0000-0000-0000-0000000000f1', format('{"posting": %s}', count)::jsonb);
+        state := '-----';
+        message := 'no error';
+    EXCEPTION WHEN OTHERS THEN
+        state := SQLSTATE;
+        message := CASE WHEN length(SQLERRM) > 100 THEN left(SQLERRM, 97) || '...' ELSE SQLERRM END;
+    END;
+    SELECT s.posting_pressure INTO pressure_after
+      FROM grse.region_scaling_state s WHERE s.region_id = '00000000-0000-0000-0000-0000000000f1';
+END
+$$;
+SELECT c.count, r.state AS sqlstate, r.message, r.pressure_after
+  FROM (VALUES (1, '3'), (2, '3.0'), (3, '3e2'), (4, '3.00e1'), (5, '-0'), (6, '0.0'),
+               (7, '9223372036854775807'), (8, '9223372036854775807.0'),
+               (9, '-1'), (10, '-0.5'), (11, '-1e30'), (12, '1.5'), (13, '3.0000000000000001'),
+               (14, '9223372036854775808'), (15, '9223372036854775808.0'), (16, '1e30'), (17, '1e400')
+       ) AS c(n, count), LATERAL count_case(c.count) r
+ ORDER BY c.n;
+
 -- clean up the helpers
-DROP FUNCTION public.grse_checksum(), public.try_case(text);
+DROP FUNCTION public.grse_checksum(), public.try_case(text), public.count_case(text);
