@@ -51,7 +51,10 @@ DECLARE
     regions jsonb;
     result jsonb;
 BEGIN
-    IF sort_order IS NULL OR sort_order NOT IN ('asc', 'desc') THEN
+    IF sort_order IS NULL THEN
+        RAISE EXCEPTION 'sort_order must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF sort_order NOT IN ('asc', 'desc') THEN
         RAISE EXCEPTION 'unknown sort order "%"', sort_order USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Use asc or desc.';
     END IF;
@@ -99,7 +102,10 @@ BEGIN
     IF include_history IS NULL THEN
         RAISE EXCEPTION 'include_history must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF periods IS NULL OR periods < 1 OR periods > 1000 THEN
+    IF periods IS NULL THEN
+        RAISE EXCEPTION 'periods must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF periods < 1 OR periods > 1000 THEN
         RAISE EXCEPTION 'periods must lie in [1, 1000], got %', periods USING ERRCODE = 'invalid_parameter_value';
     END IF;
     summary := grse.get_region_scaling_summary(region_id);
@@ -130,7 +136,10 @@ BEGIN
     IF region_id IS NULL THEN
         RAISE EXCEPTION 'region_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF period_type IS NULL OR period_type NOT IN ('hourly', 'daily', 'weekly') THEN
+    IF period_type IS NULL THEN
+        RAISE EXCEPTION 'period_type must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF period_type NOT IN ('hourly', 'daily', 'weekly') THEN
         RAISE EXCEPTION 'unknown period type "%"', period_type USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Use hourly, daily or weekly.';
     END IF;

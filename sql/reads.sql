@@ -81,6 +81,10 @@ BEGIN
     IF region_id IS NULL THEN
         RAISE EXCEPTION 'region_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- visible to the caller? (row-level security: a tenant sees only its regions)
+    IF NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = get_budget_stats.region_id) THEN
+        RAISE EXCEPTION 'region % not found', get_budget_stats.region_id USING ERRCODE = 'no_data_found';
+    END IF;
     PERFORM grse.roll_over_budget_periods(get_budget_stats.region_id);
     SELECT pg_catalog.jsonb_build_object(
                'region_id', s.region_id,

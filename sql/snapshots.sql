@@ -81,7 +81,10 @@ DECLARE
     n integer := 0;
     r record;
 BEGIN
-    IF period_type IS NULL OR period_type NOT IN ('hourly', 'daily', 'weekly') THEN
+    IF period_type IS NULL THEN
+        RAISE EXCEPTION 'period_type must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF period_type NOT IN ('hourly', 'daily', 'weekly') THEN
         RAISE EXCEPTION 'unknown period type "%"', period_type USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Use hourly, daily or weekly.';
     END IF;

@@ -123,8 +123,14 @@ pub fn admit_job(
     let ask = Ask { policy: &policy, job, tenant, priority, cost };
     let requested = match (region_id, client_id, tenant_id) {
         (Some(r), _, _) => Some(r),
-        (None, Some(c), _) => crate::resolver::region_for_client(c)?,
-        (None, None, Some(t)) => crate::resolver::region_for_agency(t)?,
+        (None, Some(c), _) => {
+            crate::resolver::require_client(c)?;
+            crate::resolver::region_for_client(c)?
+        }
+        (None, None, Some(t)) => {
+            crate::resolver::require_agency(t)?;
+            crate::resolver::region_for_agency(t)?
+        }
         (None, None, None) => None,
     };
     let row = Spi::connect_mut(|client| -> GResult<Decision> {

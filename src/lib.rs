@@ -55,7 +55,8 @@ extension_sql_file!(
     name = "verify",
     requires = ["reads", scaling::evaluate_region]
 );
-extension_sql_file!("../sql/schedule.sql", name = "schedule", finalize);
+extension_sql_file!("../sql/schedule.sql", name = "schedule", requires = ["verify", "api", "router"]);
+extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;

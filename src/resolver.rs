@@ -1,7 +1,7 @@
 //! The region context resolver: which region an agency, a client or a
 //! request belongs to. Unknown ids resolve to NULL, as in the seed.
 
-use crate::error::{invalid, required, GResult, SpiResultExt};
+use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use grse_core::headers::{region_hint, RegionHint};
 use pgrx::prelude::*;
 use pgrx::{JsonB, Uuid};
@@ -26,6 +26,28 @@ fn agency_of_client(client_id: Uuid) -> GResult<Option<Uuid>> {
         &[client_id.into()],
     )
     .or_internal()
+}
+
+fn exists(sql: &str, id: Uuid) -> GResult<bool> {
+    Ok(Spi::get_one_with_args::<bool>(sql, &[id.into()]).or_internal()?.unwrap_or(false))
+}
+
+/// P0002 unless the client is known (has a row in grse.client_agencies).
+pub fn require_client(client_id: Uuid) -> GResult<()> {
+    if exists("SELECT EXISTS (SELECT 1 FROM grse.client_agencies WHERE client_id = $1)", client_id)? {
+        Ok(())
+    } else {
+        Err(not_found("client", client_id))
+    }
+}
+
+/// P0002 unless the agency is known (holds a license in grse.agency_regions, of any status).
+pub fn require_agency(agency_id: Uuid) -> GResult<()> {
+    if exists("SELECT EXISTS (SELECT 1 FROM grse.agency_regions WHERE agency_id = $1)", agency_id)? {
+        Ok(())
+    } else {
+        Err(not_found("agency", agency_id))
+    }
 }
 
 /// A client's region: client → agency → the agency's active license.

@@ -157,6 +157,9 @@ fn shard_tenant(tenant: Option<Uuid>) -> [u8; 16] {
 #[pg_extern(stable, parallel_safe)]
 pub fn get_best_region_for_job(job_type: Option<&str>, preferred_region: default!(Option<Uuid>, "NULL")) -> GResult<Option<Uuid>> {
     let job = job_type_required(job_type)?;
+    if let Some(p) = preferred_region {
+        crate::region::require_active(p)?;
+    }
     let policy = crate::policy::current()?;
     Spi::connect(|client| best(client, &policy, job, preferred_region, None))
 }
