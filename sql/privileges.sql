@@ -115,7 +115,7 @@ GRANT SELECT ON grse.regions, grse.agency_regions, grse.client_agencies, grse.re
     grse.region_scaling_history, grse.region_budget_transactions, grse.region_mode_transitions,
     grse.budget_rollovers, grse.alerts
     TO grse_reader, grse_tenant;
-GRANT SELECT ON grse.policy TO grse_reader;
+GRANT SELECT ON grse.policy TO grse_reader, grse_tenant;
 
 -- operator: metric writes, spend, admission, routing, snapshots, monitor
 GRANT EXECUTE ON FUNCTION
