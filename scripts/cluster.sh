@@ -97,7 +97,9 @@ EOF
         local port attempt
         for attempt in 1 2 3 4 5; do
             port=$(free_port)
-            if as_pg "$PG_BIN/pg_ctl" start -D "$dir/data" -l "$dir/log" -w -t 120 \
+            # RUST_BACKTRACE=0: error details must not depend on the caller's environment
+            # (with backtraces on, pgrx adds a Rust backtrace to some error DETAILs)
+            if RUST_BACKTRACE=0 as_pg "$PG_BIN/pg_ctl" start -D "$dir/data" -l "$dir/log" -w -t 120 \
                     -o "-p $port" >/dev/null 2>&1; then
                 echo "$port" >"$dir/port"
                 break
