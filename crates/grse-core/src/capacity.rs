@@ -22,12 +22,12 @@ pub struct CapacityInputs {
 /// fatigueFactor = 1 − fatigue/100. Computed exactly (no floats).
 pub fn capacity(policy: &Policy, x: &CapacityInputs) -> Centi {
     let m = i128::from(x.budget_monthly.max(1));
-    let r = i128::from(x.budget_remaining.max(0));
+    let r = i128::from(x.budget_remaining.clamp(0, x.budget_monthly.max(1)));
     let p = i128::from(x.pressure.clamp_score().0);
     let f = i128::from(x.fatigue.clamp_score().0);
-    let wb = i128::from(policy.capacity_weight_budget.0);
-    let wp = i128::from(policy.capacity_weight_pressure.0);
-    let wf = i128::from(policy.capacity_weight_fatigue.0);
+    let wb = policy.capacity_weight_budget.unit();
+    let wp = policy.capacity_weight_pressure.unit();
+    let wf = policy.capacity_weight_fatigue.unit();
     // capacity in hundredths = wb·r/m + wp·(10000−p)/10000 + wf·(10000−f)/10000,
     // put over the common denominator 10000·m.
     let num = 10_000 * wb * r + wp * (10_000 - p) * m + wf * (10_000 - f) * m;

@@ -198,6 +198,12 @@ impl fmt::Display for Centi {
 impl Weight {
     pub const ONE: Weight = Weight(10_000);
 
+    /// Clamped into `[0, 1]`: the arithmetic never sees a weight outside it,
+    /// whatever a (validated) policy holds.
+    pub fn unit(self) -> i128 {
+        i128::from(self.0.clamp(0, 10_000))
+    }
+
     /// Reads a decimal text with at most four fractional digits.
     pub fn parse(text: &str) -> Result<Weight, DecimalError> {
         parse_scaled(text, 4).map(Weight)

@@ -23,7 +23,7 @@ pub fn overall_pressure(policy: &Policy, p: &Pressures) -> Centi {
         (policy.pressure_weight_intel, p.intel),
     ]
     .iter()
-    .map(|(w, s)| i128::from(w.0) * i128::from(s.0))
+    .map(|(w, s)| w.unit() * i128::from(s.clamp_score().0))
     .sum();
     Centi(div_round(sum, 10_000) as i64).clamp_score()
 }
@@ -35,10 +35,10 @@ const MAX_JOBS: u64 = 1_000_000_000;
 /// One moving-average step: `min(100, old·(1−α) + (jobs·points)·α)`, with the
 /// seed's α = 0.3 and 10 points per job by default, rounded to 2 decimals.
 pub fn ema_update(policy: &Policy, old: Centi, jobs: u64) -> Centi {
-    let alpha = i128::from(policy.pressure_ema_alpha.0);
+    let alpha = policy.pressure_ema_alpha.unit();
     let jobs = i128::from(jobs.min(MAX_JOBS));
-    let activity = jobs * i128::from(policy.pressure_points_per_job.0);
-    let mixed = i128::from(old.0) * (10_000 - alpha) + activity * alpha;
+    let activity = jobs * i128::from(policy.pressure_points_per_job.clamp_score().0);
+    let mixed = i128::from(old.clamp_score().0) * (10_000 - alpha) + activity * alpha;
     Centi(div_round(mixed, 10_000).min(10_000) as i64).clamp_score()
 }
 

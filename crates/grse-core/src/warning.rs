@@ -11,8 +11,8 @@ pub fn warning_index(policy: &Policy, facts: &RegionFacts) -> Centi {
     let total: i64 = conditions(policy, facts)
         .iter()
         .map(|c| match c.severity {
-            Severity::Warning => policy.warning_points.0,
-            Severity::Critical => policy.critical_points.0,
+            Severity::Warning => policy.warning_points.clamp_score().0,
+            Severity::Critical => policy.critical_points.clamp_score().0,
         })
         .sum();
     Centi(total.min(10_000))
