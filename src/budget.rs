@@ -8,11 +8,12 @@
 use crate::convert::amount_cents;
 use crate::error::{invalid, required, GResult, SpiResultExt};
 use crate::region::{lock_active, with_writes};
+use crate::statements;
 use grse_core::mode::Mode;
 use grse_core::routing::{admits, JobType};
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::{AnyNumeric, Uuid};
+use pgrx::{AnyNumeric, PgBuiltInOids, PgOid, Uuid};
 
 /// Reads an optional job type argument; `performance` is stored as `intel`.
 pub fn job_type_arg(job_type: Option<&str>) -> GResult<Option<JobType>> {
@@ -44,6 +45,15 @@ const SPEND_SQL: &str = "WITH s AS (
      SELECT region_id, 'spend', $2, -$2, ai_budget_remaining, $3, $4, $5 FROM s
      RETURNING balance_after";
 
+/// Argument types of SPEND_SQL: region, amount, agency, job type, description.
+const SPEND_TYPES: [PgOid; 5] = [
+    PgOid::BuiltIn(PgBuiltInOids::UUIDOID),
+    PgOid::BuiltIn(PgBuiltInOids::INT8OID),
+    PgOid::BuiltIn(PgBuiltInOids::UUIDOID),
+    PgOid::BuiltIn(PgBuiltInOids::TEXTOID),
+    PgOid::BuiltIn(PgBuiltInOids::TEXTOID),
+];
+
 /// Charges `amount` cents. `Ok(false)` (nothing written) when the budget is
 /// insufficient; errors for an unknown or inactive region.
 pub fn spend(
@@ -73,7 +83,7 @@ pub fn spend_in(
             description.into(),
         ]
     };
-    if !client.update(SPEND_SQL, None, &args()).or_internal()?.is_empty() {
+    if !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty() {
         return Ok(true);
     }
     // Not charged: find out why under the row lock (rolling a due period over).
@@ -82,7 +92,7 @@ pub fn spend_in(
         return Ok(false);
     }
     // The period rolled over, or budget came back meanwhile: the row is ours now.
-    Ok(!client.update(SPEND_SQL, None, &args()).or_internal()?.is_empty())
+    Ok(!statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty())
 }
 
 /// The seed's helper: charge `amount` cents if the budget allows; false (and

@@ -20,6 +20,7 @@ mod region;
 mod resolver;
 mod router;
 mod scaling;
+mod statements;
 mod triggers;
 
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);

@@ -64,8 +64,7 @@ fn conflict_json(c: &Conflict<Uuid>, at: &str) -> Value {
 }
 
 fn now_text() -> GResult<String> {
-    Spi::get_one::<String>("SELECT pg_catalog.to_json(pg_catalog.now()) #>> '{}'")
-        .or_internal()?
+    crate::statements::one::<String>("SELECT pg_catalog.to_json(pg_catalog.now()) #>> '{}'", &[])?
         .ok_or_else(|| internal("no time"))
 }
 

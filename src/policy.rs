@@ -38,19 +38,18 @@ pub fn invalidate() {
     CACHE.with(|c| *c.borrow_mut() = None);
 }
 
-const COLUMNS: &str = "pressure_weight_posting, pressure_weight_orchestration, pressure_weight_creative, \
+const POLICY_SQL: &str = "SELECT pressure_weight_posting, pressure_weight_orchestration, pressure_weight_creative, \
     pressure_weight_intel, capacity_weight_budget, capacity_weight_pressure, capacity_weight_fatigue, \
     frozen_capacity_below, throttled_capacity_below, cautious_capacity_below, frozen_pressure_above, \
     throttled_pressure_above, cautious_pressure_above, small_job_max_cents, pressure_ema_alpha, \
     pressure_points_per_job, capacity_critical_below, capacity_warning_below, budget_critical_below_pct, \
     budget_warning_below_pct, warning_points, critical_points, \
     (extract(epoch FROM fatigue_window))::bigint AS fatigue_window_secs, \
-    preferred_region_min_capacity, default_shard_count, risk_pressure_above";
+    preferred_region_min_capacity, default_shard_count, risk_pressure_above FROM grse.policy WHERE id";
 
 fn load() -> GResult<Policy> {
     Spi::connect(|client| {
-        let q = format!("SELECT {COLUMNS} FROM grse.policy WHERE id");
-        let table = client.select(&q, Some(1), &[]).or_internal()?;
+        let table = crate::statements::select(client, POLICY_SQL, &[], &[])?;
         if table.is_empty() {
             return Err(internal("the grse.policy row is missing"));
         }

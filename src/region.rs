@@ -62,11 +62,10 @@ pub fn lock_active(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locke
 
 /// Raises P0002 unless the region exists, and 55000 if it is inactive.
 pub fn require_active(region_id: Uuid) -> GResult<()> {
-    let active = Spi::get_one_with_args::<bool>(
+    let active = crate::statements::one::<bool>(
         "SELECT (SELECT active FROM grse.regions WHERE id = $1)",
         &[region_id.into()],
-    )
-    .or_internal()?;
+    )?;
     match active {
         None => Err(not_found("region", region_id)),
         Some(false) => Err(inactive_region(region_id)),

@@ -1,7 +1,7 @@
 //! The region context resolver: which region an agency, a client or a
 //! request belongs to. Unknown ids resolve to NULL, as in the seed.
 
-use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
+use crate::error::{invalid, not_found, required, GResult};
 use grse_core::headers::{region_hint, RegionHint};
 use pgrx::prelude::*;
 use pgrx::{JsonB, Uuid};
@@ -9,7 +9,7 @@ use pgrx::{JsonB, Uuid};
 /// The region of an agency's active license in an active region: the
 /// primary license first, then the oldest, then the smallest region id.
 pub fn region_for_agency(agency_id: Uuid) -> GResult<Option<Uuid>> {
-    Spi::get_one_with_args::<Uuid>(
+    crate::statements::one::<Uuid>(
         "SELECT (SELECT l.region_id
                    FROM grse.agency_regions l JOIN grse.regions r ON r.id = l.region_id
                   WHERE l.agency_id = $1 AND l.status = 'active' AND r.active
@@ -17,19 +17,17 @@ pub fn region_for_agency(agency_id: Uuid) -> GResult<Option<Uuid>> {
                   LIMIT 1)",
         &[agency_id.into()],
     )
-    .or_internal()
 }
 
 fn agency_of_client(client_id: Uuid) -> GResult<Option<Uuid>> {
-    Spi::get_one_with_args::<Uuid>(
+    crate::statements::one::<Uuid>(
         "SELECT (SELECT agency_id FROM grse.client_agencies WHERE client_id = $1)",
         &[client_id.into()],
     )
-    .or_internal()
 }
 
 fn exists(sql: &str, id: Uuid) -> GResult<bool> {
-    Ok(Spi::get_one_with_args::<bool>(sql, &[id.into()]).or_internal()?.unwrap_or(false))
+    Ok(crate::statements::one::<bool>(sql, &[id.into()])?.unwrap_or(false))
 }
 
 /// P0002 unless the client is known (has a row in grse.client_agencies).
@@ -59,8 +57,7 @@ pub fn region_for_client(client_id: Uuid) -> GResult<Option<Uuid>> {
 }
 
 fn active_region(region_id: Uuid) -> GResult<Option<Uuid>> {
-    Spi::get_one_with_args::<Uuid>("SELECT (SELECT id FROM grse.regions WHERE id = $1 AND active)", &[region_id.into()])
-        .or_internal()
+    crate::statements::one::<Uuid>("SELECT id FROM grse.regions WHERE id = $1 AND active", &[region_id.into()])
 }
 
 /// Region of an agency (its active license), or NULL.
