@@ -3,9 +3,10 @@
 //! to the best other region when allowed, and count the job into the
 //! region's queue — in one statement, under the admitted region's row lock.
 //!
-//! Only the region that admits the job is locked (and re-checked under the
-//! lock), so two admissions never wait for each other's refused regions and
-//! cannot deadlock.
+//! At most one region's row is locked: the one the read says will admit the
+//! job, re-checked under the lock. If that re-check refuses (the region
+//! changed meanwhile), the admission ends there, without a fallback, so it
+//! never holds one row while waiting for another and cannot deadlock.
 
 use crate::convert::nonnegative_cents;
 use crate::error::{invalid, null_argument, required, GResult, SpiResultExt};
@@ -35,17 +36,28 @@ struct Ask<'a> {
     cost: i64,
 }
 
+/// What one region said.
+enum Outcome {
+    Admitted(Route, i32),
+    /// Refused on a read, without taking a lock: another region may be tried.
+    Refused(String),
+    /// Refused on the re-check under the row lock (it changed meanwhile):
+    /// the lock is held to the end of the transaction, so no other region is
+    /// locked after it — that is what keeps admissions free of deadlocks.
+    RefusedLocked(String),
+}
+
 /// Tries one region: read, then lock and re-check, then count the job in.
-fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Result<(Route, i32), String>> {
+fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Outcome> {
     let v = active_view(client, id, ask.job, false)?;
     if let Err(why) = refusal_text(v.remaining, ask.cost, plan(ask.policy, &v, ask.job, &ask.tenant, ask.priority, ask.cost)) {
-        return Ok(Err(why));
+        return Ok(Outcome::Refused(why));
     }
     // the read said yes: lock the row and decide again on what is now true
     let v = view(client, id, ask.job, true)?.ok_or_else(|| crate::error::not_found("region", id))?;
     let route = match refusal_text(v.remaining, ask.cost, plan(ask.policy, &v, ask.job, &ask.tenant, ask.priority, ask.cost)) {
         Ok(route) => route,
-        Err(why) => return Ok(Err(why)),
+        Err(why) => return Ok(Outcome::RefusedLocked(why)),
     };
     let depth = client
         .update(
@@ -59,7 +71,7 @@ fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Re
         .get_one::<i32>()
         .or_internal()?
         .unwrap_or(0);
-    Ok(Ok((route, depth)))
+    Ok(Outcome::Admitted(route, depth))
 }
 
 /// admitted, region_id, requested_region_id, shard_key, priority,
@@ -134,23 +146,27 @@ pub fn admit_job(
         (None, None, None) => None,
     };
     let row = Spi::connect_mut(|client| -> GResult<Decision> {
+        let refused = |reason: String| (false, None, requested, None, None, None, None, None, false, reason);
         let mut reason = match requested {
             Some(id) => match try_region(client, &ask, id)? {
-                Ok((route, depth)) => return Ok(admitted(requested, route, depth, false)),
-                Err(why) => why,
+                Outcome::Admitted(route, depth) => return Ok(admitted(requested, route, depth, false)),
+                Outcome::Refused(why) => why,
+                Outcome::RefusedLocked(why) => return Ok(refused(why)),
             },
             None => "No region resolved for the job".to_string(),
         };
         if allow_fallback {
             match best(client, &policy, job, None, requested)? {
                 Some(other) => match try_region(client, &ask, other)? {
-                    Ok((route, depth)) => return Ok(admitted(requested, route, depth, true)),
-                    Err(why) => reason = format!("{reason}; fallback region refused: {why}"),
+                    Outcome::Admitted(route, depth) => return Ok(admitted(requested, route, depth, true)),
+                    Outcome::Refused(why) | Outcome::RefusedLocked(why) => {
+                        reason = format!("{reason}; fallback region refused: {why}")
+                    }
                 },
                 None => reason = format!("{reason}; no fallback region available"),
             }
         }
-        Ok((false, None, requested, None, None, None, None, None, false, reason))
+        Ok(refused(reason))
     })?;
     Ok(TableIterator::once(row))
 }

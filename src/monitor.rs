@@ -164,7 +164,7 @@ pub fn alert_critical_issues() -> GResult<i32> {
            SELECT * FROM pg_catalog.jsonb_to_recordset($1)
                     AS x(region_id uuid, alert_type text, severity text, message text, details jsonb)),
          resolved AS (
-           UPDATE grse.alerts a SET resolved_at = pg_catalog.now()
+           UPDATE grse.alerts a SET resolved_at = GREATEST(pg_catalog.now(), a.created_at)
             WHERE a.resolved_at IS NULL
               AND NOT EXISTS (SELECT 1 FROM f WHERE f.region_id IS NOT DISTINCT FROM a.region_id
                                                AND f.alert_type = a.alert_type)
@@ -190,7 +190,9 @@ pub fn alert_critical_issues() -> GResult<i32> {
 /// then raises alerts. Returns what it did.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn run_monitor() -> GResult<JsonB> {
-    let ids: Vec<Uuid> = regions()?.into_iter().map(|r| r.id).collect();
+    // in id order, like every other function that locks several regions
+    let mut ids: Vec<Uuid> = regions()?.into_iter().map(|r| r.id).collect();
+    ids.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     crate::region::with_writes(|client| {
         for id in &ids {
             crate::scaling::refresh(client, *id)?;

@@ -36,6 +36,11 @@ fn policy_after_update_checked<'a>(
     _trigger: &'a PgTrigger<'a>,
 ) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
     policy::invalidate();
-    Spi::run("UPDATE grse.region_scaling_state SET updated_at = pg_catalog.now()").or_internal()?;
+    // lock in region id order, like every other function that locks several regions
+    Spi::run(
+        "UPDATE grse.region_scaling_state SET updated_at = pg_catalog.now()
+          WHERE region_id IN (SELECT region_id FROM grse.region_scaling_state ORDER BY region_id FOR UPDATE)",
+    )
+    .or_internal()?;
     Ok(None)
 }
