@@ -23,7 +23,7 @@ else
 $(error PROFILE must be release or debug, not '$(PROFILE)')
 endif
 
-.PHONY: all setup install demo test unit pgtest regress concurrency isolation stress help
+.PHONY: all setup install demo test unit pgtest regress concurrency isolation stress bench help
 
 all: help
 
@@ -66,3 +66,7 @@ isolation: setup
 ## (a short form runs inside `make test`).
 stress: setup install
 	bash tests/stress/run.sh
+
+## Benchmarks (release build, fsync on): writes bench/RESULTS.md
+bench: setup
+	bash bench/run.sh

@@ -60,6 +60,9 @@ $$;
 DO $$
 DECLARE
     f regprocedure;
+    -- plain SQL functions the planner inlines (a SET clause would stop that): their
+    -- bodies qualify every object, operator and type instead
+    inlined text[] := ARRAY['budget_percent_remaining', 'get_all_regions_health'];
     definer text[] := ARRAY[
         -- budget
         'check_budget', 'check_and_decrement_budget', 'decrement_budget', 'refund_budget',
@@ -74,7 +77,7 @@ DECLARE
         'tenant_regions'];
 BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
-              WHERE p.pronamespace = 'grse'::regnamespace LOOP
+              WHERE p.pronamespace = 'grse'::regnamespace AND NOT p.proname = ANY (inlined) LOOP
         EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f);
         IF (SELECT p.proname FROM pg_catalog.pg_proc p WHERE p.oid = f) = ANY (definer) THEN
             EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER', f);

@@ -1,12 +1,16 @@
 -- Read-side functions: plain SQL over the state the triggers keep current.
 
 -- Percent of the monthly budget remaining, 2 decimals; 0 when there is no monthly budget.
+-- This function and get_all_regions_health() are inlined by the planner (so they carry no
+-- SET search_path, see privileges.sql); every operator and type in them is therefore
+-- schema-qualified, so the caller's search_path cannot change what they compute.
 CREATE FUNCTION grse.budget_percent_remaining(remaining bigint, monthly bigint) RETURNS numeric
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
-    SELECT CASE WHEN monthly > 0
-                THEN pg_catalog.round(GREATEST(remaining, 0)::numeric * 100 / monthly, 2)
-                ELSE 0::numeric END
+    SELECT CASE WHEN monthly OPERATOR(pg_catalog.>) 0
+                THEN pg_catalog.round(GREATEST(remaining, 0)::pg_catalog.numeric OPERATOR(pg_catalog.*) 100
+                                      OPERATOR(pg_catalog./) monthly, 2)
+                ELSE 0::pg_catalog.numeric END
 $$;
 
 -- The seed's helper: every active region's health, most warned first.
@@ -18,7 +22,7 @@ AS $$
     SELECT r.id, r.name, s.scaling_mode, s.capacity_score, s.overall_pressure,
            grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly), s.warning_index
       FROM grse.regions r
-      JOIN grse.region_scaling_state s ON s.region_id = r.id
+      JOIN grse.region_scaling_state s ON s.region_id OPERATOR(pg_catalog.=) r.id
      WHERE r.active
      ORDER BY s.warning_index DESC, r.name, r.id
 $$;

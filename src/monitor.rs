@@ -1,16 +1,14 @@
 //! The global region monitor: conflicts, global risk and alerts, computed by
 //! the pure rules in `grse_core::risk` over every active region.
 
-use crate::convert::centi;
 use crate::error::{internal, GResult, SpiResultExt};
 use grse_core::conditions::Severity;
 use grse_core::mode::Mode;
 use grse_core::risk::{global_risk, Conflict, GlobalRisk, RiskLevel, RiskRegion};
-use grse_core::Policy;
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
-use pgrx::{AnyNumeric, JsonB, Uuid};
+use pgrx::{JsonB, Uuid};
 use serde_json::{json, Value};
 
 /// Every active region, in name order, as the risk rules see it.
@@ -18,8 +16,9 @@ pub fn regions() -> GResult<Vec<RiskRegion<Uuid>>> {
     Spi::connect(|client| {
         let rows = client
             .select(
-                "SELECT r.id, r.name, s.scaling_mode, s.capacity_score, s.overall_pressure,
-                        s.ai_budget_remaining, s.ai_budget_monthly
+                // scores as integer hundredths: no numeric text round trip per row
+                "SELECT r.id, r.name, s.scaling_mode, (s.capacity_score * 100)::bigint,
+                        (s.overall_pressure * 100)::bigint, s.ai_budget_remaining, s.ai_budget_monthly
                    FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
                   WHERE r.active ORDER BY r.name, r.id",
                 None,
@@ -29,7 +28,7 @@ pub fn regions() -> GResult<Vec<RiskRegion<Uuid>>> {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let num = |i| -> GResult<grse_core::Centi> {
-                centi(&row.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?)
+                Ok(grse_core::Centi(row.get::<i64>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?))
             };
             let mode = row.get::<String>(3).or_internal()?.unwrap_or_default();
             out.push(RiskRegion {
@@ -46,10 +45,11 @@ pub fn regions() -> GResult<Vec<RiskRegion<Uuid>>> {
     })
 }
 
-fn assess() -> GResult<(Policy, GlobalRisk<Uuid>)> {
+/// The global risk and how many regions it covers.
+fn assess() -> GResult<(GlobalRisk<Uuid>, usize)> {
     let policy = crate::policy::current()?;
-    let risk = global_risk(&policy, &regions()?);
-    Ok((policy, risk))
+    let regions = regions()?;
+    Ok((global_risk(&policy, &regions), regions.len()))
 }
 
 fn conflict_json(c: &Conflict<Uuid>, at: &str) -> Value {
@@ -86,7 +86,7 @@ pub fn detect_cross_region_conflicts() -> Result<
     >,
     ErrorReport,
 > {
-    let (_, risk) = assess()?;
+    let (risk, _) = assess()?;
     let at = pgrx::datetime::now();
     let rows: Vec<_> = risk
         .conflicts
@@ -108,9 +108,8 @@ pub fn detect_cross_region_conflicts() -> Result<
 /// The global risk as JSON: overall_risk (0-100), risk_level, conflicts,
 /// recommendations, regions_assessed, assessed_at.
 pub fn risk_json() -> GResult<Value> {
-    let (_, risk) = assess()?;
+    let (risk, regions) = assess()?;
     let at = now_text()?;
-    let regions = regions()?.len();
     Ok(json!({
         "overall_risk": risk.score,
         "risk_level": risk.level.as_str(),
@@ -135,7 +134,7 @@ pub fn compute_global_risk() -> GResult<JsonB> {
 /// as `NOTIFY grse_alerts`. Returns the number of new alerts.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn alert_critical_issues() -> GResult<i32> {
-    let (_, risk) = assess()?;
+    let (risk, _) = assess()?;
     let mut findings: Vec<Value> = risk
         .conflicts
         .iter()
@@ -200,7 +199,7 @@ pub fn run_monitor() -> GResult<JsonB> {
         Ok(())
     })?;
     let alerts = alert_critical_issues()?;
-    let (_, risk) = assess()?;
+    let (risk, _) = assess()?;
     Ok(JsonB(json!({
         "regions_refreshed": ids.len(),
         "alerts_raised": alerts,
