@@ -60,9 +60,11 @@ $$;
 DO $$
 DECLARE
     f regprocedure;
-    -- plain SQL functions the planner inlines (a SET clause would stop that): their
-    -- bodies qualify every object, operator and type instead
-    inlined text[] := ARRAY['budget_percent_remaining', 'get_all_regions_health'];
+    -- not pinned, because a SET clause costs on every call: the plain SQL functions the
+    -- planner inlines (a SET clause would stop that), whose bodies qualify every object,
+    -- operator and type; and the state trigger, which runs on every metric and budget write
+    -- and whose only query (the policy read) is fully qualified
+    unpinned text[] := ARRAY['budget_percent_remaining', 'get_all_regions_health', 'state_before_write'];
     definer text[] := ARRAY[
         -- budget
         'check_budget', 'check_and_decrement_budget', 'decrement_budget', 'refund_budget',
@@ -73,11 +75,11 @@ DECLARE
         'save_region_snapshot', 'save_all_snapshots', 'api_save_region_snapshot', 'prune_history',
         'alert_critical_issues', 'run_monitor', 'schedule_default_jobs', 'unschedule_default_jobs',
         -- triggers that write other tables
-        'state_before_write', 'state_after_mode_change', 'region_after_insert', 'policy_after_update',
+        'state_after_mode_change', 'region_after_insert', 'policy_after_update',
         'tenant_regions'];
 BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
-              WHERE p.pronamespace = 'grse'::regnamespace AND NOT p.proname = ANY (inlined) LOOP
+              WHERE p.pronamespace = 'grse'::regnamespace AND NOT p.proname = ANY (unpinned) LOOP
         EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f);
         IF (SELECT p.proname FROM pg_catalog.pg_proc p WHERE p.oid = f) = ANY (definer) THEN
             EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER', f);

@@ -3,4 +3,5 @@
 pub mod guards;
 pub mod policy;
 pub mod region;
+mod row;
 pub mod state;

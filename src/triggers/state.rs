@@ -2,84 +2,90 @@
 //! derived scores and the mode in the writing transaction; a real mode change
 //! is recorded and announced with `NOTIFY grse_mode_changed`.
 
-use crate::convert::{centi, numeric};
-use crate::error::{internal, maintained_by_grse, GResult, SpiResultExt};
+use super::row::{Changes, Col, Row};
+use crate::convert::numeric;
+use crate::error::{maintained_by_grse, GResult, SpiResultExt};
 use crate::guard;
 use crate::policy;
 use grse_core::evaluate::{evaluate, Evaluation, RegionMetrics};
 use grse_core::pressure::Pressures;
-use grse_core::Centi;
-use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
-use pgrx::AnyNumeric;
 
-/// Columns only grse's own functions may change.
-const BIGINT_GUARDED: [&str; 8] = [
-    "ai_budget_monthly",
-    "ai_budget_remaining",
-    "ai_spend_today",
-    "refunded_today",
-    "period_spent",
-    "period_refunded",
-    "day_ledger_mark",
-    "month_ledger_mark",
+/// Columns only grse's own functions may change (besides region_id and fatigue).
+const GUARDED_INT8: [Col; 12] = [
+    Col::Monthly,
+    Col::Remaining,
+    Col::SpendToday,
+    Col::RefundedToday,
+    Col::PeriodSpent,
+    Col::PeriodRefunded,
+    Col::DayMark,
+    Col::MonthMark,
+    Col::DayStart,
+    Col::DayEnd,
+    Col::MonthStart,
+    Col::MonthEnd,
 ];
-const TIME_GUARDED: [&str; 4] = ["day_started_at", "day_ends_at", "month_started_at", "month_ends_at"];
 
-fn get<'t, T, A: WhoAllocated>(row: &'t PgHeapTuple<'_, A>, col: &str) -> GResult<T>
-where
-    T: FromDatum + IntoDatum + pgrx::datum::UnboxDatum<As<'t> = T> + 't,
-{
-    row.get_by_name::<T>(col).or_internal()?.ok_or_else(|| internal(format!("{col} is NULL")))
-}
-
-fn score(row: &PgHeapTuple<'_, impl WhoAllocated>, col: &str) -> GResult<Centi> {
-    centi(&get::<AnyNumeric, _>(row, col)?)
-}
-
-fn check_guarded_columns(
-    old: &PgHeapTuple<'_, impl WhoAllocated>,
-    new: &PgHeapTuple<'_, impl WhoAllocated>,
-) -> GResult<()> {
+fn check_guarded_columns(old: &Row, new: &Row) -> GResult<()> {
     const HINT: &str = "Use grse.check_and_decrement_budget, grse.refund_budget, grse.set_monthly_budget or the reset functions; fatigue is refreshed by grse.update_scaling_mode.";
-    let refuse = |col: &str| maintained_by_grse(format!("column {col} of grse.region_scaling_state is maintained by grse"), HINT);
-    if get::<pgrx::Uuid, _>(old, "region_id")? != get::<pgrx::Uuid, _>(new, "region_id")? {
-        return Err(refuse("region_id"));
+    let refuse = |c: Col| {
+        let name = NAME_OF(c);
+        maintained_by_grse(format!("column {name} of grse.region_scaling_state is maintained by grse"), HINT)
+    };
+    if old.uuid_bytes(Col::RegionId)? != new.uuid_bytes(Col::RegionId)? {
+        return Err(refuse(Col::RegionId));
     }
-    for col in BIGINT_GUARDED {
-        if get::<i64, _>(old, col)? != get::<i64, _>(new, col)? {
-            return Err(refuse(col));
+    for c in GUARDED_INT8 {
+        if old.int8(c)? != new.int8(c)? {
+            return Err(refuse(c));
         }
     }
-    for col in TIME_GUARDED {
-        if get::<TimestampWithTimeZone, _>(old, col)? != get::<TimestampWithTimeZone, _>(new, col)? {
-            return Err(refuse(col));
-        }
-    }
-    if score(old, "fatigue_score")? != score(new, "fatigue_score")? {
-        return Err(refuse("fatigue_score"));
+    if old.score(Col::Fatigue)? != new.score(Col::Fatigue)? {
+        return Err(refuse(Col::Fatigue));
     }
     Ok(())
 }
 
+#[allow(non_snake_case)]
+fn NAME_OF(c: Col) -> &'static str {
+    match c {
+        Col::RegionId => "region_id",
+        Col::Monthly => "ai_budget_monthly",
+        Col::Remaining => "ai_budget_remaining",
+        Col::SpendToday => "ai_spend_today",
+        Col::RefundedToday => "refunded_today",
+        Col::PeriodSpent => "period_spent",
+        Col::PeriodRefunded => "period_refunded",
+        Col::DayMark => "day_ledger_mark",
+        Col::MonthMark => "month_ledger_mark",
+        Col::DayStart => "day_started_at",
+        Col::DayEnd => "day_ends_at",
+        Col::MonthStart => "month_started_at",
+        Col::MonthEnd => "month_ends_at",
+        Col::Fatigue => "fatigue_score",
+        _ => "a derived column",
+    }
+}
+
 /// Reads a state row's metrics.
-fn metrics(row: &PgHeapTuple<'_, impl WhoAllocated>) -> GResult<RegionMetrics> {
+fn metrics(row: &Row) -> GResult<RegionMetrics> {
     Ok(RegionMetrics {
         pressures: Pressures {
-            posting: score(row, "posting_pressure")?,
-            orchestration: score(row, "orchestration_pressure")?,
-            creative: score(row, "creative_pressure")?,
-            intel: score(row, "intel_pressure")?,
+            posting: row.score(Col::Posting)?,
+            orchestration: row.score(Col::Orchestration)?,
+            creative: row.score(Col::Creative)?,
+            intel: row.score(Col::Intel)?,
         },
-        fatigue: score(row, "fatigue_score")?,
-        budget_remaining: get::<i64, _>(row, "ai_budget_remaining")?,
-        budget_monthly: get::<i64, _>(row, "ai_budget_monthly")?,
+        fatigue: row.score(Col::Fatigue)?,
+        budget_remaining: row.int8(Col::Remaining)?,
+        budget_monthly: row.int8(Col::Monthly)?,
     })
 }
 
 /// Evaluates a state row under the transaction's policy.
-fn derive(row: &PgHeapTuple<'_, impl WhoAllocated>) -> GResult<Evaluation> {
+fn derive(row: &Row) -> GResult<Evaluation> {
     Ok(evaluate(&policy::current()?, &metrics(row)?))
 }
 
@@ -89,44 +95,55 @@ fn derive(row: &PgHeapTuple<'_, impl WhoAllocated>) -> GResult<Evaluation> {
 #[pg_trigger]
 fn state_before_write<'a>(
     trigger: &'a PgTrigger<'a>,
-) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, ErrorReport> {
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
     crate::error::raised(state_before_write_checked(trigger))
 }
 
 fn state_before_write_checked<'a>(
     trigger: &'a PgTrigger<'a>,
-) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByRust>>> {
-    let new = trigger.new().ok_or_else(|| internal("state trigger without NEW row"))?;
-    let old = trigger.old();
-    if !guard::is_internal() {
-        match &old {
-            None => {
-                return Err(maintained_by_grse(
-                    "rows of grse.region_scaling_state are created by grse",
-                    "Insert into grse.regions: its state row is created with it.",
-                ))
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
+    let td = trigger.trigger_data();
+    // SAFETY: a row-level BEFORE trigger of grse.region_scaling_state is firing:
+    // the relation, its descriptor and the trigger tuples are valid.
+    unsafe {
+        let rel = td.tg_relation;
+        let relid = (*rel).rd_id;
+        let desc = (*rel).rd_att;
+        let is_update = pgrx::trigger_fired_by_update(td.tg_event);
+        let new_tuple = if is_update { td.tg_newtuple } else { td.tg_trigtuple };
+        let new = Row::deform(relid, new_tuple, desc)?;
+        let old = if is_update { Some(Row::deform(relid, td.tg_trigtuple, desc)?) } else { None };
+        if !guard::is_internal() {
+            match &old {
+                None => {
+                    return Err(maintained_by_grse(
+                        "rows of grse.region_scaling_state are created by grse",
+                        "Insert into grse.regions: its state row is created with it.",
+                    ))
+                }
+                Some(old) => check_guarded_columns(old, &new)?,
             }
-            Some(old) => check_guarded_columns(old, &new)?,
         }
+        let d = derive(&new)?;
+        let now = pgrx::datetime::now().into_datum();
+        let mode_changed = match &old {
+            Some(old) => old.text(Col::Mode)? != d.mode.as_str(),
+            None => true,
+        };
+        let mut changes = Changes::default();
+        changes.set_score(&new, Col::OverallPressure, numeric(d.overall_pressure)?)?;
+        changes.set_score(&new, Col::Capacity, numeric(d.capacity)?)?;
+        changes.set_score(&new, Col::Warning, numeric(d.warning_index)?)?;
+        changes.set(&new, Col::Mode, d.mode.as_str().into_datum())?;
+        changes.set(&new, Col::UpdatedAt, now)?;
+        match &old {
+            _ if mode_changed => changes.set(&new, Col::ModeSince, now)?,
+            Some(old) => changes.set(&new, Col::ModeSince, Some(old.datum(Col::ModeSince)?))?,
+            None => {}
+        }
+        let tuple = changes.apply(new_tuple, desc);
+        Ok(Some(PgHeapTuple::from_heap_tuple(pgrx::PgTupleDesc::from_pg_unchecked(desc), tuple)))
     }
-    let d = derive(&new)?;
-    let now = pgrx::datetime::now();
-    let mut row = new.into_owned();
-    let mode_changed = match &old {
-        Some(old) => get::<String, _>(old, "scaling_mode")? != d.mode.as_str(),
-        None => true,
-    };
-    row.set_by_name("overall_pressure", numeric(d.overall_pressure)?).or_internal()?;
-    row.set_by_name("capacity_score", numeric(d.capacity)?).or_internal()?;
-    row.set_by_name("warning_index", numeric(d.warning_index)?).or_internal()?;
-    row.set_by_name("scaling_mode", d.mode.as_str().to_string()).or_internal()?;
-    row.set_by_name("updated_at", now).or_internal()?;
-    match (&old, mode_changed) {
-        (_, true) => row.set_by_name("mode_since", now).or_internal()?,
-        (Some(old), false) => row.set_by_name("mode_since", get::<TimestampWithTimeZone, _>(old, "mode_since")?).or_internal()?,
-        (None, false) => {}
-    }
-    Ok(Some(row))
 }
 
 /// AFTER UPDATE, only when scaling_mode changed (see the trigger's WHEN):
@@ -141,12 +158,19 @@ fn state_after_mode_change<'a>(
 fn state_after_mode_change_checked<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
-    let new = trigger.new().ok_or_else(|| internal("mode trigger without NEW row"))?;
-    let old = trigger.old().ok_or_else(|| internal("mode trigger without OLD row"))?;
+    let td = trigger.trigger_data();
+    // SAFETY: a row-level AFTER UPDATE trigger of grse.region_scaling_state is firing.
+    let (old, new) = unsafe {
+        let rel = td.tg_relation;
+        (
+            Row::deform((*rel).rd_id, td.tg_trigtuple, (*rel).rd_att)?,
+            Row::deform((*rel).rd_id, td.tg_newtuple, (*rel).rd_att)?,
+        )
+    };
     let d = derive(&new)?;
-    let region_id = get::<pgrx::Uuid, _>(&new, "region_id")?;
-    let from = get::<String, _>(&old, "scaling_mode")?;
-    let to = get::<String, _>(&new, "scaling_mode")?;
+    let region_id = pgrx::Uuid::from_bytes(new.uuid_bytes(Col::RegionId)?);
+    let from = old.text(Col::Mode)?;
+    let to = new.text(Col::Mode)?;
     record_transition(region_id, &from, &to, &d)?;
     Ok(None)
 }

@@ -87,8 +87,8 @@ SELECT count(*) AS public_table_grants
  WHERE c.relnamespace = 'grse'::regnamespace AND c.relkind = 'r'
    AND pg_catalog.has_table_privilege('grse_test_nobody', c.oid, 'SELECT, INSERT, UPDATE, DELETE');
 
--- every grse function pins its search_path except the two the planner inlines
--- (their bodies qualify every operator and type); writers are SECURITY DEFINER
+-- every grse function pins its search_path except the two the planner inlines and the
+-- state trigger (their SQL qualifies every object, operator and type); writers are SECURITY DEFINER
 SELECT string_agg(p.proname, ', ' ORDER BY p.proname)
            FILTER (WHERE p.proconfig IS NULL OR NOT ('search_path=pg_catalog, pg_temp' = ANY (p.proconfig))) AS unpinned,
        count(*) FILTER (WHERE p.prosecdef) AS security_definer

@@ -1,0 +1,194 @@
+//! A state row read once (`heap_deform_tuple`) and written once
+//! (`heap_modify_tuple_by_cols`): the state trigger runs on every metric and
+//! budget write, so it avoids per-column lookups and per-column tuple rebuilds.
+
+use crate::convert::{centi, Score};
+use crate::error::{internal, GResult};
+use grse_core::Centi;
+use pgrx::prelude::*;
+use pgrx::AnyNumeric;
+use std::cell::RefCell;
+
+/// The columns of `grse.region_scaling_state` the trigger reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Col {
+    RegionId,
+    Monthly,
+    Remaining,
+    SpendToday,
+    RefundedToday,
+    PeriodSpent,
+    PeriodRefunded,
+    DayMark,
+    MonthMark,
+    DayStart,
+    DayEnd,
+    MonthStart,
+    MonthEnd,
+    Fatigue,
+    Posting,
+    Orchestration,
+    Creative,
+    Intel,
+    OverallPressure,
+    Capacity,
+    Warning,
+    Mode,
+    UpdatedAt,
+    ModeSince,
+}
+
+const NAMES: [(Col, &str); 24] = [
+    (Col::RegionId, "region_id"),
+    (Col::Monthly, "ai_budget_monthly"),
+    (Col::Remaining, "ai_budget_remaining"),
+    (Col::SpendToday, "ai_spend_today"),
+    (Col::RefundedToday, "refunded_today"),
+    (Col::PeriodSpent, "period_spent"),
+    (Col::PeriodRefunded, "period_refunded"),
+    (Col::DayMark, "day_ledger_mark"),
+    (Col::MonthMark, "month_ledger_mark"),
+    (Col::DayStart, "day_started_at"),
+    (Col::DayEnd, "day_ends_at"),
+    (Col::MonthStart, "month_started_at"),
+    (Col::MonthEnd, "month_ends_at"),
+    (Col::Fatigue, "fatigue_score"),
+    (Col::Posting, "posting_pressure"),
+    (Col::Orchestration, "orchestration_pressure"),
+    (Col::Creative, "creative_pressure"),
+    (Col::Intel, "intel_pressure"),
+    (Col::OverallPressure, "overall_pressure"),
+    (Col::Capacity, "capacity_score"),
+    (Col::Warning, "warning_index"),
+    (Col::Mode, "scaling_mode"),
+    (Col::UpdatedAt, "updated_at"),
+    (Col::ModeSince, "mode_since"),
+];
+
+/// Column name → 0-based attribute index, per (relation, attribute count).
+type Layout = ((pg_sys::Oid, i32), [usize; 24]);
+
+thread_local! {
+    static LAYOUT: RefCell<Option<Layout>> = const { RefCell::new(None) };
+}
+
+fn layout(relid: pg_sys::Oid, desc: pg_sys::TupleDesc) -> GResult<[usize; 24]> {
+    // SAFETY: desc is the firing relation's descriptor.
+    let natts = unsafe { (*desc).natts };
+    if let Some(idx) = LAYOUT.with(|l| l.borrow().filter(|(key, _)| *key == (relid, natts)).map(|(_, idx)| idx)) {
+        return Ok(idx);
+    }
+    let tupdesc = unsafe { pgrx::PgTupleDesc::from_pg_unchecked(desc) };
+    let mut idx = [usize::MAX; 24];
+    for (i, att) in tupdesc.iter().enumerate() {
+        if att.is_dropped() {
+            continue;
+        }
+        if let Some(pos) = NAMES.iter().position(|(_, name)| *name == att.name()) {
+            idx[pos] = i;
+        }
+    }
+    if let Some(pos) = idx.iter().position(|i| *i == usize::MAX) {
+        return Err(internal(format!("column {} missing from grse.region_scaling_state", NAMES[pos].1)));
+    }
+    LAYOUT.with(|l| *l.borrow_mut() = Some(((relid, natts), idx)));
+    Ok(idx)
+}
+
+/// A deformed state row.
+pub struct Row {
+    idx: [usize; 24],
+    values: Vec<pg_sys::Datum>,
+    nulls: Vec<bool>,
+}
+
+impl Row {
+    /// Deforms `tuple` of the relation `relid` with descriptor `desc`.
+    ///
+    /// # Safety
+    /// `tuple` must be a valid tuple of that relation and `desc` its descriptor.
+    pub unsafe fn deform(relid: pg_sys::Oid, tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc) -> GResult<Row> {
+        let idx = layout(relid, desc)?;
+        let n = (*desc).natts as usize;
+        let mut values = vec![pg_sys::Datum::from(0usize); n];
+        let mut nulls = vec![true; n];
+        pg_sys::heap_deform_tuple(tuple, desc, values.as_mut_ptr(), nulls.as_mut_ptr());
+        Ok(Row { idx, values, nulls })
+    }
+
+    fn at(&self, c: Col) -> usize {
+        self.idx[c as usize]
+    }
+
+    /// The raw datum of a NOT NULL column.
+    pub fn datum(&self, c: Col) -> GResult<pg_sys::Datum> {
+        let i = self.at(c);
+        if self.nulls[i] {
+            return Err(internal(format!("{} is NULL", NAMES[c as usize].1)));
+        }
+        Ok(self.values[i])
+    }
+
+    /// A bigint or timestamptz column (both 8-byte pass-by-value).
+    pub fn int8(&self, c: Col) -> GResult<i64> {
+        Ok(self.datum(c)?.value() as i64)
+    }
+
+    /// A numeric(5,2) score column.
+    pub fn score(&self, c: Col) -> GResult<Centi> {
+        // SAFETY: the column is numeric and not NULL.
+        let n = unsafe { AnyNumeric::from_datum(self.datum(c)?, false) }.ok_or_else(|| internal("NULL score"))?;
+        centi(&n)
+    }
+
+    /// A text column.
+    pub fn text(&self, c: Col) -> GResult<String> {
+        // SAFETY: the column is text and not NULL.
+        unsafe { String::from_datum(self.datum(c)?, false) }.ok_or_else(|| internal("NULL text"))
+    }
+
+    /// The region id's 16 bytes.
+    pub fn uuid_bytes(&self, c: Col) -> GResult<[u8; 16]> {
+        let d = self.datum(c)?;
+        // SAFETY: uuid is a fixed 16-byte pass-by-reference type.
+        let bytes = unsafe { std::slice::from_raw_parts(d.cast_mut_ptr::<u8>(), 16) };
+        let mut out = [0u8; 16];
+        out.copy_from_slice(bytes);
+        Ok(out)
+    }
+}
+
+/// New values for some columns, applied in one `heap_modify_tuple_by_cols`.
+#[derive(Default)]
+pub struct Changes {
+    cols: Vec<i32>,
+    values: Vec<pg_sys::Datum>,
+}
+
+impl Changes {
+    pub fn set(&mut self, row: &Row, c: Col, value: Option<pg_sys::Datum>) -> GResult<()> {
+        self.cols.push(row.at(c) as i32 + 1);
+        self.values.push(value.ok_or_else(|| internal("a computed value is NULL"))?);
+        Ok(())
+    }
+
+    pub fn set_score(&mut self, row: &Row, c: Col, v: Score) -> GResult<()> {
+        self.set(row, c, v.into_datum())
+    }
+
+    /// Applies the changes to `tuple`, returning the new tuple.
+    ///
+    /// # Safety
+    /// `tuple` and `desc` must be the row's tuple and descriptor.
+    pub unsafe fn apply(mut self, tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc) -> pg_sys::HeapTuple {
+        let mut nulls = vec![false; self.cols.len()];
+        pg_sys::heap_modify_tuple_by_cols(
+            tuple,
+            desc,
+            self.cols.len() as i32,
+            self.cols.as_mut_ptr(),
+            self.values.as_mut_ptr(),
+            nulls.as_mut_ptr(),
+        )
+    }
+}
