@@ -57,16 +57,6 @@ const SPEND_TYPES: [PgOid; 5] = [
 /// Charges `amount` cents. `Ok(false)` (nothing written) when the budget is
 /// insufficient; errors for an unknown or inactive region.
 pub fn spend(
-    region_id: Uuid,
-    amount: i64,
-    agency_id: Option<Uuid>,
-    job_type: Option<JobType>,
-    description: Option<&str>,
-) -> GResult<bool> {
-    with_writes(|client| spend_in(client, region_id, amount, agency_id, job_type, description))
-}
-
-pub fn spend_in(
     client: &mut SpiClient<'_>,
     region_id: Uuid,
     amount: i64,
@@ -119,7 +109,7 @@ pub fn decrement_budget(
     let region_id = required(region_id, "region_id")?;
     let amount = amount_cents("amount", &required(amount, "amount")?)?;
     let job_type = job_type_arg(job_type)?;
-    spend(region_id, amount, agency_id, job_type, description)
+    with_writes(|client| spend(client, region_id, amount, agency_id, job_type, description))
 }
 
 /// Would a job costing `cost` cents be admitted now? Refuses (allowed =
