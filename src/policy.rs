@@ -1,9 +1,10 @@
-//! Loading the policy row, cached for the rest of the transaction.
+//! Loading the policy row, cached in the backend until it changes.
 //!
-//! Every rule reads the policy; reading it once per transaction keeps metric
-//! writes cheap and gives each transaction one consistent view of it. A change
-//! to `grse.policy` made by this very transaction drops the cache (see the
-//! policy trigger), so the change applies at once.
+//! Every rule reads the policy, on every spend and metric write. The backend
+//! keeps it and forgets it when PostgreSQL invalidates `grse.policy`'s
+//! relation cache entry: the policy trigger sends that invalidation on every
+//! change, so other sessions drop their copy when the change commits (at
+//! their next transaction or statement), and this session at once.
 
 use crate::convert::centi;
 use crate::error::{internal, GResult, SpiResultExt};
@@ -11,31 +12,51 @@ use grse_core::fixed::Weight;
 use grse_core::Policy;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 thread_local! {
-    static CACHE: RefCell<Option<(pg_sys::LocalTransactionId, Policy)>> = const { RefCell::new(None) };
+    /// The policy and the OID of the table it was read from.
+    static CACHE: RefCell<Option<(pg_sys::Oid, Policy)>> = const { RefCell::new(None) };
+    static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
 
-fn local_xid() -> pg_sys::LocalTransactionId {
-    // SAFETY: MyProc is set for every backend that runs SQL.
-    unsafe { (*pg_sys::MyProc).lxid }
+/// Relation cache invalidation: forget the policy when its table is
+/// invalidated (a policy change, DROP EXTENSION, ...) or on a full reset.
+#[pg_guard]
+unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    CACHE.with(|c| {
+        if let Ok(mut cache) = c.try_borrow_mut() {
+            if relid == pg_sys::InvalidOid || cache.as_ref().is_some_and(|(oid, _)| *oid == relid) {
+                *cache = None;
+            }
+        }
+    });
 }
 
-/// The policy in force for this transaction.
+fn register_callback() {
+    if !CALLBACK_REGISTERED.with(|r| r.replace(true)) {
+        // SAFETY: registered once per backend; the callback only touches this module's cache.
+        unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(on_relcache_invalidation), pg_sys::Datum::from(0usize)) };
+    }
+}
+
+/// The policy in force.
 pub fn current() -> GResult<Policy> {
-    let lxid = local_xid();
-    if let Some(p) = CACHE.with(|c| c.borrow().as_ref().filter(|(x, _)| *x == lxid).map(|(_, p)| p.clone())) {
+    register_callback();
+    if let Some(p) = CACHE.with(|c| c.borrow().as_ref().map(|(_, p)| p.clone())) {
         return Ok(p);
     }
-    let p = load()?;
-    CACHE.with(|c| *c.borrow_mut() = Some((lxid, p.clone())));
+    let (oid, p) = load()?;
+    CACHE.with(|c| *c.borrow_mut() = Some((oid, p.clone())));
     Ok(p)
 }
 
-/// Forgets the cached policy (the policy row changed in this transaction).
-pub fn invalidate() {
+/// Forgets the cached policy here and, when the change commits, in every
+/// other session (the policy row changed).
+pub fn invalidate(policy_table: pg_sys::Oid) {
     CACHE.with(|c| *c.borrow_mut() = None);
+    // SAFETY: queues a relcache invalidation of an existing table for commit.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(policy_table) };
 }
 
 const POLICY_SQL: &str = "SELECT pressure_weight_posting, pressure_weight_orchestration, pressure_weight_creative, \
@@ -45,9 +66,9 @@ const POLICY_SQL: &str = "SELECT pressure_weight_posting, pressure_weight_orches
     pressure_points_per_job, capacity_critical_below, capacity_warning_below, budget_critical_below_pct, \
     budget_warning_below_pct, warning_points, critical_points, \
     (extract(epoch FROM fatigue_window))::bigint AS fatigue_window_secs, \
-    preferred_region_min_capacity, default_shard_count, risk_pressure_above FROM grse.policy WHERE id";
+    preferred_region_min_capacity, default_shard_count, risk_pressure_above, tableoid FROM grse.policy WHERE id";
 
-fn load() -> GResult<Policy> {
+fn load() -> GResult<(pg_sys::Oid, Policy)> {
     Spi::connect(|client| {
         let table = crate::statements::select(client, POLICY_SQL, &[], &[])?;
         if table.is_empty() {
@@ -93,6 +114,7 @@ fn load() -> GResult<Policy> {
             risk_pressure_above: score(26)?,
         };
         p.validate().map_err(|e| internal(format!("grse.policy is inconsistent: {e}")))?;
-        Ok(p)
+        let table_oid = row.get::<pg_sys::Oid>(27).or_internal()?.ok_or_else(|| internal("no tableoid"))?;
+        Ok((table_oid, p))
     })
 }

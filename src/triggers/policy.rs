@@ -33,9 +33,9 @@ fn policy_after_update<'a>(
 }
 
 fn policy_after_update_checked<'a>(
-    _trigger: &'a PgTrigger<'a>,
+    trigger: &'a PgTrigger<'a>,
 ) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
-    policy::invalidate();
+    policy::invalidate(trigger.relid().map_err(crate::error::internal)?);
     // lock in region id order, like every other function that locks several regions
     Spi::run(
         "UPDATE grse.region_scaling_state SET updated_at = pg_catalog.now()
