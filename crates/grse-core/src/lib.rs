@@ -23,6 +23,7 @@ pub mod pressure;
 pub mod risk;
 pub mod routing;
 pub mod shard;
+pub mod slots;
 pub mod warning;
 
 pub use fixed::{Centi, Weight};

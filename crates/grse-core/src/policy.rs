@@ -48,6 +48,8 @@ pub struct Policy {
     pub default_shard_count: i32,
     /// Global risk recommends action for a region whose pressure is above this.
     pub risk_pressure_above: Centi,
+    /// Budget slots per region unless the region sets its own count (1 = no slots).
+    pub default_budget_slots: i32,
 }
 
 impl Default for Policy {
@@ -80,6 +82,7 @@ impl Default for Policy {
             preferred_region_min_capacity: Centi(3000),
             default_shard_count: 16,
             risk_pressure_above: Centi(7000),
+            default_budget_slots: 1,
         }
     }
 }
@@ -171,6 +174,10 @@ impl Policy {
         check(
             (1..=65_536).contains(&self.default_shard_count),
             "default_shard_count must lie in [1, 65536]",
+        )?;
+        check(
+            (1..=crate::slots::MAX_SLOTS).contains(&self.default_budget_slots),
+            "default_budget_slots must lie in [1, 64]",
         )?;
         Ok(())
     }

@@ -48,6 +48,7 @@ prop_compose! {
             budget_critical_below_pct: t[9], budget_warning_below_pct: t[10],
             warning_points: t[11], critical_points: t[12], fatigue_window_secs: window,
             preferred_region_min_capacity: t[13], default_shard_count: shards, risk_pressure_above: t[14],
+            default_budget_slots: shards,
         }
     }
 }

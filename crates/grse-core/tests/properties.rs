@@ -16,6 +16,9 @@ use grse_core::pressure::{ema_update, overall_pressure, Pressures};
 use grse_core::risk::{global_risk, RiskLevel, RiskRegion};
 use grse_core::routing::{admits, estimated_wait, priority, JobType, Refusal};
 use grse_core::shard::shard_of;
+use grse_core::evaluate::RegionMetrics;
+use grse_core::conditions::{ConditionKind, Severity};
+use grse_core::slots::{distribute, floor, holds_steady, judgement, Judgement};
 use grse_core::warning::warning_index;
 use grse_core::{Centi, Mode, Policy, Weight};
 use proptest::prelude::*;
@@ -180,9 +183,9 @@ fn valid_policy() -> impl Strategy<Value = Policy> {
         ordered(2),
         ordered(2),
         (0i64..=1_000_000, 1i64..=10_000, 0i64..=10_000, 0i64..=10_000, 0i64..=10_000),
-        (1i64..=10_000_000, 0i64..=10_000, 1i32..=65_536, 0i64..=10_000),
+        (1i64..=10_000_000, 0i64..=10_000, 1i32..=65_536, 0i64..=10_000, 1i32..=64),
     )
-        .prop_map(|(pw, cw, cap, pre, capw, bud, (small, alpha, points, wpts, cpts), (win, pref, shards, risk))| {
+        .prop_map(|(pw, cw, cap, pre, capw, bud, (small, alpha, points, wpts, cpts), (win, pref, shards, risk, slots))| {
             Policy {
                 pressure_weight_posting: Weight(pw[0]),
                 pressure_weight_orchestration: Weight(pw[1]),
@@ -210,6 +213,7 @@ fn valid_policy() -> impl Strategy<Value = Policy> {
                 preferred_region_min_capacity: Centi(pref),
                 default_shard_count: shards,
                 risk_pressure_above: Centi(risk),
+                default_budget_slots: slots,
             }
         });
     prop_oneof![1 => Just(Policy::default()), 9 => random]
@@ -839,5 +843,88 @@ proptest! {
         prop_assert_eq!(r.score, score);
         prop_assert_eq!(r.level, ref_level(score));
         prop_assert!(!r.recommendations.is_empty());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Budget slots: the judgement is monotone in the remaining budget, so slots
+// holding budget above the floor can never make the stored mode wrong.
+// ---------------------------------------------------------------------------
+
+fn metrics() -> impl Strategy<Value = RegionMetrics> {
+    (pressures(), score(), budget()).prop_map(|(pressures, fatigue, (budget_remaining, budget_monthly))| RegionMetrics {
+        pressures,
+        fatigue,
+        budget_remaining,
+        budget_monthly,
+    })
+}
+
+/// The parts of a judgement that move with the budget, as ranks (higher is
+/// worse): the mode, and the grade of each budget-driven condition.
+fn badness(j: &Judgement) -> [usize; 3] {
+    let grade = |kind: ConditionKind| match j.conditions.iter().find(|(k, _)| *k == kind) {
+        None => 0,
+        Some((_, Severity::Warning)) => 1,
+        Some((_, Severity::Critical)) => 2,
+    };
+    let rank = Mode::ALL.iter().position(|m| *m == j.mode).unwrap();
+    [rank, grade(ConditionKind::CapacityCritical), grade(ConditionKind::BudgetExceeded)]
+}
+
+fn at(m: &RegionMetrics, remaining: i64) -> RegionMetrics {
+    RegionMetrics { budget_remaining: remaining, ..*m }
+}
+
+proptest! {
+    #![proptest_config(cases(3000))]
+
+    #[test]
+    fn judgement_never_improves_with_less_budget(p in valid_policy(), m in metrics(), cut in 0i64..=i64::MAX) {
+        let (hi, lo) = (judgement(&p, &m), judgement(&p, &at(&m, m.budget_remaining - cut.min(m.budget_remaining))));
+        let (bh, bl) = (badness(&hi), badness(&lo));
+        let worse_or_same = bh.iter().zip(bl.iter()).all(|(h, l)| l >= h);
+        prop_assert!(worse_or_same, "{:?} -> {:?}", hi, lo);
+        prop_assert_eq!(hi.overall_pressure, lo.overall_pressure);
+    }
+
+    /// What slots rely on: a judgement shared by two budgets is shared by every budget between.
+    #[test]
+    fn equal_judgements_hold_between(p in valid_policy(), m in metrics(), a in 0.0f64..=1.0, b in 0.0f64..=1.0) {
+        let top = m.budget_remaining;
+        let (x, y) = ((top as f64 * a.min(b)) as i64, (top as f64 * a.max(b)) as i64);
+        let lo = judgement(&p, &at(&m, x));
+        if lo == judgement(&p, &m) {
+            prop_assert_eq!(&judgement(&p, &at(&m, y)), &lo);
+        }
+    }
+
+    #[test]
+    fn floor_is_the_exact_edge(p in valid_policy(), m in metrics()) {
+        let f = floor(&p, &m);
+        prop_assert!((0..=m.budget_remaining.max(0)).contains(&f));
+        let top = judgement(&p, &m);
+        prop_assert_eq!(&judgement(&p, &RegionMetrics { budget_remaining: f, ..m }), &top);
+        if f > 0 {
+            prop_assert_ne!(&judgement(&p, &RegionMetrics { budget_remaining: f - 1, ..m }), &top);
+        }
+        let steady = holds_steady(&p, &RegionMetrics { budget_remaining: f, ..m }, m.budget_remaining - f);
+        prop_assert!(steady, "not steady above the floor");
+    }
+
+    #[test]
+    fn distribution_conserves_the_budget(p in valid_policy(), m in metrics(), slots in 1i32..=64, min_share in 0i64..=1000) {
+        match distribute(&p, &m, slots, min_share) {
+            None => prop_assert!(slots == 1 || m.budget_remaining == 0
+                || (m.budget_remaining - floor(&p, &m)) / i64::from(slots) < min_share.max(1)),
+            Some(d) => {
+                prop_assert_eq!(d.shares.len(), slots as usize);
+                prop_assert_eq!(d.keep + d.handed_out(), m.budget_remaining);
+                prop_assert!(d.shares.iter().all(|s| *s >= min_share.max(1)));
+                prop_assert!(d.shares.iter().max().unwrap() - d.shares.iter().min().unwrap() <= 1);
+                let steady = holds_steady(&p, &RegionMetrics { budget_remaining: d.keep, ..m }, d.handed_out());
+                prop_assert!(steady, "slots could change the judgement");
+            }
+        }
     }
 }

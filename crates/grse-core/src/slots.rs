@@ -1,0 +1,190 @@
+//! Budget slots (escrow) for hot regions.
+//!
+//! A region's remaining budget is the pool (the state row) plus what its
+//! slots hold. Budget is handed to the slots only in the amount that cannot
+//! change what the state row says about the region: its overall pressure,
+//! mode, warning index and set of conditions (its *judgement*). Spending a
+//! slot down to zero therefore never changes the judgement, so slot spends
+//! need not touch the state row, and the stored mode stays exact.
+//!
+//! Everything here rests on one property, checked by the property tests:
+//! with the other metrics fixed, the judgement is monotone in the remaining
+//! budget (less budget never means a milder mode or fewer conditions), so if
+//! it is the same at two budgets it is the same at every budget between.
+
+use crate::capacity::budget_percent_remaining;
+use crate::conditions::{conditions, ConditionKind, RegionFacts, Severity};
+use crate::evaluate::{evaluate, RegionMetrics};
+use crate::fixed::Centi;
+use crate::mode::Mode;
+use crate::policy::Policy;
+
+/// The most slots a region may have.
+pub const MAX_SLOTS: i32 = 64;
+
+/// What the stored state says about a region, capacity aside (capacity moves
+/// with every cent; reads compute it from the true total).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judgement {
+    pub overall_pressure: Centi,
+    pub mode: Mode,
+    pub warning_index: Centi,
+    pub conditions: Vec<(ConditionKind, Severity)>,
+}
+
+/// The judgement of a region with the given metrics.
+pub fn judgement(policy: &Policy, m: &RegionMetrics) -> Judgement {
+    let e = evaluate(policy, m);
+    let facts = RegionFacts {
+        mode: e.mode,
+        capacity: e.capacity,
+        pressure: e.overall_pressure,
+        budget_percent_remaining: budget_percent_remaining(m.budget_remaining, m.budget_monthly),
+    };
+    Judgement {
+        overall_pressure: e.overall_pressure,
+        mode: e.mode,
+        warning_index: e.warning_index,
+        conditions: conditions(policy, &facts).into_iter().map(|c| (c.kind, c.severity)).collect(),
+    }
+}
+
+fn with_remaining(m: &RegionMetrics, remaining: i64) -> RegionMetrics {
+    RegionMetrics { budget_remaining: remaining, ..*m }
+}
+
+/// True when the judgement is the same with `m.budget_remaining` as with
+/// `m.budget_remaining + held` (and so at every budget between): slots
+/// holding at most `held` cannot make the stored state wrong.
+pub fn holds_steady(policy: &Policy, m: &RegionMetrics, held: i64) -> bool {
+    held <= 0 || judgement(policy, m) == judgement(policy, &with_remaining(m, m.budget_remaining.saturating_add(held)))
+}
+
+/// The least budget `f <= m.budget_remaining` with the same judgement as
+/// `m.budget_remaining` (binary search; the judgement is monotone).
+pub fn floor(policy: &Policy, m: &RegionMetrics) -> i64 {
+    let top = judgement(policy, m);
+    let (mut lo, mut hi) = (0i64, m.budget_remaining.max(0));
+    if judgement(policy, &with_remaining(m, lo)) == top {
+        return 0;
+    }
+    // invariant: judgement(lo) != top, judgement(hi) == top
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if judgement(policy, &with_remaining(m, mid)) == top {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
+}
+
+/// How to hand out a region's pool: the pool keeps `keep`, slot `i + 1`
+/// gets `shares[i]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Distribution {
+    pub keep: i64,
+    pub shares: Vec<i64>,
+}
+
+impl Distribution {
+    pub fn handed_out(&self) -> i64 {
+        self.shares.iter().sum()
+    }
+}
+
+/// Splits the pool of a region (all slots empty, `m.budget_remaining` =
+/// the whole remaining budget) over `slots` slots: everything above the
+/// judgement's floor, in equal shares (the first slots take the remainder
+/// cent). `None` when the region has one slot, or a share would be below
+/// `min_share` cents (too little to be worth the slots: spends then go to
+/// the pool, one row as without slots).
+pub fn distribute(policy: &Policy, m: &RegionMetrics, slots: i32, min_share: i64) -> Option<Distribution> {
+    if slots <= 1 || m.budget_remaining <= 0 {
+        return None;
+    }
+    let n = i64::from(slots.min(MAX_SLOTS));
+    let keep = floor(policy, m);
+    let spare = m.budget_remaining - keep;
+    if spare / n < min_share.max(1) {
+        return None;
+    }
+    let shares = (0..n).map(|i| spare / n + i64::from(i < spare % n)).collect();
+    Some(Distribution { keep, shares })
+}
+
+/// The slot a backend spends from: its process id spread over the slots
+/// (1-based), so concurrent sessions mostly use different rows.
+pub fn slot_for(pid: i32, slots: i32) -> i32 {
+    (pid.rem_euclid(slots.clamp(1, MAX_SLOTS))) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pressure::Pressures;
+
+    fn m(remaining: i64, pressure: i64) -> RegionMetrics {
+        let p = Centi(pressure);
+        RegionMetrics {
+            pressures: Pressures { posting: p, orchestration: p, creative: p, intel: p },
+            fatigue: Centi(0),
+            budget_remaining: remaining,
+            budget_monthly: 100_000,
+        }
+    }
+
+    #[test]
+    fn idle_region_hands_out_down_to_the_budget_warning() {
+        // no pressure: only the budget conditions (25 % warning, 10 % critical)
+        // change the judgement, so the pool keeps 25 % of the monthly budget
+        let p = Policy::default();
+        assert_eq!(floor(&p, &m(100_000, 0)), 24_995); // 24.995 % rounds to 25.00 %
+        let d = distribute(&p, &m(100_000, 0), 4, 1).unwrap();
+        assert_eq!(d.keep, 24_995);
+        assert_eq!(d.shares, vec![18_752, 18_751, 18_751, 18_751]);
+        assert_eq!(d.keep + d.handed_out(), 100_000);
+    }
+
+    #[test]
+    fn the_floor_is_the_edge_of_the_judgement() {
+        let p = Policy::default();
+        for (remaining, pressure) in [(100_000, 0), (80_000, 5000), (60_000, 7000), (30_000, 2000), (5, 0)] {
+            let x = m(remaining, pressure);
+            let f = floor(&p, &x);
+            assert!(f <= remaining);
+            assert_eq!(judgement(&p, &m(f, pressure)), judgement(&p, &x));
+            if f > 0 {
+                assert_ne!(judgement(&p, &m(f - 1, pressure)), judgement(&p, &x));
+            }
+            assert!(holds_steady(&p, &m(f, pressure), remaining - f));
+        }
+    }
+
+    #[test]
+    fn crossing_an_edge_is_not_steady() {
+        let p = Policy::default();
+        // 30 % remaining is no condition; 20 % is a budget warning
+        assert!(!holds_steady(&p, &m(20_000, 0), 10_000));
+        assert!(holds_steady(&p, &m(30_000, 0), 70_000));
+        assert!(holds_steady(&p, &m(20_000, 0), 0));
+    }
+
+    #[test]
+    fn no_distribution_for_one_slot_or_crumbs() {
+        let p = Policy::default();
+        assert_eq!(distribute(&p, &m(100_000, 0), 1, 1), None);
+        assert_eq!(distribute(&p, &m(25_100, 0), 4, 100), None); // 105 spare over 4 slots
+        assert_eq!(distribute(&p, &m(0, 0), 4, 1), None);
+    }
+
+    #[test]
+    fn slots_by_pid() {
+        assert_eq!(slot_for(7, 4), 4);
+        assert_eq!(slot_for(8, 4), 1);
+        assert_eq!(slot_for(-1, 4), 4);
+        assert_eq!(slot_for(5, 1), 1);
+        assert_eq!(slot_for(5, 0), 1);
+    }
+}
