@@ -76,7 +76,8 @@ BEGIN
                    ELSE 0 END,
                r.name, r.id), '[]'::jsonb)
       INTO regions
-      FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
+      FROM grse.regions r JOIN grse.region_scaling_state s0 ON s0.region_id = r.id
+     CROSS JOIN LATERAL grse.with_slots(s0) s
      WHERE r.active;
     result := pg_catalog.jsonb_build_object('success', true, 'regions', regions);
     IF include_risk THEN

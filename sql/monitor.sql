@@ -16,7 +16,8 @@ AS $$
            s.creative_pressure, s.intel_pressure, s.ai_budget_monthly, s.ai_budget_remaining,
            s.ai_spend_today, s.jobs_in_queue, s.mode_since, s.updated_at
       FROM grse.regions r
-      JOIN grse.region_scaling_state s ON s.region_id = r.id
+      JOIN grse.region_scaling_state s0 ON s0.region_id = r.id
+     CROSS JOIN LATERAL grse.with_slots(s0) s
      WHERE r.active
      ORDER BY r.name, r.id
 $$;

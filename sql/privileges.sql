@@ -68,7 +68,7 @@ DECLARE
     definer text[] := ARRAY[
         -- budget
         'check_budget', 'check_and_decrement_budget', 'decrement_budget', 'refund_budget',
-        'set_monthly_budget', 'reset_daily_budget_spend', 'reset_monthly_budgets', 'roll_over_budget_periods',
+        'set_monthly_budget', 'set_budget_slots', 'empty_budget_slots_internal', 'reset_daily_budget_spend', 'reset_monthly_budgets', 'roll_over_budget_periods',
         -- scaling, routing, admission
         'update_pressure_scores', 'update_scaling_mode', 'update_job_queue', 'admit_job',
         -- snapshots, monitor, scheduling
@@ -100,7 +100,7 @@ GRANT USAGE ON TYPE grse.job_route TO grse_reader;
 GRANT EXECUTE ON FUNCTION grse.is_valid_timezone(text), grse.period_bounds(text, text, timestamptz),
     grse.budget_percent_remaining(bigint, bigint), grse.tenant_agency_id(), grse.tenant_regions(),
     grse.api_region_health_json(grse.region_scaling_state, grse.regions), grse.api_global_risk_json(jsonb),
-    grse.roll_over_budget_periods(uuid)
+    grse.roll_over_budget_periods(uuid), grse.slot_totals(uuid)
     TO grse_reader, grse_tenant;
 
 -- read functions (SECURITY INVOKER: a tenant sees its own regions through them)
@@ -118,7 +118,7 @@ GRANT EXECUTE ON FUNCTION grse.verify_invariants(), grse.default_jobs(), grse.re
 
 GRANT SELECT ON grse.regions, grse.agency_regions, grse.client_agencies, grse.region_scaling_state,
     grse.region_scaling_history, grse.region_budget_transactions, grse.region_mode_transitions,
-    grse.budget_rollovers, grse.alerts
+    grse.budget_rollovers, grse.alerts, grse.region_budget_slots
     TO grse_reader, grse_tenant;
 GRANT SELECT ON grse.policy TO grse_reader, grse_tenant;
 
@@ -135,7 +135,9 @@ GRANT EXECUTE ON FUNCTION
     grse.route_creative_job(uuid, uuid, integer, numeric, boolean),
     grse.route_performance_job(uuid, uuid, integer, numeric, boolean),
     grse.save_region_snapshot(uuid, text), grse.save_all_snapshots(text), grse.api_save_region_snapshot(uuid, text),
-    grse.alert_critical_issues(), grse.run_monitor()
+    grse.alert_critical_issues(), grse.run_monitor(),
+    -- called by the state trigger as the metric writer; refused outside grse
+    grse.empty_budget_slots_internal(uuid, bigint)
     TO grse_operator;
 GRANT UPDATE (posting_pressure, orchestration_pressure, creative_pressure, intel_pressure,
               active_agencies, active_clients, jobs_in_queue, metadata)
@@ -143,7 +145,7 @@ GRANT UPDATE (posting_pressure, orchestration_pressure, creative_pressure, intel
 
 -- admin: budgets, policy, resets, regions and licenses, scheduling
 GRANT EXECUTE ON FUNCTION
-    grse.set_monthly_budget(uuid, numeric), grse.reset_daily_budget_spend(), grse.reset_monthly_budgets(),
+    grse.set_monthly_budget(uuid, numeric), grse.set_budget_slots(uuid, integer), grse.reset_daily_budget_spend(), grse.reset_monthly_budgets(),
     grse.prune_history(), grse.schedule_default_jobs(), grse.unschedule_default_jobs()
     TO grse_admin;
 GRANT UPDATE ON grse.policy TO grse_admin;
@@ -161,12 +163,12 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['regions', 'agency_regions', 'client_agencies', 'region_scaling_state',
                              'region_scaling_history', 'region_budget_transactions', 'region_mode_transitions',
-                             'budget_rollovers', 'alerts'] LOOP
+                             'budget_rollovers', 'alerts', 'region_budget_slots'] LOOP
         EXECUTE pg_catalog.format('ALTER TABLE grse.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE pg_catalog.format('CREATE POLICY staff_read ON grse.%I FOR SELECT TO grse_reader USING (true)', t);
     END LOOP;
     FOREACH t IN ARRAY ARRAY['region_scaling_state', 'region_scaling_history', 'region_budget_transactions',
-                             'region_mode_transitions', 'budget_rollovers', 'alerts'] LOOP
+                             'region_mode_transitions', 'budget_rollovers', 'alerts', 'region_budget_slots'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE POLICY tenant_read ON grse.%I FOR SELECT TO grse_tenant
                USING (region_id IN (SELECT grse.tenant_regions()))', t);

@@ -13,14 +13,52 @@ AS $$
                 ELSE 0::pg_catalog.numeric END
 $$;
 
+-- What a region's budget slots hold: add to the state row's pool for the true totals.
+CREATE FUNCTION grse.slot_totals(region_id uuid, OUT balance bigint, OUT spent_today bigint, OUT period_spent bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT COALESCE(sum(b.balance), 0)::bigint, COALESCE(sum(b.spent_today), 0)::bigint,
+           COALESCE(sum(b.period_spent), 0)::bigint
+      FROM grse.region_budget_slots b WHERE b.region_id = slot_totals.region_id
+$$;
+
+-- A state row with its budget slots counted in: true remaining, spend of the day and of
+-- the period, and the capacity from the true remaining. The row itself when no slot
+-- holds budget. Every read function reads state through this (or inlines the same).
+CREATE FUNCTION grse.with_slots(s grse.region_scaling_state) RETURNS grse.region_scaling_state
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+    t record;
+BEGIN
+    IF s.slot_allotment > 0 THEN
+        t := grse.slot_totals(s.region_id);
+        s.ai_budget_remaining := s.ai_budget_remaining + t.balance;
+        s.ai_spend_today := s.ai_spend_today + t.spent_today;
+        s.period_spent := s.period_spent + t.period_spent;
+        s.capacity_score := grse.compute_region_capacity(s.region_id);
+    END IF;
+    RETURN s;
+END
+$$;
+
 -- The seed's helper: every active region's health, most warned first.
 CREATE FUNCTION grse.get_all_regions_health()
 RETURNS TABLE (region_id uuid, region_name text, scaling_mode text, capacity_score numeric,
                overall_pressure numeric, budget_percent_remaining numeric, warning_index numeric)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    SELECT r.id, r.name, s.scaling_mode, s.capacity_score, s.overall_pressure,
-           grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly), s.warning_index
+    -- grse.with_slots inlined: a region whose slots hold budget reads its true totals
+    SELECT r.id, r.name, s.scaling_mode,
+           CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0 THEN grse.compute_region_capacity(r.id)
+                ELSE s.capacity_score END,
+           s.overall_pressure,
+           grse.budget_percent_remaining(
+               s.ai_budget_remaining OPERATOR(pg_catalog.+)
+                   CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0 THEN (grse.slot_totals(r.id)).balance
+                        ELSE 0::pg_catalog.int8 END,
+               s.ai_budget_monthly),
+           s.warning_index
       FROM grse.regions r
       JOIN grse.region_scaling_state s ON s.region_id OPERATOR(pg_catalog.=) r.id
      WHERE r.active
@@ -69,7 +107,8 @@ BEGIN
                'updated_at', s.updated_at)
       INTO result
       FROM grse.regions r
-      JOIN grse.region_scaling_state s ON s.region_id = r.id
+      JOIN grse.region_scaling_state s0 ON s0.region_id = r.id
+     CROSS JOIN LATERAL grse.with_slots(s0) s
      WHERE r.id = get_region_scaling_summary.region_id;
     RETURN result;
 END
@@ -110,7 +149,8 @@ BEGIN
                    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                               'id', t.id, 'transaction_type', t.transaction_type, 'amount', t.amount,
                               'delta', t.delta, 'balance_after', t.balance_after, 'agency_id', t.agency_id,
-                              'job_type', t.job_type, 'description', t.description, 'created_at', t.created_at)
+                              'job_type', t.job_type, 'description', t.description, 'created_at', t.created_at,
+                              'slot_no', t.slot_no)
                           ORDER BY t.id DESC)
                      FROM (SELECT * FROM grse.region_budget_transactions l
                             WHERE l.region_id = s.region_id ORDER BY l.id DESC LIMIT 10) t), '[]'::jsonb),
@@ -122,8 +162,9 @@ BEGIN
                               AND l.created_at >= s.month_started_at
                             GROUP BY 1) j), '{}'::jsonb))
       INTO result
-      FROM grse.region_scaling_state s
-     WHERE s.region_id = get_budget_stats.region_id;
+      FROM grse.region_scaling_state s0
+     CROSS JOIN LATERAL grse.with_slots(s0) s
+     WHERE s0.region_id = get_budget_stats.region_id;
     RETURN result;
 END
 $$;

@@ -74,6 +74,7 @@ CREATE TABLE grse.policy (
     risk_pressure_above             numeric(5,2) NOT NULL DEFAULT 70,
     default_monthly_budget_cents    bigint       NOT NULL DEFAULT 100000,
     history_retention               interval     NOT NULL DEFAULT '90 days',
+    default_budget_slots            integer      NOT NULL DEFAULT 1,
     updated_at                      timestamptz  NOT NULL DEFAULT now(),
 
     CONSTRAINT policy_weights_in_unit_range CHECK (
@@ -105,6 +106,7 @@ CREATE TABLE grse.policy (
     CONSTRAINT policy_limits_valid CHECK (
         small_job_max_cents >= 0 AND default_monthly_budget_cents >= 0
         AND default_shard_count BETWEEN 1 AND 65536
+        AND default_budget_slots BETWEEN 1 AND 64
         AND fatigue_window > interval '0' AND fatigue_window <= interval '366 days'
         AND history_retention > interval '0')
 );
@@ -205,6 +207,8 @@ CREATE TABLE grse.region_scaling_state (
     month_ends_at           timestamptz NOT NULL,
     day_ledger_mark         bigint NOT NULL DEFAULT 0,
     month_ledger_mark       bigint NOT NULL DEFAULT 0,
+    budget_slots            integer CONSTRAINT state_budget_slots_range CHECK (budget_slots BETWEEN 1 AND 64),
+    slot_allotment          bigint NOT NULL DEFAULT 0 CONSTRAINT state_slot_allotment_nonneg CHECK (slot_allotment >= 0),
 
     CONSTRAINT state_remaining_within_monthly CHECK (ai_budget_remaining <= ai_budget_monthly),
     CONSTRAINT state_refunds_within_spend CHECK (period_refunded <= period_spent),
@@ -222,7 +226,29 @@ COMMENT ON COLUMN grse.region_scaling_state.day_ledger_mark IS
     'Last ledger id before the current day period: ai_spend_today is the spend of the ledger rows after it.';
 COMMENT ON COLUMN grse.region_scaling_state.month_ledger_mark IS
     'Last ledger id before the current budget period: period_spent/period_refunded count the rows after it.';
+COMMENT ON COLUMN grse.region_scaling_state.budget_slots IS
+    'Budget slots of this region (set with grse.set_budget_slots); NULL means policy.default_budget_slots.';
+COMMENT ON COLUMN grse.region_scaling_state.slot_allotment IS
+    'Budget handed to the region''s slots at their last filling (they hold at most this). While it is above 0, ai_budget_remaining, ai_spend_today and period_spent count the pool only: add grse.region_budget_slots for the true totals (the read functions do).';
 CREATE INDEX region_scaling_state_mode_idx ON grse.region_scaling_state (scaling_mode);
+
+-- ---------------------------------------------------------------------------
+-- Budget slots (escrow): a hot region's budget split over several rows, so
+-- concurrent spends lock different rows. Filled from the pool (the state
+-- row) only with budget whose spending cannot change the region's mode or
+-- conditions; emptied back into the pool whenever the state row is locked
+-- for a budget change. Written only by grse.
+-- ---------------------------------------------------------------------------
+CREATE TABLE grse.region_budget_slots (
+    region_id     uuid NOT NULL REFERENCES grse.regions (id),
+    slot_no       integer NOT NULL CONSTRAINT slots_slot_no_range CHECK (slot_no BETWEEN 1 AND 64),
+    balance       bigint NOT NULL DEFAULT 0 CONSTRAINT slots_balance_nonneg CHECK (balance >= 0),
+    spent_today   bigint NOT NULL DEFAULT 0 CONSTRAINT slots_spent_today_nonneg CHECK (spent_today >= 0),
+    period_spent  bigint NOT NULL DEFAULT 0 CONSTRAINT slots_period_spent_nonneg CHECK (period_spent >= 0),
+    PRIMARY KEY (region_id, slot_no)
+) WITH (fillfactor = 50);
+COMMENT ON TABLE grse.region_budget_slots IS
+    'Budget slots of hot regions: the part of ai_budget_remaining handed out for spending without the state row lock. True remaining = state.ai_budget_remaining + sum(balance).';
 
 -- ---------------------------------------------------------------------------
 -- The budget ledger (append-only)
@@ -232,21 +258,25 @@ CREATE TABLE grse.region_budget_transactions (
     region_id         uuid NOT NULL REFERENCES grse.regions (id),
     agency_id         uuid,
     transaction_type  text NOT NULL
-                      CONSTRAINT ledger_type_valid CHECK (transaction_type IN ('allocation', 'spend', 'refund', 'reset')),
+                      CONSTRAINT ledger_type_valid CHECK (transaction_type IN ('allocation', 'spend', 'refund', 'reset', 'transfer')),
     amount            bigint NOT NULL CONSTRAINT ledger_amount_positive CHECK (amount > 0),
     delta             bigint NOT NULL,
     balance_after     bigint NOT NULL CONSTRAINT ledger_balance_nonneg CHECK (balance_after >= 0),
     description       text,
     job_type          text CONSTRAINT ledger_job_type_valid CHECK (job_type IN ('posting', 'orchestration', 'creative', 'intel')),
     created_at        timestamptz NOT NULL DEFAULT now(),
+    slot_no           integer NOT NULL DEFAULT 0 CONSTRAINT ledger_slot_no_range CHECK (slot_no BETWEEN 0 AND 64),
     CONSTRAINT ledger_amount_is_abs_delta CHECK (amount = abs(delta)),
     CONSTRAINT ledger_delta_sign CHECK (
         (transaction_type = 'spend' AND delta < 0)
         OR (transaction_type = 'refund' AND delta > 0)
-        OR transaction_type IN ('allocation', 'reset'))
+        OR transaction_type IN ('allocation', 'reset', 'transfer')),
+    CONSTRAINT ledger_slot_only_spend_or_transfer CHECK (slot_no = 0 OR transaction_type IN ('spend', 'transfer'))
 );
 COMMENT ON TABLE grse.region_budget_transactions IS
-    'Append-only budget ledger. Per region, ordered by id: each balance_after = previous balance_after + delta, and the sum of delta is the state''s ai_budget_remaining.';
+    'Append-only budget ledger. Per region and slot_no, ordered by id: each balance_after = previous balance_after + delta; the sum of delta is the region''s true remaining budget (pool + slots). slot_no 0 is the pool (the state row); transfer rows move budget between the pool and the slots and sum to zero.';
+COMMENT ON COLUMN grse.region_budget_transactions.slot_no IS
+    '0 for the pool (the state row), else the budget slot the row belongs to.';
 CREATE INDEX region_budget_transactions_region_idx ON grse.region_budget_transactions (region_id, id);
 CREATE INDEX region_budget_transactions_region_time_idx ON grse.region_budget_transactions (region_id, created_at);
 
@@ -330,6 +360,7 @@ SELECT pg_catalog.pg_extension_config_dump('grse.client_agencies', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.region_scaling_state', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.region_budget_transactions', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.budget_rollovers', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.region_budget_slots', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.region_mode_transitions', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.region_scaling_history', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.alerts', '');

@@ -40,6 +40,17 @@ ALTER TABLE grse.region_budget_transactions
     ENABLE ALWAYS TRIGGER region_budget_transactions_append_only,
     ENABLE ALWAYS TRIGGER region_budget_transactions_no_truncate;
 
+-- Budget slots are written by grse's budget functions only.
+CREATE TRIGGER region_budget_slots_internal_only
+    BEFORE INSERT OR UPDATE OR DELETE ON grse.region_budget_slots
+    FOR EACH ROW EXECUTE FUNCTION grse.internal_write_guard();
+CREATE TRIGGER region_budget_slots_no_truncate
+    BEFORE TRUNCATE ON grse.region_budget_slots
+    FOR EACH STATEMENT EXECUTE FUNCTION grse.internal_write_guard();
+ALTER TABLE grse.region_budget_slots
+    ENABLE ALWAYS TRIGGER region_budget_slots_internal_only,
+    ENABLE ALWAYS TRIGGER region_budget_slots_no_truncate;
+
 CREATE TRIGGER budget_rollovers_append_only
     BEFORE INSERT OR UPDATE OR DELETE ON grse.budget_rollovers
     FOR EACH ROW EXECUTE FUNCTION grse.append_only_guard();

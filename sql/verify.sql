@@ -5,60 +5,88 @@ CREATE FUNCTION grse.verify_invariants()
 RETURNS TABLE (invariant text, region_id uuid, detail text)
 LANGUAGE sql STABLE
 AS $$
-    -- budget state within its bounds
+    -- budget state within its bounds (true remaining = pool + slots)
     SELECT 'remaining_in_bounds', s.region_id,
-           pg_catalog.format('remaining %s, monthly %s', s.ai_budget_remaining, s.ai_budget_monthly)
-      FROM grse.region_scaling_state s
-     WHERE s.ai_budget_remaining < 0 OR s.ai_budget_remaining > s.ai_budget_monthly
+           pg_catalog.format('remaining %s (pool %s), monthly %s', s.ai_budget_remaining + h.balance,
+                             s.ai_budget_remaining, s.ai_budget_monthly)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h
+     WHERE s.ai_budget_remaining < 0 OR s.ai_budget_remaining + h.balance > s.ai_budget_monthly
     UNION ALL
-    -- the ledger adds up to the state
+    -- the ledger adds up to the true remaining budget
     SELECT 'ledger_sum_is_remaining', s.region_id,
-           pg_catalog.format('sum(delta) %s, remaining %s', l.total, s.ai_budget_remaining)
-      FROM grse.region_scaling_state s,
+           pg_catalog.format('sum(delta) %s, remaining %s', l.total, s.ai_budget_remaining + h.balance)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h,
            LATERAL (SELECT COALESCE(sum(t.delta), 0) AS total FROM grse.region_budget_transactions t
                      WHERE t.region_id = s.region_id) l
-     WHERE l.total <> s.ai_budget_remaining
+     WHERE l.total <> s.ai_budget_remaining + h.balance
     UNION ALL
-    -- each balance_after = previous balance_after + delta, in id order
-    SELECT 'ledger_chain', c.region_id, pg_catalog.format('ledger row %s breaks the chain', c.id)
-      FROM (SELECT t.id, t.region_id, t.delta, t.balance_after,
-                   lag(t.balance_after, 1, 0::bigint) OVER (PARTITION BY t.region_id ORDER BY t.id) AS prev
+    -- ... and, account by account, to the pool and to each slot
+    SELECT 'ledger_sum_per_slot', a.region_id,
+           pg_catalog.format('slot %s: sum(delta) %s, balance %s', a.slot_no, COALESCE(l.total, 0), a.balance)
+      FROM (SELECT s.region_id, 0 AS slot_no, s.ai_budget_remaining AS balance FROM grse.region_scaling_state s
+            UNION ALL
+            SELECT b.region_id, b.slot_no, b.balance FROM grse.region_budget_slots b) a
+      LEFT JOIN (SELECT t.region_id, t.slot_no, sum(t.delta) AS total FROM grse.region_budget_transactions t
+                  GROUP BY 1, 2) l ON l.region_id = a.region_id AND l.slot_no = a.slot_no
+     WHERE COALESCE(l.total, 0) <> a.balance
+    UNION ALL
+    -- slots hold no more than was handed to them, and nothing when nothing was
+    SELECT 'slots_within_allotment', s.region_id,
+           pg_catalog.format('slots hold %s (spent today %s, period %s), allotment %s',
+                             h.balance, h.spent_today, h.period_spent, s.slot_allotment)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h
+     WHERE h.balance > s.slot_allotment
+        OR (s.slot_allotment = 0 AND (h.spent_today, h.period_spent) <> (0, 0))
+    UNION ALL
+    -- moves between the pool and the slots net to zero
+    SELECT 'transfers_net_zero', t.region_id, pg_catalog.format('transfers sum to %s', sum(t.delta))
+      FROM grse.region_budget_transactions t WHERE t.transaction_type = 'transfer'
+     GROUP BY t.region_id HAVING sum(t.delta) <> 0
+    UNION ALL
+    -- each balance_after = previous balance_after + delta, in id order, per account (pool or slot)
+    SELECT 'ledger_chain', c.region_id,
+           pg_catalog.format('ledger row %s (slot %s) breaks the chain', c.id, c.slot_no)
+      FROM (SELECT t.id, t.region_id, t.slot_no, t.delta, t.balance_after,
+                   lag(t.balance_after, 1, 0::bigint) OVER (PARTITION BY t.region_id, t.slot_no ORDER BY t.id) AS prev
               FROM grse.region_budget_transactions t) c
      WHERE c.balance_after <> c.prev + c.delta
     UNION ALL
     -- the day's spend and refunds are the ledger's since the day began
     SELECT 'spend_today_matches_ledger', s.region_id,
            pg_catalog.format('ai_spend_today %s, ledger %s; refunded_today %s, ledger %s',
-                             s.ai_spend_today, l.spent, s.refunded_today, l.refunded)
-      FROM grse.region_scaling_state s,
+                             s.ai_spend_today + h.spent_today, l.spent, s.refunded_today, l.refunded)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h,
            LATERAL (SELECT COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'spend'), 0) AS spent,
                            COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'refund'), 0) AS refunded
                       FROM grse.region_budget_transactions t
                      WHERE t.region_id = s.region_id AND t.id > s.day_ledger_mark) l
-     WHERE l.spent <> s.ai_spend_today OR l.refunded <> s.refunded_today
+     WHERE l.spent <> s.ai_spend_today + h.spent_today OR l.refunded <> s.refunded_today
     UNION ALL
     -- the budget period's spend and refunds are the ledger's since the period began
     SELECT 'period_totals_match_ledger', s.region_id,
            pg_catalog.format('period_spent %s, ledger %s; period_refunded %s, ledger %s',
-                             s.period_spent, l.spent, s.period_refunded, l.refunded)
-      FROM grse.region_scaling_state s,
+                             s.period_spent + h.period_spent, l.spent, s.period_refunded, l.refunded)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h,
            LATERAL (SELECT COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'spend'), 0) AS spent,
                            COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'refund'), 0) AS refunded
                       FROM grse.region_budget_transactions t
                      WHERE t.region_id = s.region_id AND t.id > s.month_ledger_mark) l
-     WHERE l.spent <> s.period_spent OR l.refunded <> s.period_refunded
+     WHERE l.spent <> s.period_spent + h.period_spent OR l.refunded <> s.period_refunded
     UNION ALL
     SELECT 'queue_nonnegative', s.region_id, pg_catalog.format('jobs_in_queue %s', s.jobs_in_queue)
       FROM grse.region_scaling_state s WHERE s.jobs_in_queue < 0
     UNION ALL
-    -- modes and scores match the metrics under the current policy
+    -- modes and scores match the metrics (with the true remaining budget) under the current
+    -- policy; the stored capacity of a region whose slots hold budget is the pool's (reads
+    -- compute the live one), so it is compared only for the others
     SELECT 'scores_match_metrics', s.region_id,
            pg_catalog.format('stored %s/%s/%s/%s, expected %s/%s/%s/%s',
                              s.overall_pressure, s.capacity_score, s.warning_index, s.scaling_mode,
                              e.overall_pressure, e.capacity_score, e.warning_index, e.scaling_mode)
       FROM grse.region_scaling_state s, LATERAL grse.evaluate_region(s.region_id) e
-     WHERE (s.overall_pressure, s.capacity_score, s.warning_index, s.scaling_mode)
-           IS DISTINCT FROM (e.overall_pressure, e.capacity_score, e.warning_index, e.scaling_mode)
+     WHERE (s.overall_pressure, s.warning_index, s.scaling_mode)
+           IS DISTINCT FROM (e.overall_pressure, e.warning_index, e.scaling_mode)
+        OR (s.slot_allotment = 0 AND s.capacity_score IS DISTINCT FROM e.capacity_score)
     UNION ALL
     -- at most one automatic roll-over per region and period
     SELECT 'one_rollover_per_period', r.region_id,
@@ -72,4 +100,4 @@ AS $$
      WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = g.id)
 $$;
 COMMENT ON FUNCTION grse.verify_invariants() IS
-    'Every violation of grse''s guarantees (ledger sums and chains, period totals, bounds, scores vs metrics, one roll-over per period); empty when consistent.';
+    'Every violation of grse''s guarantees (ledger sums and chains per pool and slot, period totals, bounds, budget slots within their allotment, scores vs metrics, one roll-over per period); empty when consistent.';

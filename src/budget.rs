@@ -37,7 +37,7 @@ const SPEND_SQL: &str = "WITH s AS (
               period_spent = s.period_spent + $2
          FROM grse.regions r
         WHERE s.region_id = $1 AND r.id = s.region_id AND r.active
-          AND s.ai_budget_remaining >= $2
+          AND s.ai_budget_remaining >= $2 AND s.slot_allotment = 0
           AND pg_catalog.now() < s.day_ends_at AND pg_catalog.now() < s.month_ends_at
        RETURNING s.region_id, s.ai_budget_remaining)
      INSERT INTO grse.region_budget_transactions
@@ -54,8 +54,17 @@ const SPEND_TYPES: [PgOid; 5] = [
     PgOid::BuiltIn(PgBuiltInOids::TEXTOID),
 ];
 
+/// A slot running short empties every slot into the pool and refills them
+/// only if each share would be at least this many spends of the amount.
+const SPENDS_PER_SHARE: i64 = 16;
+
 /// Charges `amount` cents. `Ok(false)` (nothing written) when the budget is
 /// insufficient; errors for an unknown or inactive region.
+///
+/// Without budget slots, one conditional UPDATE of the state row. With
+/// slots, one conditional UPDATE of this backend's slot; when that slot
+/// cannot pay, the state row is locked (emptying the slots into it), the
+/// spend is charged to it, and the slots are filled again.
 pub fn spend(
     client: &mut SpiClient<'_>,
     region_id: Uuid,
@@ -73,16 +82,28 @@ pub fn spend(
             description.into(),
         ]
     };
-    if !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty() {
+    let slots = crate::policy::budget_slots(region_id)?;
+    let charged = if slots > 1 {
+        crate::slots::spend(client, region_id, slots, amount, agency_id, job_type, description)?
+    } else {
+        !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty()
+    };
+    if charged {
         return Ok(true);
     }
-    // Not charged: find out why under the row lock (rolling a due period over).
+    // Not charged: find out why under the row lock (rolling a due period
+    // over, emptying the slots).
     let facts = lock_active(client, region_id)?;
     if facts.remaining < amount {
         return Ok(false);
     }
     // The period rolled over, or budget came back meanwhile: the row is ours now.
-    Ok(!statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty())
+    let charged = !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty();
+    if charged && slots > 1 {
+        let policy = crate::policy::current()?;
+        crate::slots::fill(client, &policy, region_id, slots, amount.max(1).saturating_mul(SPENDS_PER_SHARE))?;
+    }
+    Ok(charged)
 }
 
 /// The seed's helper: charge `amount` cents if the budget allows; false (and

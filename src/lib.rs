@@ -20,6 +20,7 @@ mod region;
 mod resolver;
 mod router;
 mod scaling;
+mod slots;
 mod statements;
 mod triggers;
 

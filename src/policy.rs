@@ -12,12 +12,17 @@ use grse_core::fixed::Weight;
 use grse_core::Policy;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
+use pgrx::Uuid;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 thread_local! {
     /// The policy and the OID of the table it was read from.
     static CACHE: RefCell<Option<(pg_sys::Oid, Policy)>> = const { RefCell::new(None) };
     static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
+    /// Regions with their own number of budget slots (`budget_slots` set);
+    /// dropped with the policy (grse.set_budget_slots invalidates it).
+    static SLOT_COUNTS: RefCell<Option<HashMap<[u8; 16], i32>>> = const { RefCell::new(None) };
 }
 
 /// Relation cache invalidation: forget the policy when its table is
@@ -28,6 +33,11 @@ unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid:
         if let Ok(mut cache) = c.try_borrow_mut() {
             if relid == pg_sys::InvalidOid || cache.as_ref().is_some_and(|(oid, _)| *oid == relid) {
                 *cache = None;
+                SLOT_COUNTS.with(|s| {
+                    if let Ok(mut s) = s.try_borrow_mut() {
+                        *s = None;
+                    }
+                });
             }
         }
     });
@@ -51,10 +61,39 @@ pub fn current() -> GResult<Policy> {
     Ok(p)
 }
 
-/// Forgets the cached policy here and, when the change commits, in every
-/// other session (the policy row changed).
+/// How many budget slots a region spends from: its own `budget_slots`,
+/// else the policy's `default_budget_slots`.
+pub fn budget_slots(region_id: Uuid) -> GResult<i32> {
+    let default = current()?.default_budget_slots;
+    if let Some(n) = SLOT_COUNTS.with(|s| s.borrow().as_ref().map(|m| m.get(region_id.as_bytes()).copied())) {
+        return Ok(n.unwrap_or(default));
+    }
+    let counts = Spi::connect(|client| -> GResult<HashMap<[u8; 16], i32>> {
+        let t = client
+            .select(
+                "SELECT region_id, budget_slots FROM grse.region_scaling_state WHERE budget_slots IS NOT NULL",
+                None,
+                &[],
+            )
+            .or_internal()?;
+        let mut m = HashMap::new();
+        for row in t {
+            if let (Some(id), Some(n)) = (row.get::<Uuid>(1).or_internal()?, row.get::<i32>(2).or_internal()?) {
+                m.insert(*id.as_bytes(), n);
+            }
+        }
+        Ok(m)
+    })?;
+    let n = counts.get(region_id.as_bytes()).copied().unwrap_or(default);
+    SLOT_COUNTS.with(|s| *s.borrow_mut() = Some(counts));
+    Ok(n)
+}
+
+/// Forgets the cached policy (and regions' slot counts) here and, when the
+/// change commits, in every other session.
 pub fn invalidate(policy_table: pg_sys::Oid) {
     CACHE.with(|c| *c.borrow_mut() = None);
+    SLOT_COUNTS.with(|s| *s.borrow_mut() = None);
     // SAFETY: queues a relcache invalidation of an existing table for commit.
     unsafe { pg_sys::CacheInvalidateRelcacheByRelid(policy_table) };
 }
@@ -66,7 +105,8 @@ const POLICY_SQL: &str = "SELECT pressure_weight_posting, pressure_weight_orches
     pressure_points_per_job, capacity_critical_below, capacity_warning_below, budget_critical_below_pct, \
     budget_warning_below_pct, warning_points, critical_points, \
     (extract(epoch FROM fatigue_window))::bigint AS fatigue_window_secs, \
-    preferred_region_min_capacity, default_shard_count, risk_pressure_above, tableoid FROM grse.policy WHERE id";
+    preferred_region_min_capacity, default_shard_count, risk_pressure_above, tableoid, default_budget_slots \
+    FROM grse.policy WHERE id";
 
 fn load() -> GResult<(pg_sys::Oid, Policy)> {
     Spi::connect(|client| {
@@ -112,9 +152,21 @@ fn load() -> GResult<(pg_sys::Oid, Policy)> {
             preferred_region_min_capacity: score(24)?,
             default_shard_count: row.get::<i32>(25).or_internal()?.unwrap_or(16),
             risk_pressure_above: score(26)?,
+            default_budget_slots: row.get::<i32>(28).or_internal()?.unwrap_or(1),
         };
         p.validate().map_err(|e| internal(format!("grse.policy is inconsistent: {e}")))?;
         let table_oid = row.get::<pg_sys::Oid>(27).or_internal()?.ok_or_else(|| internal("no tableoid"))?;
         Ok((table_oid, p))
     })
+}
+
+/// [`invalidate`] for a change made outside the policy row that the cache
+/// holds (a region's number of budget slots).
+pub fn invalidate_everywhere() -> GResult<()> {
+    let oid = match CACHE.with(|c| c.borrow().as_ref().map(|(oid, _)| *oid)) {
+        Some(oid) => oid,
+        None => load()?.0,
+    };
+    invalidate(oid);
+    Ok(())
 }

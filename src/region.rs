@@ -21,7 +21,8 @@ pub struct Locked {
 }
 
 const LOCK_SQL: &str = "SELECT r.active, s.ai_budget_monthly, s.ai_budget_remaining, s.period_spent,
-        s.period_refunded, s.scaling_mode, pg_catalog.now() >= s.day_ends_at, pg_catalog.now() >= s.month_ends_at
+        s.period_refunded, s.scaling_mode, pg_catalog.now() >= s.day_ends_at, pg_catalog.now() >= s.month_ends_at,
+        s.slot_allotment
    FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
   WHERE s.region_id = $1
   FOR UPDATE OF s";
@@ -30,14 +31,16 @@ fn col<T: FromDatum + IntoDatum>(row: &pgrx::spi::SpiTupleTable<'_>, i: usize) -
     row.get::<T>(i).or_internal()?.ok_or_else(|| internal("unexpected NULL in region state"))
 }
 
-/// Locks the region's state row and reads its facts; `None` if there is no such region.
+/// Locks the region's state row and reads its facts; `None` if there is no
+/// such region. Budget slots are emptied into the state row first, so the
+/// facts (and the row) hold the whole remaining budget.
 pub fn lock(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locked>> {
     let t = client.update(LOCK_SQL, Some(1), &[region_id.into()]).or_internal()?;
     if t.is_empty() {
         return Ok(None);
     }
     let t = t.first();
-    Ok(Some(Locked {
+    let mut facts = Locked {
         region_id,
         active: col(&t, 1)?,
         monthly: col(&t, 2)?,
@@ -47,7 +50,13 @@ pub fn lock(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locke
         scaling_mode: col(&t, 6)?,
         day_due: col(&t, 7)?,
         month_due: col(&t, 8)?,
-    }))
+    };
+    if col::<i64>(&t, 9)? > 0 {
+        let back = crate::slots::empty_into_state(client, region_id, facts.remaining)?;
+        facts.remaining += back.balance;
+        facts.period_spent += back.period_spent;
+    }
+    Ok(Some(facts))
 }
 
 /// Locks an existing, active region's state row, with any due budget period

@@ -14,33 +14,40 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::{AnyNumeric, JsonB, Uuid};
 
+/// A region's metrics, its budget being the true total (pool + slots).
+const METRICS_SQL: &str = "SELECT s.posting_pressure, s.orchestration_pressure, s.creative_pressure, s.intel_pressure,
+        s.fatigue_score, s.ai_budget_remaining + CASE WHEN s.slot_allotment > 0
+                                                      THEN (grse.slot_totals(s.region_id)).balance ELSE 0 END,
+        s.ai_budget_monthly
+   FROM grse.region_scaling_state s WHERE s.region_id = $1";
+
+fn metrics_of(t: &pgrx::spi::SpiTupleTable<'_>, region_id: Uuid) -> GResult<RegionMetrics> {
+    if t.is_empty() {
+        return Err(not_found("region", region_id));
+    }
+    let num = |i| -> GResult<Centi> { centi(&t.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?) };
+    let int = |i| -> GResult<i64> { t.get::<i64>(i).or_internal()?.ok_or_else(|| internal("NULL budget")) };
+    Ok(RegionMetrics {
+        pressures: Pressures { posting: num(1)?, orchestration: num(2)?, creative: num(3)?, intel: num(4)? },
+        fatigue: num(5)?,
+        budget_remaining: int(6)?,
+        budget_monthly: int(7)?,
+    })
+}
+
 /// Reads a region's metrics; P0002 if there is no such region.
 pub fn metrics(region_id: Uuid) -> GResult<RegionMetrics> {
     Spi::connect(|client| {
-        let t = client
-            .select(
-                "SELECT posting_pressure, orchestration_pressure, creative_pressure, intel_pressure,
-                        fatigue_score, ai_budget_remaining, ai_budget_monthly
-                   FROM grse.region_scaling_state WHERE region_id = $1",
-                Some(1),
-                &[region_id.into()],
-            )
-            .or_internal()?;
-        if t.is_empty() {
-            return Err(not_found("region", region_id));
-        }
-        let t = t.first();
-        let num = |i| -> GResult<Centi> {
-            centi(&t.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?)
-        };
-        let int = |i| -> GResult<i64> { t.get::<i64>(i).or_internal()?.ok_or_else(|| internal("NULL budget")) };
-        Ok(RegionMetrics {
-            pressures: Pressures { posting: num(1)?, orchestration: num(2)?, creative: num(3)?, intel: num(4)? },
-            fatigue: num(5)?,
-            budget_remaining: int(6)?,
-            budget_monthly: int(7)?,
-        })
+        let t = client.select(METRICS_SQL, Some(1), &[region_id.into()]).or_internal()?;
+        metrics_of(&t.first(), region_id)
     })
+}
+
+/// The metrics of a region whose row this transaction has locked and
+/// written (read with a fresh snapshot, so the writes are seen).
+pub fn locked_metrics(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<RegionMetrics> {
+    let t = client.update(METRICS_SQL, Some(1), &[region_id.into()]).or_internal()?;
+    metrics_of(&t.first(), region_id)
 }
 
 fn evaluation(region_id: Option<Uuid>) -> GResult<Evaluation> {

@@ -59,3 +59,27 @@ fn state_delete_guard_checked<'a>(
         "Deactivate the region with UPDATE grse.regions SET active = false.",
     ))
 }
+
+/// On tables only grse writes (the budget slots): INSERT, UPDATE, DELETE
+/// and TRUNCATE from grse's own functions only.
+#[pg_trigger]
+fn internal_write_guard<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    crate::error::raised(internal_write_guard_checked(trigger))
+}
+
+fn internal_write_guard_checked<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
+    if guard::is_internal() {
+        return Ok(match trigger.op().map_err(internal)? {
+            PgTriggerOperation::Delete => trigger.old(),
+            _ => trigger.new(),
+        });
+    }
+    Err(maintained_by_grse(
+        format!("rows of grse.{} are written by grse functions only", trigger.table_name().map_err(internal)?),
+        "Budget slots are filled and emptied by the grse budget functions; set their number with grse.set_budget_slots.",
+    ))
+}

@@ -36,9 +36,11 @@ pub enum Col {
     Mode,
     UpdatedAt,
     ModeSince,
+    BudgetSlots,
+    Allotment,
 }
 
-const NAMES: [(Col, &str); 24] = [
+const NAMES: [(Col, &str); COLS] = [
     (Col::RegionId, "region_id"),
     (Col::Monthly, "ai_budget_monthly"),
     (Col::Remaining, "ai_budget_remaining"),
@@ -63,23 +65,27 @@ const NAMES: [(Col, &str); 24] = [
     (Col::Mode, "scaling_mode"),
     (Col::UpdatedAt, "updated_at"),
     (Col::ModeSince, "mode_since"),
+    (Col::BudgetSlots, "budget_slots"),
+    (Col::Allotment, "slot_allotment"),
 ];
 
+const COLS: usize = 26;
+
 /// Column name → 0-based attribute index, per (relation, attribute count).
-type Layout = ((pg_sys::Oid, i32), [usize; 24]);
+type Layout = ((pg_sys::Oid, i32), [usize; COLS]);
 
 thread_local! {
     static LAYOUT: RefCell<Option<Layout>> = const { RefCell::new(None) };
 }
 
-fn layout(relid: pg_sys::Oid, desc: pg_sys::TupleDesc) -> GResult<[usize; 24]> {
+fn layout(relid: pg_sys::Oid, desc: pg_sys::TupleDesc) -> GResult<[usize; COLS]> {
     // SAFETY: desc is the firing relation's descriptor.
     let natts = unsafe { (*desc).natts };
     if let Some(idx) = LAYOUT.with(|l| l.borrow().filter(|(key, _)| *key == (relid, natts)).map(|(_, idx)| idx)) {
         return Ok(idx);
     }
     let tupdesc = unsafe { pgrx::PgTupleDesc::from_pg_unchecked(desc) };
-    let mut idx = [usize::MAX; 24];
+    let mut idx = [usize::MAX; COLS];
     for (i, att) in tupdesc.iter().enumerate() {
         if att.is_dropped() {
             continue;
@@ -97,7 +103,7 @@ fn layout(relid: pg_sys::Oid, desc: pg_sys::TupleDesc) -> GResult<[usize; 24]> {
 
 /// A deformed state row.
 pub struct Row {
-    idx: [usize; 24],
+    idx: [usize; COLS],
     values: Vec<pg_sys::Datum>,
     nulls: Vec<bool>,
 }
@@ -127,6 +133,12 @@ impl Row {
             return Err(internal(format!("{} is NULL", NAMES[c as usize].1)));
         }
         Ok(self.values[i])
+    }
+
+    /// A nullable pass-by-value column, as (is null, raw value): for comparing.
+    pub fn raw(&self, c: Col) -> (bool, usize) {
+        let i = self.at(c);
+        (self.nulls[i], if self.nulls[i] { 0 } else { self.values[i].value() })
     }
 
     /// A bigint or timestamptz column (both 8-byte pass-by-value).

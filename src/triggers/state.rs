@@ -8,12 +8,14 @@ use crate::error::{maintained_by_grse, GResult, SpiResultExt};
 use crate::guard;
 use crate::policy;
 use grse_core::evaluate::{evaluate, Evaluation, RegionMetrics};
+use grse_core::slots::holds_steady;
 use grse_core::pressure::Pressures;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
 /// Columns only grse's own functions may change (besides region_id and fatigue).
-const GUARDED_INT8: [Col; 12] = [
+const GUARDED_INT8: [Col; 13] = [
+    Col::Allotment,
     Col::Monthly,
     Col::Remaining,
     Col::SpendToday,
@@ -45,6 +47,12 @@ fn check_guarded_columns(old: &Row, new: &Row) -> GResult<()> {
     if old.score(Col::Fatigue)? != new.score(Col::Fatigue)? {
         return Err(refuse(Col::Fatigue));
     }
+    if old.raw(Col::BudgetSlots) != new.raw(Col::BudgetSlots) {
+        return Err(maintained_by_grse(
+            "column budget_slots of grse.region_scaling_state is maintained by grse",
+            "Use grse.set_budget_slots(region_id, slots).",
+        ));
+    }
     Ok(())
 }
 
@@ -65,6 +73,7 @@ fn NAME_OF(c: Col) -> &'static str {
         Col::MonthStart => "month_started_at",
         Col::MonthEnd => "month_ends_at",
         Col::Fatigue => "fatigue_score",
+        Col::Allotment => "slot_allotment",
         _ => "a derived column",
     }
 }
@@ -86,7 +95,16 @@ fn metrics(row: &Row) -> GResult<RegionMetrics> {
 
 /// Evaluates a state row under the transaction's policy.
 fn derive(row: &Row) -> GResult<Evaluation> {
-    Ok(evaluate(&policy::current()?, &metrics(row)?))
+    let m = metrics(row)?;
+    Ok(as_filled(&policy::current()?, &m, row.int8(Col::Allotment)?))
+}
+
+/// The evaluation of a region whose pool is `m.budget_remaining` and whose
+/// slots were handed `allotment`: the scores as of that handing out (its
+/// judgement holds for whatever the slots still hold; reads compute the
+/// live capacity).
+fn as_filled(policy: &grse_core::Policy, m: &RegionMetrics, allotment: i64) -> Evaluation {
+    evaluate(policy, &RegionMetrics { budget_remaining: m.budget_remaining.saturating_add(allotment), ..*m })
 }
 
 /// BEFORE INSERT OR UPDATE: guard grse-maintained columns, then recompute
@@ -124,13 +142,20 @@ fn state_before_write_checked<'a>(
                 Some(old) => check_guarded_columns(old, &new)?,
             }
         }
-        let d = derive(&new)?;
+        let policy = policy::current()?;
+        let mut m = metrics(&new)?;
+        let mut changes = Changes::default();
+        let mut allotment = new.int8(Col::Allotment)?;
+        if !holds_steady(&policy, &m, allotment) {
+            empty_slots(&old, &new, &mut m, &mut changes)?;
+            allotment = 0;
+        }
+        let d = as_filled(&policy, &m, allotment);
         let now = pgrx::datetime::now().into_datum();
         let mode_changed = match &old {
             Some(old) => old.text(Col::Mode)? != d.mode.as_str(),
             None => true,
         };
-        let mut changes = Changes::default();
         changes.set_score(&new, Col::OverallPressure, numeric(d.overall_pressure)?)?;
         changes.set_score(&new, Col::Capacity, numeric(d.capacity)?)?;
         changes.set_score(&new, Col::Warning, numeric(d.warning_index)?)?;
@@ -144,6 +169,44 @@ fn state_before_write_checked<'a>(
         let tuple = changes.apply(new_tuple, desc);
         Ok(Some(PgHeapTuple::from_heap_tuple(pgrx::PgTupleDesc::from_pg_unchecked(desc), tuple)))
     }
+}
+
+/// The row being written would make the region's budget slots hide a
+/// change of its mode or conditions (a metric write moved the floor above
+/// the pool): empty them into the row, so it holds the whole budget again.
+fn empty_slots(old: &Option<Row>, new: &Row, m: &mut RegionMetrics, changes: &mut Changes) -> GResult<()> {
+    let budget_unchanged = old.as_ref().is_some_and(|old| {
+        old.int8(Col::Remaining).ok() == new.int8(Col::Remaining).ok()
+            && old.int8(Col::Allotment).ok() == new.int8(Col::Allotment).ok()
+    });
+    if !budget_unchanged {
+        // grse's own budget writes hand out only what cannot change the judgement
+        return Err(crate::error::internal("a budget write would let slots hide a mode change"));
+    }
+    let region_id = pgrx::Uuid::from_bytes(new.uuid_bytes(Col::RegionId)?);
+    let pool = new.int8(Col::Remaining)?;
+    // through a SECURITY DEFINER function: the writer of the metrics may not write slots or the ledger
+    let back = guard::internally(|| {
+        Spi::connect_mut(|client| {
+            client
+                .update(
+                    "SELECT grse.empty_budget_slots_internal($1, $2)",
+                    Some(1),
+                    &[region_id.into(), pool.into()],
+                )
+                .or_internal()?
+                .first()
+                .get_one::<Vec<i64>>()
+                .or_internal()
+        })
+    })?
+    .filter(|v| v.len() == 3)
+    .ok_or_else(|| crate::error::internal("emptying the budget slots returned nothing"))?;
+    m.budget_remaining = pool + back[0];
+    changes.set(new, Col::Remaining, m.budget_remaining.into_datum())?;
+    changes.set(new, Col::SpendToday, (new.int8(Col::SpendToday)? + back[1]).into_datum())?;
+    changes.set(new, Col::PeriodSpent, (new.int8(Col::PeriodSpent)? + back[2]).into_datum())?;
+    changes.set(new, Col::Allotment, 0i64.into_datum())
 }
 
 /// AFTER UPDATE, only when scaling_mode changed (see the trigger's WHEN):
