@@ -100,7 +100,7 @@ GRANT USAGE ON TYPE grse.job_route TO grse_reader;
 GRANT EXECUTE ON FUNCTION grse.is_valid_timezone(text), grse.period_bounds(text, text, timestamptz),
     grse.budget_percent_remaining(bigint, bigint), grse.tenant_agency_id(), grse.tenant_regions(),
     grse.api_region_health_json(grse.region_scaling_state, grse.regions), grse.api_global_risk_json(jsonb),
-    grse.roll_over_budget_periods(uuid), grse.slot_totals(uuid)
+    grse.roll_over_budget_periods(uuid), grse.slot_totals(uuid), grse.with_slots(grse.region_scaling_state)
     TO grse_reader, grse_tenant;
 
 -- read functions (SECURITY INVOKER: a tenant sees its own regions through them)

@@ -1,0 +1,167 @@
+-- 16_budget_slots: budget slots (escrow) for hot regions.
+-- A region with N > 1 slots keeps the budget above its judgement's floor
+-- in N slot rows; a spend charges one slot row and leaves the state row
+-- alone; whatever locks the state row for a budget change empties the slots
+-- first; a metric write that moves the floor above the pool empties them
+-- from the trigger. Reads show the true totals; the ledger stays exact per
+-- account (pool = slot 0, and each slot). Which slot a session uses depends
+-- on its process id, so this file prints totals, never slot numbers of spends.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS grse CASCADE;
+CREATE EXTENSION grse;
+\set VERBOSITY terse
+
+-- Runs a statement; answers its SQLSTATE and message, or 'no error'.
+CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE stmt;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+
+-- The hot region's budget as stored and as read.
+CREATE FUNCTION pg_temp.hot() RETURNS TABLE (pool bigint, allotment bigint, slots_hold bigint, slots_filled bigint,
+                                            true_remaining bigint, summary_remaining bigint, spent_today bigint,
+                                            health_pct numeric, mode text)
+LANGUAGE sql AS $$
+    SELECT s.ai_budget_remaining, s.slot_allotment,
+           (SELECT COALESCE(sum(balance), 0)::bigint FROM grse.region_budget_slots b WHERE b.region_id = s.region_id),
+           (SELECT count(*) FROM grse.region_budget_slots b WHERE b.region_id = s.region_id AND b.balance > 0),
+           (SELECT sum(delta)::bigint FROM grse.region_budget_transactions t WHERE t.region_id = s.region_id),
+           (grse.get_region_scaling_summary(s.region_id) -> 'budget' ->> 'remaining')::bigint,
+           (grse.get_region_scaling_summary(s.region_id) -> 'budget' ->> 'spent_today')::bigint,
+           (SELECT h.budget_percent_remaining FROM grse.get_all_regions_health() h WHERE h.region_id = s.region_id),
+           s.scaling_mode
+      FROM grse.region_scaling_state s WHERE s.region_id = '00000000-0000-0000-0000-0000000000a1'
+$$;
+
+-- A checksum of the budget tables, to show a refused call changed nothing.
+CREATE FUNCTION pg_temp.budget_sum() RETURNS text LANGUAGE sql AS $$
+    SELECT md5(concat_ws('|',
+        (SELECT string_agg(concat_ws(',', region_id, ai_budget_remaining, slot_allotment, budget_slots, ai_spend_today,
+                                     period_spent, scaling_mode), ';' ORDER BY region_id) FROM grse.region_scaling_state),
+        (SELECT string_agg(concat_ws(',', region_id, slot_no, balance, spent_today, period_spent), ';'
+                           ORDER BY region_id, slot_no) FROM grse.region_budget_slots),
+        (SELECT count(*) FROM grse.region_budget_transactions)))
+$$;
+
+INSERT INTO grse.regions (id, name, slug, country_code) VALUES
+    ('00000000-0000-0000-0000-0000000000a1', 'Hot', 'hot', 'DE'),
+    ('00000000-0000-0000-0000-0000000000a2', 'Quiet', 'quiet', 'FR');
+
+-- ---------------------------------------------------------------------------
+-- Setting the number of slots; bad input is refused and changes nothing.
+-- ---------------------------------------------------------------------------
+SELECT default_budget_slots FROM grse.policy;
+SELECT grse.set_budget_slots('00000000-0000-0000-0000-0000000000a1', 4) AS slots;
+SELECT slug, budget_slots FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id ORDER BY slug;
+SELECT pg_temp.budget_sum() AS before \gset
+SELECT pg_temp.err($$SELECT grse.set_budget_slots(NULL, 4)$$) AS null_region;
+SELECT pg_temp.err($$SELECT grse.set_budget_slots('00000000-0000-0000-0000-0000000000ff', 4)$$) AS unknown_region;
+SELECT pg_temp.err($$SELECT grse.set_budget_slots('00000000-0000-0000-0000-0000000000a1', 0)$$) AS zero_slots;
+SELECT pg_temp.err($$SELECT grse.set_budget_slots('00000000-0000-0000-0000-0000000000a1', 65)$$) AS too_many_slots;
+SELECT pg_temp.err($$UPDATE grse.policy SET default_budget_slots = 0$$) AS policy_zero_slots;
+-- slots, their allotment and the slot rows are grse's to write
+SELECT pg_temp.err($$UPDATE grse.region_scaling_state SET budget_slots = 8$$) AS direct_slots;
+SELECT pg_temp.err($$UPDATE grse.region_scaling_state SET slot_allotment = 8$$) AS direct_allotment;
+SELECT pg_temp.err($$INSERT INTO grse.region_budget_slots (region_id, slot_no, balance)
+                     VALUES ('00000000-0000-0000-0000-0000000000a1', 1, 500)$$) AS direct_slot_row;
+SELECT pg_temp.err($$SELECT grse.empty_budget_slots_internal('00000000-0000-0000-0000-0000000000a1', 0)$$) AS internal_call;
+SELECT pg_temp.budget_sum() = :'before' AS unchanged;
+
+-- ---------------------------------------------------------------------------
+-- The first spend goes to the pool and fills the slots: everything above the
+-- floor of the judgement (no pressure: the 25 % budget warning; 24 995 cents
+-- of 100 000 is 25.00 % after rounding) is split over 4 slots.
+-- ---------------------------------------------------------------------------
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 1000);
+SELECT * FROM pg_temp.hot();
+SELECT slot_no, balance FROM grse.region_budget_slots ORDER BY slot_no;
+SELECT slot_no, transaction_type, amount, delta, balance_after FROM grse.region_budget_transactions
+ WHERE region_id = '00000000-0000-0000-0000-0000000000a1' ORDER BY id;
+
+-- A spend now charges one slot and does not touch the state row.
+SELECT xmin AS state_version FROM grse.region_scaling_state WHERE region_id = '00000000-0000-0000-0000-0000000000a1' \gset
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 250, NULL, 'creative');
+SELECT xmin = :'state_version' AS state_row_untouched FROM grse.region_scaling_state
+ WHERE region_id = '00000000-0000-0000-0000-0000000000a1';
+SELECT * FROM pg_temp.hot();
+SELECT count(*) FILTER (WHERE balance >= 18501) AS untouched_slots, count(*) FILTER (WHERE balance < 18501) AS charged_slots,
+       sum(spent_today) AS slots_spent_today
+  FROM grse.region_budget_slots;
+SELECT transaction_type, amount, job_type, slot_no > 0 AS from_a_slot FROM grse.region_budget_transactions
+ ORDER BY id DESC LIMIT 1;
+
+-- Every read counts the slots: capacity from the true total (98.75 % budget: 39.50 + 35 + 25)
+SELECT grse.compute_region_capacity('00000000-0000-0000-0000-0000000000a1') AS capacity,
+       (SELECT capacity_score FROM grse.get_all_regions_health() WHERE region_id = '00000000-0000-0000-0000-0000000000a1') AS health_capacity,
+       (grse.get_budget_stats('00000000-0000-0000-0000-0000000000a1') ->> 'remaining')::bigint AS stats_remaining,
+       (grse.get_budget_stats('00000000-0000-0000-0000-0000000000a1') ->> 'period_spent')::bigint AS stats_period_spent,
+       (SELECT ai_budget_remaining FROM grse.list_region_health() WHERE region_slug = 'hot') AS list_remaining,
+       (SELECT e.scaling_mode FROM grse.evaluate_region('00000000-0000-0000-0000-0000000000a1') e) AS evaluated_mode;
+SELECT allowed, remaining, requested FROM grse.check_budget('00000000-0000-0000-0000-0000000000a1', 50);
+
+-- More than the whole budget is refused and changes nothing; so is more than a slot
+-- holds while the region as a whole can pay: that one is charged after emptying.
+SELECT pg_temp.budget_sum() AS before \gset
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 100000) AS too_much;
+SELECT pg_temp.budget_sum() = :'before' AS unchanged;
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 20000) AS more_than_a_slot;
+SELECT * FROM pg_temp.hot();
+SELECT * FROM grse.verify_invariants();
+
+-- ---------------------------------------------------------------------------
+-- Whatever locks the state row for a budget change empties the slots first.
+-- ---------------------------------------------------------------------------
+SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000a1', 250, 'job failed') AS after_refund;
+SELECT * FROM pg_temp.hot();
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 100);  -- fills again
+SELECT allotment > 0 AS filled FROM pg_temp.hot();
+SELECT grse.set_monthly_budget('00000000-0000-0000-0000-0000000000a1', 200000) AS after_allocation;
+SELECT * FROM pg_temp.hot();
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 100);
+SELECT grse.reset_daily_budget_spend() AS daily_reset;
+SELECT * FROM pg_temp.hot();
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 100);
+SELECT grse.reset_monthly_budgets() AS monthly_reset;
+SELECT * FROM pg_temp.hot();
+SELECT * FROM grse.verify_invariants();
+
+-- ---------------------------------------------------------------------------
+-- Metric writes: one that leaves the judgement as it is leaves the slots
+-- alone; one that would let the slots hide a change (pressure 90: capacity
+-- falls below 40 at the pool but not at the true total) empties them in the
+-- trigger, so the stored mode and warning index are exact.
+-- ---------------------------------------------------------------------------
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 100);
+UPDATE grse.region_scaling_state SET posting_pressure = 20, jobs_in_queue = 3
+ WHERE region_id = '00000000-0000-0000-0000-0000000000a1';
+SELECT allotment > 0 AS still_filled, mode FROM pg_temp.hot();
+UPDATE grse.region_scaling_state
+   SET posting_pressure = 90, orchestration_pressure = 90, creative_pressure = 90, intel_pressure = 90
+ WHERE region_id = '00000000-0000-0000-0000-0000000000a1';
+SELECT * FROM pg_temp.hot();
+SELECT capacity_score, warning_index FROM grse.region_scaling_state
+ WHERE region_id = '00000000-0000-0000-0000-0000000000a1';
+SELECT * FROM grse.verify_invariants();
+
+-- ---------------------------------------------------------------------------
+-- Back to one slot: the slots are emptied and spends use the state row again;
+-- NULL means the policy's default, which can itself turn slots on.
+-- ---------------------------------------------------------------------------
+SELECT grse.set_budget_slots('00000000-0000-0000-0000-0000000000a1', 1) AS slots;
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 100);
+SELECT pool, allotment, slots_hold, true_remaining FROM pg_temp.hot();
+UPDATE grse.policy SET default_budget_slots = 3;
+SELECT grse.set_budget_slots('00000000-0000-0000-0000-0000000000a2', NULL) AS quiet_default;
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a2', 100);
+SELECT count(*) AS quiet_slots_filled FROM grse.region_budget_slots
+ WHERE region_id = '00000000-0000-0000-0000-0000000000a2' AND balance > 0;
+-- the hot region keeps its own setting of 1
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 100);
+SELECT allotment FROM pg_temp.hot();
+-- a transfer never appears without slots, and the transfers of every region sum to 0
+SELECT r.slug, sum(t.delta) AS transfers_sum FROM grse.region_budget_transactions t
+  JOIN grse.regions r ON r.id = t.region_id WHERE t.transaction_type = 'transfer' GROUP BY r.slug ORDER BY r.slug;
+SELECT * FROM grse.verify_invariants();
