@@ -7,7 +7,7 @@
 
 use crate::convert::amount_cents;
 use crate::error::{invalid, required, GResult, SpiResultExt};
-use crate::region::{lock_active, with_writes};
+use crate::region::{empty_slots, lock_active, lock_active_counting_slots, with_writes};
 use crate::statements;
 use grse_core::mode::Mode;
 use grse_core::routing::{admits, JobType};
@@ -92,11 +92,12 @@ pub fn spend(
         return Ok(true);
     }
     // Not charged: find out why under the row lock (rolling a due period
-    // over, emptying the slots).
-    let facts = lock_active(client, region_id)?;
-    if facts.remaining < amount {
+    // over); a refusal writes nothing, slots included.
+    let facts = lock_active_counting_slots(client, region_id)?;
+    if facts.true_remaining() < amount {
         return Ok(false);
     }
+    empty_slots(client, facts)?;
     // The period rolled over, or budget came back meanwhile: the row is ours now.
     let charged = !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty();
     if charged && slots > 1 {
@@ -150,16 +151,15 @@ pub fn check_budget(
     let region_id = required(region_id, "region_id")?;
     let cost = amount_cents("cost", &required(cost, "cost")?)?;
     let policy = crate::policy::current()?;
-    let facts = with_writes(|client| lock_active(client, region_id))?;
+    let facts = with_writes(|client| lock_active_counting_slots(client, region_id))?;
+    let remaining = facts.true_remaining();
     let mode = Mode::parse(&facts.scaling_mode).unwrap_or(Mode::Frozen);
     let (allowed, message) = match admits(&policy, mode, None, cost) {
         Err(refusal) => (false, refusal.to_string()),
-        Ok(()) if facts.remaining < cost => {
-            (false, format!("Insufficient budget: {} remaining, {} requested", facts.remaining, cost))
-        }
+        Ok(()) if remaining < cost => (false, format!("Insufficient budget: {remaining} remaining, {cost} requested")),
         Ok(()) => (true, "Budget available".to_string()),
     };
-    Ok(TableIterator::once((allowed, facts.remaining, cost, message)))
+    Ok(TableIterator::once((allowed, remaining, cost, message)))
 }
 
 /// Gives back `amount` cents of spend (a failed or cancelled operation).

@@ -9,7 +9,7 @@
 //! kept once, `ON CONFLICT DO NOTHING`).
 
 use crate::error::{GResult, SpiResultExt};
-use crate::region::{lock, with_writes, Locked};
+use crate::region::{empty_slots, lock, lock_row, with_writes, Locked};
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
@@ -113,7 +113,7 @@ pub fn roll_over_budget_periods(region_id: default!(Option<Uuid>, "NULL")) -> GR
             Some(id) => {
                 crate::region::require_active(id).or_else(|e| {
                     // an inactive region still rolls over; only an unknown one is an error
-                    lock(client, id)?.map(|_| ()).ok_or(e)
+                    lock_row(client, id)?.map(|_| ()).ok_or(e)
                 })?;
                 vec![id]
             }
@@ -122,8 +122,9 @@ pub fn roll_over_budget_periods(region_id: default!(Option<Uuid>, "NULL")) -> GR
         let source = if region_id.is_some() { "lazy" } else { "scheduled" };
         let mut rolled = 0;
         for id in ids {
-            if let Some(facts) = lock(client, id)? {
+            if let Some(facts) = lock_row(client, id)? {
                 if facts.day_due || facts.month_due {
+                    let facts = empty_slots(client, facts)?;
                     roll_if_due(client, facts, source)?;
                     rolled += 1;
                 }

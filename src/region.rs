@@ -12,7 +12,12 @@ pub struct Locked {
     pub region_id: Uuid,
     pub active: bool,
     pub monthly: i64,
+    /// The state row's ai_budget_remaining: the pool when slots hold budget.
     pub remaining: i64,
+    /// Budget handed to the slots at their last filling (0: none).
+    pub allotment: i64,
+    /// What the slots hold, when counted ([`lock_active_counting_slots`]); else 0.
+    pub slots_hold: i64,
     pub period_spent: i64,
     pub period_refunded: i64,
     pub scaling_mode: String,
@@ -31,16 +36,21 @@ fn col<T: FromDatum + IntoDatum>(row: &pgrx::spi::SpiTupleTable<'_>, i: usize) -
     row.get::<T>(i).or_internal()?.ok_or_else(|| internal("unexpected NULL in region state"))
 }
 
-/// Locks the region's state row and reads its facts; `None` if there is no
-/// such region. Budget slots are emptied into the state row first, so the
-/// facts (and the row) hold the whole remaining budget.
-pub fn lock(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locked>> {
+impl Locked {
+    /// The whole remaining budget, as far as these facts know it.
+    pub fn true_remaining(&self) -> i64 {
+        self.remaining + self.slots_hold
+    }
+}
+
+/// Locks the region's state row and reads its facts, slots left as they are.
+pub fn lock_row(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locked>> {
     let t = client.update(LOCK_SQL, Some(1), &[region_id.into()]).or_internal()?;
     if t.is_empty() {
         return Ok(None);
     }
     let t = t.first();
-    let mut facts = Locked {
+    Ok(Some(Locked {
         region_id,
         active: col(&t, 1)?,
         monthly: col(&t, 2)?,
@@ -50,13 +60,28 @@ pub fn lock(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locke
         scaling_mode: col(&t, 6)?,
         day_due: col(&t, 7)?,
         month_due: col(&t, 8)?,
-    };
-    if col::<i64>(&t, 9)? > 0 {
-        let back = crate::slots::empty_into_state(client, region_id, facts.remaining)?;
+        allotment: col(&t, 9)?,
+        slots_hold: 0,
+    }))
+}
+
+/// Empties a locked region's budget slots (if filled) into its state row.
+pub fn empty_slots(client: &mut SpiClient<'_>, mut facts: Locked) -> GResult<Locked> {
+    if facts.allotment > 0 {
+        let back = crate::slots::empty_into_state(client, facts.region_id, facts.remaining)?;
         facts.remaining += back.balance;
         facts.period_spent += back.period_spent;
+        facts.allotment = 0;
+        facts.slots_hold = 0;
     }
-    Ok(Some(facts))
+    Ok(facts)
+}
+
+/// Locks the region's state row and reads its facts; `None` if there is no
+/// such region. Budget slots are emptied into the state row first, so the
+/// facts (and the row) hold the whole remaining budget.
+pub fn lock(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locked>> {
+    lock_row(client, region_id)?.map(|facts| empty_slots(client, facts)).transpose()
 }
 
 /// Locks an existing, active region's state row, with any due budget period
@@ -67,6 +92,24 @@ pub fn lock_active(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locke
         return Err(inactive_region(region_id));
     }
     crate::periods::roll_if_due(client, facts, "lazy")
+}
+
+/// Like [`lock_active`], for a decision that may write nothing (a check, a
+/// refused spend): the slots are locked and counted (`slots_hold`), not
+/// emptied, unless a budget period is due.
+pub fn lock_active_counting_slots(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
+    let mut facts = lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
+    if !facts.active {
+        return Err(inactive_region(region_id));
+    }
+    if facts.day_due || facts.month_due {
+        let facts = empty_slots(client, facts)?;
+        return crate::periods::roll_if_due(client, facts, "lazy");
+    }
+    if facts.allotment > 0 {
+        facts.slots_hold = crate::slots::held(client, region_id)?;
+    }
+    Ok(facts)
 }
 
 /// Raises P0002 unless the region exists, and 55000 if it is inactive.

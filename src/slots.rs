@@ -122,6 +122,19 @@ pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64) -> GResult<
     Ok(Returned { balance: int(1)?, spent_today: int(2)?, period_spent: int(3)? })
 }
 
+/// Locks a region's slot rows (slot order) and answers what they hold.
+pub fn held(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<i64> {
+    let t = client
+        .update(
+            "SELECT COALESCE(sum(balance), 0)::bigint FROM (
+               SELECT balance FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE) b",
+            Some(1),
+            &[region_id.into()],
+        )
+        .or_internal()?;
+    Ok(t.first().get_one::<i64>().or_internal()?.unwrap_or(0))
+}
+
 /// Empties a locked region's slots into its state row. `pool` is the
 /// state's ai_budget_remaining before; returns what came back.
 pub fn empty_into_state(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64) -> GResult<Returned> {

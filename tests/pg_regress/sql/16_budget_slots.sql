@@ -100,10 +100,14 @@ SELECT grse.compute_region_capacity('00000000-0000-0000-0000-0000000000a1') AS c
        (grse.get_budget_stats('00000000-0000-0000-0000-0000000000a1') ->> 'period_spent')::bigint AS stats_period_spent,
        (SELECT ai_budget_remaining FROM grse.list_region_health() WHERE region_slug = 'hot') AS list_remaining,
        (SELECT e.scaling_mode FROM grse.evaluate_region('00000000-0000-0000-0000-0000000000a1') e) AS evaluated_mode;
+-- check_budget counts the slots without emptying them
 SELECT allowed, remaining, requested FROM grse.check_budget('00000000-0000-0000-0000-0000000000a1', 50);
+SELECT allowed, remaining, message FROM grse.check_budget('00000000-0000-0000-0000-0000000000a1', 98751);
+SELECT allotment, slots_hold FROM pg_temp.hot();
 
--- More than the whole budget is refused and changes nothing; so is more than a slot
--- holds while the region as a whole can pay: that one is charged after emptying.
+-- More than the whole budget is refused and changes nothing (the slots stay filled);
+-- more than a slot holds while the region as a whole can pay is charged after
+-- emptying them (and they stay empty: a share would be below 16 such spends).
 SELECT pg_temp.budget_sum() AS before \gset
 SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 100000) AS too_much;
 SELECT pg_temp.budget_sum() = :'before' AS unchanged;
