@@ -12,7 +12,8 @@
 #   unit         cargo test -p grse-core (pure Rust unit + property tests)
 #   pgtest       #[pg_test]s: cargo pgrx test pg15 (server run as `postgres`)
 #   regress      pg_regress over tests/pg_regress/sql/*.sql on a throw-away cluster
-#   concurrency  tests/concurrency/run.sh and admission.sh (pgbench, 32 clients) on throw-away clusters
+#   concurrency  tests/concurrency/run.sh (one budget row, then 8 budget slots) and admission.sh
+#                (pgbench, 32 clients) on throw-away clusters
 #   isolation    tests/isolation/run.sh: pg_isolation_regress specs (concurrent sessions, pinned output)
 #   stress       tests/stress/run.sh --short: random mix on 64 connections, a crash, invariants checked
 #
@@ -182,6 +183,7 @@ stage_concurrency() {
     ensure_installed
     local rc=0
     bash "$ROOT/tests/concurrency/run.sh" || rc=$?
+    SLOTS=8 bash "$ROOT/tests/concurrency/run.sh" || rc=$?
     bash "$ROOT/tests/concurrency/admission.sh" || rc=$?
     return $rc
 }

@@ -14,6 +14,9 @@
 #      balance, ledger sums and chains to the state, spend totals agree with
 #      what the clients recorded, nothing spent beyond what was allocated.
 #
+# SLOTS=N (default 1) gives the region N budget slots (escrow rows): the same
+# checks then hold per account (the pool and each slot) and for the true total.
+#
 # Output: one `ok - ...` / `not ok - ...` line per check, then
 #   concurrency: N passed, M failed
 # and a non-zero exit status when a check failed. KEEP=1 keeps the work dir.
@@ -26,6 +29,7 @@ source "$HERE/lib.sh"
 
 MIXED_TX=${MIXED_TX:-60}       # transactions per client, mixed phase (~1700 spends: far beyond the budget)
 DRAIN_TX=${DRAIN_TX:-20}       # transactions per client, drain phase
+SLOTS=${SLOTS:-1}              # budget slots of the region
 
 # ---- 1. setup ------------------------------------------------------------------
 if psql_q -f "$HERE/setup.sql" >/dev/null; then
@@ -35,7 +39,11 @@ else
     finish
 fi
 REGION=$(psql_q -c "SELECT conc_region()")
-echo "# region Hot = $REGION"
+echo "# region Hot = $REGION, budget slots: $SLOTS"
+if [ "$SLOTS" -gt 1 ]; then
+    check "region Hot spends from $SLOTS budget slots" "
+    SELECT grse.set_budget_slots(conc_region(), $SLOTS) = $SLOTS"
+fi
 PGBENCH_DEFINES=(-D "region=$REGION")
 
 check "new region's remaining is 50000 after set_monthly_budget(id, 50000)" "
@@ -62,6 +70,7 @@ psql_q -c "SELECT format('# spends: %s accepted (%s cents), %s refused; refunds:
 # ---- 4. invariants ---------------------------------------------------------------
 L="grse.region_budget_transactions"      # the ledger
 S="grse.region_scaling_state"
+TRUE_REMAINING="(s.ai_budget_remaining + (grse.slot_totals(s.region_id)).balance)"   # pool + slots
 
 check "remaining never negative (every balance_after >= 0, state ai_budget_remaining >= 0)" "
 SELECT conc_assert(neg = 0 AND s.ai_budget_remaining >= 0,
@@ -81,30 +90,37 @@ WHERE region_id = conc_region()
                               WHEN 'reset' THEN abs(delta) = amount
                               ELSE true END)"
 
-check "sum of ledger deltas = state ai_budget_remaining" "
-SELECT conc_assert(l.total = s.ai_budget_remaining,
-                   format('sum(delta) = %s, remaining = %s', l.total, s.ai_budget_remaining))
+check "sum of ledger deltas = remaining (state pool + slots)" "
+SELECT conc_assert(l.total = $TRUE_REMAINING,
+                   format('sum(delta) = %s, remaining = %s', l.total, $TRUE_REMAINING))
 FROM $S s,
      LATERAL (SELECT coalesce(sum(delta), 0) AS total FROM $L WHERE region_id = s.region_id) l
 WHERE s.region_id = conc_region()"
 
-check "balance chain unbroken (by id: balance_after = previous balance_after + delta; first = delta)" "
+check "balance chain unbroken per account (by id: balance_after = previous balance_after + delta; first = delta)" "
 SELECT conc_assert(count(*) = 0, format('%s rows break the chain, first at id %s', count(*), min(id)))
-FROM (SELECT id, delta, balance_after, lag(balance_after) OVER (ORDER BY id) AS prev
+FROM (SELECT id, delta, balance_after, lag(balance_after) OVER (PARTITION BY slot_no ORDER BY id) AS prev
       FROM $L WHERE region_id = conc_region()) t
 WHERE balance_after IS DISTINCT FROM coalesce(prev, 0) + delta"
 
-check "last ledger row's balance_after = state ai_budget_remaining" "
-SELECT conc_assert(l.balance_after = s.ai_budget_remaining,
-                   format('last balance_after = %s, remaining = %s', l.balance_after, s.ai_budget_remaining))
-FROM $S s,
-     LATERAL (SELECT balance_after FROM $L WHERE region_id = s.region_id ORDER BY id DESC LIMIT 1) l
-WHERE s.region_id = conc_region()"
+check "each account's last balance_after = its balance (pool: state ai_budget_remaining; slots: their rows)" "
+SELECT conc_assert(count(*) = 0, format('%s accounts disagree, e.g. slot %s', count(*), min(a.slot_no)))
+FROM (SELECT 0 AS slot_no, ai_budget_remaining AS balance FROM $S WHERE region_id = conc_region()
+      UNION ALL
+      SELECT slot_no, balance FROM grse.region_budget_slots WHERE region_id = conc_region()) a
+LEFT JOIN LATERAL (SELECT balance_after FROM $L WHERE region_id = conc_region() AND slot_no = a.slot_no
+                    ORDER BY id DESC LIMIT 1) l ON true
+WHERE coalesce(l.balance_after, 0) <> a.balance"
+
+check "grse.verify_invariants() finds nothing" "
+SELECT conc_assert(count(*) = 0, format('%s violations, e.g. %s', count(*), min(invariant || ': ' || detail)))
+FROM grse.verify_invariants()"
 
 # ai_spend_today is the gross spend of the region's current day (its timezone).
-check "ai_spend_today = sum of today's spend rows" "
-SELECT conc_assert(s.ai_spend_today = l.spent,
-                   format('ai_spend_today = %s, spend rows sum to %s', s.ai_spend_today, l.spent))
+check "ai_spend_today (state + slots) = sum of today's spend rows" "
+SELECT conc_assert(s.ai_spend_today + (grse.slot_totals(s.region_id)).spent_today = l.spent,
+                   format('ai_spend_today = %s, spend rows sum to %s',
+                          s.ai_spend_today + (grse.slot_totals(s.region_id)).spent_today, l.spent))
 FROM $S s JOIN grse.regions g ON g.id = s.region_id,
      LATERAL (SELECT coalesce(sum(amount), 0) AS spent FROM $L
               WHERE region_id = s.region_id AND transaction_type::text = 'spend'
@@ -146,9 +162,18 @@ FROM (SELECT id, balance_after,
       FROM $L WHERE region_id = conc_region()) t
 WHERE balance_after > coalesce(allocated, 0)"
 
-check "the region ended dry (ai_budget_remaining < 500)" "
-SELECT conc_assert(ai_budget_remaining < 500, format('remaining = %s', ai_budget_remaining))
-FROM $S WHERE region_id = conc_region()"
+check "the region ended dry (remaining < 500)" "
+SELECT conc_assert($TRUE_REMAINING < 500, format('remaining = %s', $TRUE_REMAINING))
+FROM $S s WHERE region_id = conc_region()"
+
+if [ "$SLOTS" -gt 1 ]; then
+    check "spends were charged to slots, and budget moved between the pool and the slots" "
+    SELECT conc_assert(count(*) FILTER (WHERE slot_no > 0 AND transaction_type = 'spend') > 0
+                       AND count(*) FILTER (WHERE transaction_type = 'transfer') > 0,
+                       format('%s slot spends, %s transfers', count(*) FILTER (WHERE slot_no > 0 AND transaction_type = 'spend'),
+                              count(*) FILTER (WHERE transaction_type = 'transfer')))
+    FROM $L WHERE region_id = conc_region()"
+fi
 
 # ---- 5. refusals write nothing -----------------------------------------------------
 check "a spend beyond remaining returns false and writes nothing" "
@@ -156,13 +181,13 @@ DO \$\$
 DECLARE
     r uuid := conc_region();
     rows_before bigint := (SELECT count(*) FROM $L WHERE region_id = r);
-    rem bigint := (SELECT ai_budget_remaining FROM $S WHERE region_id = r);
+    rem bigint := (SELECT $TRUE_REMAINING FROM $S s WHERE region_id = r);
     accepted boolean;
 BEGIN
     accepted := grse.check_and_decrement_budget(r, rem + 1, NULL, 'creative');
     PERFORM conc_assert(NOT accepted, format('spend of %s with %s remaining was accepted', rem + 1, rem));
     PERFORM conc_assert((SELECT count(*) FROM $L WHERE region_id = r) = rows_before
-                        AND (SELECT ai_budget_remaining FROM $S WHERE region_id = r) = rem,
+                        AND (SELECT $TRUE_REMAINING FROM $S s WHERE region_id = r) = rem,
                         'a refused spend changed the ledger or the state');
 END
 \$\$;
