@@ -8,7 +8,8 @@
 #
 # Environment: BENCH_SECONDS (20: duration of every pgbench run), BENCH_THREADS
 # (2: pgbench -j, capped at the client count), BENCH_CLIENTS_A ("1 8 32"),
-# BENCH_CLIENTS_B (32), BENCH_CLIENTS_C (8), BENCH_CLIENTS_E (8),
+# BENCH_CLIENTS_B (32), BENCH_SLOTS_B (64: budget slots of the hot region in
+# the second grse run of (b)), BENCH_CLIENTS_C (8), BENCH_CLIENTS_E (8),
 # BENCH_RSS_SPENDS (50000: spends of the backend memory sample),
 # BENCH_RESULTS (bench/RESULTS.md: where the report goes), KEEP=1 (keep the
 # work dir: cluster, server log, pgbench logs).
@@ -41,11 +42,12 @@ SECS=${BENCH_SECONDS:-20}
 THREADS=${BENCH_THREADS:-2}
 CLIENTS_A=${BENCH_CLIENTS_A:-1 8 32}
 CLIENTS_B=${BENCH_CLIENTS_B:-32}
+SLOTS_B=${BENCH_SLOTS_B:-64}
 CLIENTS_C=${BENCH_CLIENTS_C:-8}
 CLIENTS_E=${BENCH_CLIENTS_E:-8}
 RSS_SPENDS=${BENCH_RSS_SPENDS:-50000}
 OUT=${BENCH_RESULTS:-$HERE/RESULTS.md}
-for v in "$SECS" "$THREADS" $CLIENTS_A "$CLIENTS_B" "$CLIENTS_C" "$CLIENTS_E" "$RSS_SPENDS"; do
+for v in "$SECS" "$THREADS" $CLIENTS_A "$CLIENTS_B" "$SLOTS_B" "$CLIENTS_C" "$CLIENTS_E" "$RSS_SPENDS"; do
     [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench: '$v' is not a positive integer (check the BENCH_* variables)" >&2; exit 2; }
 done
 
@@ -182,17 +184,20 @@ run() {
 one() { psql_q -d "${2:-$DB}" -c "$1"; }
 spends() {   # number of spend rows in a system's ledger
     case $1 in
-        grse)  one "SELECT count(*) FROM grse.region_budget_transactions WHERE transaction_type = 'spend'" ;;
+        grse|slots)  one "SELECT count(*) FROM grse.region_budget_transactions WHERE transaction_type = 'spend'" ;;
         ref)   one "SELECT count(*) FROM ref.region_budget_transactions WHERE transaction_type = 'spend'" ;;
         floor) one "SELECT count(*) FROM floor.ledger WHERE transaction_type = 'spend'" ;;
     esac
 }
-spend_case() {   # spend_case KEY-PREFIX CLIENTS RMIN RMAX
-    local sys before after key
-    for sys in grse ref floor; do
-        key="$1/$sys/$2"
+spend_case() {   # spend_case KEY-PREFIX CLIENTS RMIN RMAX [SYSTEM...] (default grse ref floor; slots = grse's script)
+    local sys before after key prefix=$1 c=$2 rmin=$3 rmax=$4
+    shift 4
+    local systems=("$@")
+    [ ${#systems[@]} -gt 0 ] || systems=(grse ref floor)
+    for sys in "${systems[@]}"; do
+        key="$prefix/$sys/$c"
         before=$(spends "$sys")
-        run "$key" "$2" "a_spend_$sys.sql" "$DB" -D rmin="$3" -D rmax="$4"
+        run "$key" "$c" "a_spend_${sys/slots/grse}.sql" "$DB" -D rmin="$rmin" -D rmax="$rmax"
         after=$(spends "$sys")
         [ -n "${NTX[$key]:-}" ] || continue
         if [ $((after - before)) = "${NTX[$key]}" ]; then
@@ -208,6 +213,18 @@ SPEND_OK=()
 for c in $CLIENTS_A; do spend_case a "$c" 1 100; done
 # ---- (b) spend on one hot region ----------------------------------------------------
 spend_case b "$CLIENTS_B" 101 101
+# ... and again with the hot region's budget in SLOTS_B budget slots
+HOT=00000000-0000-4000-8000-000000000101
+one "SELECT grse.set_budget_slots('$HOT', $SLOTS_B)" >/dev/null
+spend_case b "$CLIENTS_B" 101 101 slots
+SLOT_SPENDS=$(one "SELECT count(*) FROM grse.region_budget_transactions WHERE region_id = '$HOT' AND slot_no > 0 AND transaction_type = 'spend'")
+VIOL=$(one "SELECT count(*) FROM grse.verify_invariants()")
+if [ "${SLOT_SPENDS:-0}" -gt 0 ] && [ "$VIOL" = 0 ]; then
+    check ok "(b) with $SLOTS_B slots: $SLOT_SPENDS spends charged to slot rows; grse.verify_invariants() empty (no overspend, ledger exact per account)"
+else
+    check bad "(b) with $SLOTS_B slots: $SLOT_SPENDS slot spends, $VIOL invariant violations"
+fi
+one "SELECT grse.set_budget_slots('$HOT', 1)" >/dev/null
 [ ${#SPEND_OK[@]} -eq 0 ] || check ok "every spend of ${#SPEND_OK[@]} spend runs charged: ledger rows written = transactions pgbench counted (budgets never ran dry)"
 
 # ---- backend memory: one connection, a long run of spends ---------------------------
@@ -255,7 +272,7 @@ done
 # ---- (c) metric writes ----------------------------------------------------------------
 transitions() {
     case $1 in
-        grse)  one "SELECT count(*) FROM grse.region_mode_transitions" ;;
+        grse|slots)  one "SELECT count(*) FROM grse.region_mode_transitions" ;;
         ref)   one "SELECT count(*) FROM ref.region_mode_transitions" ;;
         floor) echo 0 ;;
     esac
@@ -376,8 +393,15 @@ cat <<EOF
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|
 | $c | $(tp b/grse/$c) | $(lt b/grse/$c) | $(tp b/ref/$c) | $(lt b/ref/$c) | $(tp b/floor/$c) | $(lt b/floor/$c) | $(ratio "${TPS[b/grse/$c]:-}" "${TPS[b/ref/$c]:-}") | $(ratio "${TPS[b/grse/$c]:-}" "${TPS[b/floor/$c]:-}") |
 
-Every spend of every system serializes on the one row lock of the region. Budget slots (a hot
-region's budget split over several rows) are not built yet, so this case is reported, not judged.
+With one budget row, every spend of every system serializes on the region's row lock.
+
+| grse with $SLOTS_B budget slots | TPS | ms | grse/ref (one row) | grse/floor (one row) | over grse with one row |
+|---|---:|---:|---:|---:|---:|
+| $c clients | $(tp b/slots/$c) | $(lt b/slots/$c) | $(ratio "${TPS[b/slots/$c]:-}" "${TPS[b/ref/$c]:-}") | $(ratio "${TPS[b/slots/$c]:-}" "${TPS[b/floor/$c]:-}") | $(ratio "${TPS[b/slots/$c]:-}" "${TPS[b/grse/$c]:-}") |
+
+With slots (\`grse.set_budget_slots(region, $SLOTS_B)\`), a spend locks the slot row of its backend
+(process id mod $SLOTS_B) instead of the state row; the ledger still takes one row per spend.
+The run is checked for overspend and ledger exactness (see Checks).
 
 ## (c) Metric write: triggered UPDATE vs the untriggered UPDATE vs ref's PL/pgSQL trigger
 
@@ -446,7 +470,9 @@ for c in $CLIENTS_A; do
     echo "| (a) $c client(s): grse ≥ ref | grse $(f0 "$g") vs ref $(f0 "$r") TPS ($(ratio "$g" "$r")×) | $(verdict ge "$g" "$r") |"
     echo "| (a) $c client(s): grse ≥ 80% of floor | grse $(f0 "$g") vs floor $(f0 "$fl") TPS ($(ratio "$g" "$fl")×) | $(verdict ge "$g" "$floor80") |"
 done
-echo "| (b) hot region, $CLIENTS_B clients | grse $(tp b/grse/$CLIENTS_B), ref $(tp b/ref/$CLIENTS_B), floor $(tp b/floor/$CLIENTS_B) TPS | reported (budget slots not built yet) |"
+g=${TPS[b/slots/$CLIENTS_B]:-}; r=${TPS[b/ref/$CLIENTS_B]:-}
+four_ref=$(awk -v r="$r" 'BEGIN { if (r == "") print ""; else print r * 4 }')
+echo "| (b) hot region, $CLIENTS_B clients, with slots: ≥ 4× the single-row ref | grse ($SLOTS_B slots) $(f0 "$g") vs ref $(f0 "$r") TPS ($(ratio "$g" "$r")×; grse with one row $(tp b/grse/$CLIENTS_B)) | $(verdict ge "$g" "$four_ref") |"
 g=${TPS[c/grse/$CLIENTS_C]:-}; r=${TPS[c/ref/$CLIENTS_C]:-}; fl=${TPS[c/floor/$CLIENTS_C]:-}
 over_ok() { awk -v f="$fl" -v g="$g" 'BEGIN { exit !(f != "" && g != "" && g + 0 > 0 && f / g - 1 <= 0.15) }'; }
 echo "| (c) trigger overhead ≤ 15% over the untriggered UPDATE | $(awk -v f="$fl" -v g="$g" 'BEGIN { if (f == "" || g == "" || g + 0 == 0) print "—"; else printf "%+.1f%%", (f / g - 1) * 100 }') (floor $(f0 "$fl") vs grse $(f0 "$g") TPS, single-row writes, $CLIENTS_C clients) | $(verdict over_ok) |"

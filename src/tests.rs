@@ -157,4 +157,40 @@ mod tests {
         Spi::run("DROP EXTENSION IF EXISTS pg_cron").unwrap();
         Spi::run("SELECT grse.schedule_default_jobs()").unwrap();
     }
+
+    #[pg_test]
+    fn a_due_month_empties_the_slots_and_rolls_over_once() {
+        let id = region("hot");
+        let true_remaining = "SELECT s.ai_budget_remaining + (grse.slot_totals(s.region_id)).balance
+                                FROM grse.region_scaling_state s WHERE s.region_id = $1";
+        Spi::run_with_args("SELECT grse.set_budget_slots($1, 4)", &[id.into()]).unwrap();
+        for amount in [1000, 300] {
+            assert!(one::<bool>(&format!("SELECT grse.check_and_decrement_budget($1, {amount})"), id));
+        }
+        assert!(one::<i64>("SELECT slot_allotment FROM grse.region_scaling_state WHERE region_id = $1", id) > 0);
+        assert_eq!(one::<i64>(true_remaining, id), 98_700);
+        // the budget month ended a second ago (an internal write: the columns are grse's)
+        crate::guard::internally(|| {
+            Spi::run_with_args(
+                "UPDATE grse.region_scaling_state
+                    SET month_started_at = now() - interval '31 days', month_ends_at = now() - interval '1 second'
+                  WHERE region_id = $1",
+                &[id.into()],
+            )
+        })
+        .unwrap();
+        // the next spend cannot use its slot (the period is over): it locks the row,
+        // empties the slots, starts the new month (remaining back to 100000), is
+        // charged, and fills the slots again
+        assert!(one::<bool>("SELECT grse.check_and_decrement_budget($1, 200)", id));
+        assert_eq!(one::<i64>(true_remaining, id), 99_800);
+        assert_eq!(
+            one::<i64>("SELECT sum(delta)::bigint FROM grse.region_budget_transactions WHERE region_id = $1 AND transaction_type = 'reset'", id),
+            1_300
+        );
+        assert_eq!(one::<i64>("SELECT period_spent + (grse.slot_totals(region_id)).period_spent FROM grse.region_scaling_state WHERE region_id = $1", id), 200);
+        assert!(one::<i64>("SELECT slot_allotment FROM grse.region_scaling_state WHERE region_id = $1", id) > 0);
+        assert_eq!(one::<i64>("SELECT count(*) FROM grse.budget_rollovers WHERE region_id = $1 AND period_kind = 'monthly'", id), 1);
+        assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM grse.verify_invariants()").unwrap(), Some(0));
+    }
 }

@@ -19,7 +19,7 @@
 # on a throw-away cluster that listens on 127.0.0.1 and a private socket only.
 #
 #   1. Fixture (setup.sql): CREATE EXTENSION grse; 8 regions in 8 timezones
-#      with monthly budgets; 24 agencies with licenses, 48 clients; test-owned
+#      with monthly budgets, the even ones with 4 budget slots each; 24 agencies with licenses, 48 clients; test-owned
 #      tables where every client transaction records what it did, in the same
 #      transaction (so after a crash the records are exactly what committed).
 #   2. Load: pgbench -c CLIENTS -j THREADS -M prepared --no-vacuum, weighted
@@ -380,7 +380,8 @@ fi
 psql_q -F ' ' -c "
 SELECT format('# %s: spends %s (%s cents) client log / %s (%s) ledger; refunds %s (%s) / %s (%s); remaining %s of %s, queue %s, mode %s',
               rpad(r.slug, 3), c.sn, c.ss, l.sn, l.ss, c.rn, c.rs, l.rn, l.rs,
-              s.ai_budget_remaining, s.ai_budget_monthly, s.jobs_in_queue, s.scaling_mode)
+              s.ai_budget_remaining + (grse.slot_totals(s.region_id)).balance, s.ai_budget_monthly,
+              s.jobs_in_queue, s.scaling_mode)
 FROM st_regions r JOIN grse.region_scaling_state s ON s.region_id = r.id,
 LATERAL (SELECT count(*) FILTER (WHERE kind = 'spend') sn, coalesce(sum(amount) FILTER (WHERE kind = 'spend'), 0) ss,
                 count(*) FILTER (WHERE kind = 'refund') rn, coalesce(sum(amount) FILTER (WHERE kind = 'refund'), 0) rs
@@ -426,10 +427,11 @@ FROM (SELECT (SELECT count(*) FROM st_tx WHERE script IN ('rollback', 'savepoint
              (SELECT count(*) FROM st_money WHERE via IN ('rollback', 'savepoint-undone')) b,
              (SELECT count(*) FROM st_admissions WHERE via = 'rollback') c) t"
 
-check "remaining >= 0 and <= monthly budget in every region" "
-SELECT st_assert(count(*) = 0, string_agg(format('%s: remaining %s, monthly %s', r.slug, ai_budget_remaining, ai_budget_monthly), '; '))
-FROM grse.region_scaling_state s JOIN st_regions r ON r.id = s.region_id
-WHERE ai_budget_remaining < 0 OR ai_budget_remaining > ai_budget_monthly"
+check "remaining (pool + slots) >= 0 and <= monthly budget in every region" "
+SELECT st_assert(count(*) = 0, string_agg(format('%s: remaining %s, monthly %s', r.slug, t.remaining, ai_budget_monthly), '; '))
+FROM grse.region_scaling_state s JOIN st_regions r ON r.id = s.region_id,
+     LATERAL (SELECT s.ai_budget_remaining + (grse.slot_totals(s.region_id)).balance AS remaining) t
+WHERE s.ai_budget_remaining < 0 OR t.remaining < 0 OR t.remaining > ai_budget_monthly"
 
 check "queue counts >= 0 and each region's jobs_in_queue = jobs admitted there and not completed" "
 SELECT st_assert(count(*) = 0, string_agg(format('%s: jobs_in_queue %s, open jobs %s', slug, q, o), '; '))
@@ -498,6 +500,14 @@ FROM (SELECT (SELECT string_agg(s, ', ') FROM unnest(string_to_array('${SCRIPTS[
              (SELECT count(*) FROM st_money WHERE kind = 'spend' AND NOT ok) sp_no,
              (SELECT count(*) FILTER (WHERE admitted AND NOT fallback) FROM st_admissions) ad_ok,
              (SELECT count(*) FILTER (WHERE NOT admitted OR fallback) FROM st_admissions) ad_other) t"
+
+check "the slotted regions charged spends to slots and moved budget between their pool and slots; the others never did" "
+SELECT st_assert(bool_and(CASE WHEN r.n % 2 = 0 THEN slot_spends > 0 AND transfers > 0 ELSE slot_spends = 0 AND transfers = 0 END),
+                 string_agg(format('%s: %s slot spends, %s transfers', r.slug, slot_spends, transfers), '; ' ORDER BY r.n))
+FROM st_regions r,
+LATERAL (SELECT count(*) FILTER (WHERE t.slot_no > 0 AND t.transaction_type = 'spend') AS slot_spends,
+                count(*) FILTER (WHERE t.transaction_type = 'transfer') AS transfers
+           FROM grse.region_budget_transactions t WHERE t.region_id = r.id) l"
 
 # Deadlocks (40P01) between grse functions: pgbench retries the transaction
 # (as an application would); they are reported, and fail the run only with

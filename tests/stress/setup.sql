@@ -46,6 +46,10 @@ SELECT s.n, i.id, s.slug, s.tz, s.budget,
 
 SELECT count(grse.set_monthly_budget(id, budget)) AS budgets_set FROM st_regions;
 
+-- Budget slots on for the even regions (4 slots each): spends there charge
+-- slot rows, and refunds, resets, budget changes and metric writes empty them.
+SELECT count(grse.set_budget_slots(id, 4)) AS slotted_regions FROM st_regions WHERE n % 2 = 0;
+
 -- ---------------------------------------------------------------------------
 -- Agencies (3 per region, licensed there; each also holds a suspended
 -- license elsewhere, which must not resolve) and clients (2 per agency)
