@@ -137,7 +137,7 @@ GRANT EXECUTE ON FUNCTION
     grse.save_region_snapshot(uuid, text), grse.save_all_snapshots(text), grse.api_save_region_snapshot(uuid, text),
     grse.alert_critical_issues(), grse.run_monitor(),
     -- called by the state trigger as the metric writer; refused outside grse
-    grse.empty_budget_slots_internal(uuid, bigint)
+    grse.empty_budget_slots_internal(uuid, bigint, boolean)
     TO grse_operator;
 GRANT UPDATE (posting_pressure, orchestration_pressure, creative_pressure, intel_pressure,
               active_agencies, active_clients, jobs_in_queue, metadata)

@@ -7,7 +7,8 @@
 
 use crate::convert::amount_cents;
 use crate::error::{invalid, required, GResult, SpiResultExt};
-use crate::region::{empty_slots, lock_active, lock_active_counting_slots, with_writes};
+use crate::region::{empty_slots, lock_active, lock_active_keeping_slots, with_writes};
+use crate::slots::Emptying;
 use crate::statements;
 use grse_core::mode::Mode;
 use grse_core::routing::{admits, JobType};
@@ -30,20 +31,36 @@ pub fn job_type_arg(job_type: Option<&str>) -> GResult<Option<JobType>> {
 
 /// The one-statement spend: succeeds only if the region is active, its
 /// periods are current and it has the budget; writes the ledger row.
-const SPEND_SQL: &str = "WITH s AS (
-       UPDATE grse.region_scaling_state s
-          SET ai_budget_remaining = s.ai_budget_remaining - $2,
-              ai_spend_today = s.ai_spend_today + $2,
-              period_spent = s.period_spent + $2
-         FROM grse.regions r
-        WHERE s.region_id = $1 AND r.id = s.region_id AND r.active
-          AND s.ai_budget_remaining >= $2 AND s.slot_allotment = 0
-          AND pg_catalog.now() < s.day_ends_at AND pg_catalog.now() < s.month_ends_at
-       RETURNING s.region_id, s.ai_budget_remaining)
-     INSERT INTO grse.region_budget_transactions
-            (region_id, transaction_type, amount, delta, balance_after, agency_id, job_type, description)
-     SELECT region_id, 'spend', $2, -$2, ai_budget_remaining, $3, $4, $5 FROM s
-     RETURNING balance_after";
+macro_rules! spend_sql {
+    ($condition:literal) => {
+        concat!(
+            "WITH s AS (
+               UPDATE grse.region_scaling_state s
+                  SET ai_budget_remaining = s.ai_budget_remaining - $2,
+                      ai_spend_today = s.ai_spend_today + $2,
+                      period_spent = s.period_spent + $2
+                 FROM grse.regions r
+                WHERE s.region_id = $1 AND r.id = s.region_id AND r.active
+                  AND s.ai_budget_remaining >= $2 ",
+            $condition,
+            "
+                  AND pg_catalog.now() < s.day_ends_at AND pg_catalog.now() < s.month_ends_at
+               RETURNING s.region_id, s.ai_budget_remaining)
+             INSERT INTO grse.region_budget_transactions
+                    (region_id, transaction_type, amount, delta, balance_after, agency_id, job_type, description)
+             SELECT region_id, 'spend', $2, -$2, ai_budget_remaining, $3, $4, $5 FROM s
+             RETURNING balance_after"
+        )
+    };
+}
+
+/// The spend without the row lock: only a region whose slots hold nothing
+/// (their budget is not the pool's to give).
+const SPEND_SQL: &str = spend_sql!("AND s.slot_allotment = 0");
+
+/// The spend under the row lock, after the checks that keep the slots' budget
+/// from hiding a change of mode (see `spend`).
+const SPEND_LOCKED_SQL: &str = spend_sql!("");
 
 /// Argument types of SPEND_SQL: region, amount, agency, job type, description.
 const SPEND_TYPES: [PgOid; 5] = [
@@ -91,20 +108,36 @@ pub fn spend(
     if charged {
         return Ok(true);
     }
-    // Not charged: find out why under the row lock (rolling a due period
-    // over); a refusal writes nothing, slots included.
-    let facts = lock_active_counting_slots(client, region_id)?;
-    if facts.true_remaining() < amount {
+    // Not charged: decide under the row lock (rolling a due period over).
+    let facts = lock_active_keeping_slots(client, region_id)?;
+    // Refuse on what the slots hold in this snapshot (spends in flight only
+    // lower it; refunds and fills need the lock we hold), writing nothing.
+    let held = if facts.allotment > 0 { crate::slots::holdings(client, region_id)?.balance } else { 0 };
+    if facts.remaining + held < amount {
         return Ok(false);
     }
-    empty_slots(client, facts)?;
-    // The period rolled over, or budget came back meanwhile: the row is ours now.
-    let charged = !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty();
-    if charged && slots > 1 {
-        let policy = crate::policy::current()?;
-        crate::slots::fill(client, &policy, region_id, slots, amount.max(1).saturating_mul(SPENDS_PER_SHARE))?;
+    // Charge the pool: with the free slots emptied into it, or all of them
+    // if that is not enough or would let the slots hide a change of mode.
+    let policy = crate::policy::current()?;
+    let mut facts = empty_slots(client, facts, Emptying::Free)?;
+    if facts.remaining < amount
+        || !crate::slots::steady(client, &policy, region_id, facts.remaining - amount, facts.allotment)?
+    {
+        facts = empty_slots(client, facts, Emptying::All)?;
+        if facts.remaining < amount {
+            return Ok(false); // spends in flight took it meanwhile
+        }
     }
-    Ok(charged)
+    let t = statements::execute(client, SPEND_LOCKED_SQL, &SPEND_TYPES, &args())?;
+    if t.is_empty() {
+        return Err(crate::error::internal("a spend under the row lock was not charged"));
+    }
+    let pool = t.first().get_one::<i64>().or_internal()?.unwrap_or(0);
+    if slots > 1 {
+        let min_share = amount.max(1).saturating_mul(SPENDS_PER_SHARE);
+        crate::slots::fill(client, &policy, region_id, slots, pool, facts.allotment, min_share)?;
+    }
+    Ok(true)
 }
 
 /// The seed's helper: charge `amount` cents if the budget allows; false (and
@@ -151,8 +184,12 @@ pub fn check_budget(
     let region_id = required(region_id, "region_id")?;
     let cost = amount_cents("cost", &required(cost, "cost")?)?;
     let policy = crate::policy::current()?;
-    let facts = with_writes(|client| lock_active_counting_slots(client, region_id))?;
-    let remaining = facts.true_remaining();
+    let (facts, held) = with_writes(|client| {
+        let facts = lock_active_keeping_slots(client, region_id)?;
+        let held = if facts.allotment > 0 { crate::slots::holdings(client, region_id)?.balance } else { 0 };
+        Ok((facts, held))
+    })?;
+    let remaining = facts.remaining + held;
     let mode = Mode::parse(&facts.scaling_mode).unwrap_or(Mode::Frozen);
     let (allowed, message) = match admits(&policy, mode, None, cost) {
         Err(refusal) => (false, refusal.to_string()),
@@ -175,13 +212,23 @@ pub fn refund_budget(
     let region_id = required(region_id, "region_id")?;
     let amount = amount_cents("amount", &required(amount, "amount")?)?;
     with_writes(|client| {
-        let facts = lock_active(client, region_id)?;
-        let refundable = (facts.period_spent - facts.period_refunded).min(facts.monthly - facts.remaining).max(0);
+        let facts = lock_active_keeping_slots(client, region_id)?;
+        let mut facts = empty_slots(client, facts, Emptying::Free)?;
+        // slots left alone (a spend in flight) count as this snapshot shows them:
+        // their balance can only fall and their spend only rise, so this is conservative
+        let held = crate::slots::holdings(client, region_id)?;
+        let refundable = (facts.period_spent + held.period_spent - facts.period_refunded)
+            .min(facts.monthly - facts.remaining - held.balance)
+            .max(0);
         if amount > refundable {
             return Err(invalid(format!(
                 "refund of {amount} cents exceeds the refundable amount of {refundable} cents"
             ))
             .set_detail("A refund may not exceed what was spent and not yet refunded in the current budget period."));
+        }
+        let policy = crate::policy::current()?;
+        if !crate::slots::steady(client, &policy, region_id, facts.remaining + amount, facts.allotment)? {
+            facts = empty_slots(client, facts, Emptying::All)?;
         }
         let t = client
             .update(
@@ -200,7 +247,9 @@ pub fn refund_budget(
                 &[region_id.into(), amount.into(), reason.into()],
             )
             .or_internal()?;
-        t.first().get_one::<i64>().or_internal().map(|v| v.unwrap_or(facts.remaining + amount))
+        let pool = t.first().get_one::<i64>().or_internal()?.unwrap_or(facts.remaining + amount);
+        let held = if facts.allotment > 0 { crate::slots::holdings(client, region_id)?.balance } else { 0 };
+        Ok(pool + held)
     })
 }
 

@@ -124,7 +124,7 @@ pub fn roll_over_budget_periods(region_id: default!(Option<Uuid>, "NULL")) -> GR
         for id in ids {
             if let Some(facts) = lock_row(client, id)? {
                 if facts.day_due || facts.month_due {
-                    let facts = empty_slots(client, facts)?;
+                    let facts = empty_slots(client, facts, crate::slots::Emptying::All)?;
                     roll_if_due(client, facts, source)?;
                     rolled += 1;
                 }

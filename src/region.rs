@@ -2,6 +2,7 @@
 
 use crate::error::{inactive_region, internal, not_found, GResult, SpiResultExt};
 use crate::guard;
+use crate::slots::Emptying;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
@@ -14,10 +15,8 @@ pub struct Locked {
     pub monthly: i64,
     /// The state row's ai_budget_remaining: the pool when slots hold budget.
     pub remaining: i64,
-    /// Budget handed to the slots at their last filling (0: none).
+    /// Upper bound of what the budget slots hold (0: none).
     pub allotment: i64,
-    /// What the slots hold, when counted ([`lock_active_counting_slots`]); else 0.
-    pub slots_hold: i64,
     pub period_spent: i64,
     pub period_refunded: i64,
     pub scaling_mode: String,
@@ -34,13 +33,6 @@ const LOCK_SQL: &str = "SELECT r.active, s.ai_budget_monthly, s.ai_budget_remain
 
 fn col<T: FromDatum + IntoDatum>(row: &pgrx::spi::SpiTupleTable<'_>, i: usize) -> GResult<T> {
     row.get::<T>(i).or_internal()?.ok_or_else(|| internal("unexpected NULL in region state"))
-}
-
-impl Locked {
-    /// The whole remaining budget, as far as these facts know it.
-    pub fn true_remaining(&self) -> i64 {
-        self.remaining + self.slots_hold
-    }
 }
 
 /// Locks the region's state row and reads its facts, slots left as they are.
@@ -61,27 +53,26 @@ pub fn lock_row(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<L
         day_due: col(&t, 7)?,
         month_due: col(&t, 8)?,
         allotment: col(&t, 9)?,
-        slots_hold: 0,
     }))
 }
 
-/// Empties a locked region's budget slots (if filled) into its state row.
-pub fn empty_slots(client: &mut SpiClient<'_>, mut facts: Locked) -> GResult<Locked> {
+/// Empties a locked region's budget slots (if any may hold something)
+/// into its state row: all of them, or the free ones (see [`Emptying`]).
+pub fn empty_slots(client: &mut SpiClient<'_>, mut facts: Locked, how: Emptying) -> GResult<Locked> {
     if facts.allotment > 0 {
-        let back = crate::slots::empty_into_state(client, facts.region_id, facts.remaining)?;
-        facts.remaining += back.balance;
-        facts.period_spent += back.period_spent;
-        facts.allotment = 0;
-        facts.slots_hold = 0;
+        let e = crate::slots::empty_into_state(client, facts.region_id, facts.remaining, how)?;
+        facts.remaining += e.balance;
+        facts.period_spent += e.period_spent;
+        facts.allotment = e.still_held;
     }
     Ok(facts)
 }
 
 /// Locks the region's state row and reads its facts; `None` if there is no
-/// such region. Budget slots are emptied into the state row first, so the
-/// facts (and the row) hold the whole remaining budget.
+/// such region. Budget slots are emptied into the state row first (all of
+/// them), so the facts (and the row) hold the whole remaining budget.
 pub fn lock(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locked>> {
-    lock_row(client, region_id)?.map(|facts| empty_slots(client, facts)).transpose()
+    lock_row(client, region_id)?.map(|facts| empty_slots(client, facts, Emptying::All)).transpose()
 }
 
 /// Locks an existing, active region's state row, with any due budget period
@@ -94,20 +85,17 @@ pub fn lock_active(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locke
     crate::periods::roll_if_due(client, facts, "lazy")
 }
 
-/// Like [`lock_active`], for a decision that may write nothing (a check, a
-/// refused spend): the slots are locked and counted (`slots_hold`), not
-/// emptied, unless a budget period is due.
-pub fn lock_active_counting_slots(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
-    let mut facts = lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
+/// Like [`lock_active`], but the budget slots are left as they are unless
+/// a budget period is due (then all are emptied and the period rolled
+/// over): for calls that decide before they write (a spend, a refund, a check).
+pub fn lock_active_keeping_slots(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
+    let facts = lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
     if !facts.active {
         return Err(inactive_region(region_id));
     }
     if facts.day_due || facts.month_due {
-        let facts = empty_slots(client, facts)?;
+        let facts = empty_slots(client, facts, Emptying::All)?;
         return crate::periods::roll_if_due(client, facts, "lazy");
-    }
-    if facts.allotment > 0 {
-        facts.slots_hold = crate::slots::held(client, region_id)?;
     }
     Ok(facts)
 }

@@ -10,20 +10,29 @@
 //!   that went to the pool, and hands out only the budget above the floor
 //!   of the region's judgement (mode, warning index, conditions): spending
 //!   it cannot change them, so slot spends never need the state row.
-//! * Emptying (`empty`) returns every slot to the pool. It runs whenever
-//!   the state row is locked for a budget change (`region::lock`), and from
-//!   the state trigger when a metric write moves the floor above the pool.
+//!   `slot_allotment` is an upper bound of what the slots hold; the stored
+//!   judgement holds for every budget in [pool, pool + allotment].
+//! * Emptying (`empty`) returns slots to the pool, under the state row lock:
+//!   every slot (waiting for spends in flight) for period starts,
+//!   allocations and resets; only the free ones (never waiting) for a spend
+//!   the slot of its backend cannot pay, a refund, and a metric write that
+//!   would move the floor above the pool (the state trigger), which empty
+//!   every slot only if the free ones are not enough.
 //! * Every move writes `transfer` ledger rows (slot 0 is the pool) that sum
 //!   to zero; each (region, slot) has its own balance chain.
 //!
 //! Lock order: the state row, then slot rows in slot_no order. A slot spend
-//! locks one slot row and nothing else.
+//! locks one slot row and nothing else. Only the waiting emptying (rare:
+//! period starts, allocations, a budget nearly spent) can deadlock with a
+//! transaction that spent from a slot and then locks the same region's
+//! state row; PostgreSQL detects that (40P01) and the retry succeeds.
 
 use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::region::{lock, with_writes};
 use crate::statements;
 use grse_core::routing::JobType;
-use grse_core::slots::{distribute, slot_for, MAX_SLOTS};
+use grse_core::evaluate::RegionMetrics;
+use grse_core::slots::{distribute, holds_steady, slot_for, MAX_SLOTS};
 use grse_core::Policy;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
@@ -77,112 +86,178 @@ pub fn spend(
     Ok(!statements::execute(client, SLOT_SPEND_SQL, &SLOT_SPEND_TYPES, &args)?.is_empty())
 }
 
-/// What emptied slots held, now the pool's.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Returned {
+/// How far to empty a region's slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Emptying {
+    /// Every slot, waiting for spends in flight: exact totals (period starts,
+    /// allocations, a change of the number of slots).
+    All,
+    /// The slots no other transaction holds; never waits. A slot with a spend
+    /// in flight stays as it is, counted in the allotment. This is what
+    /// keeps a transaction that spent from a slot and then locks the state
+    /// row (a refund, a metric write) from deadlocking with one that holds
+    /// the state row and wants that slot.
+    Free,
+}
+
+/// What emptying slots returned to the pool, and what they may still hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Emptied {
     pub balance: i64,
     pub spent_today: i64,
     pub period_spent: i64,
+    /// An upper bound of what the slots left alone still hold (their last
+    /// committed balances; at least 1 if any was left): the new allotment.
+    pub still_held: i64,
 }
 
-/// Locks the region's slot rows (slot order), empties them and writes the
-/// transfer rows: one per non-empty slot, and one for the pool whose balance
-/// was `pool` and becomes `pool + balance`. The caller holds the state row
-/// lock and must add what is returned to the state row.
-pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64) -> GResult<Returned> {
-    let t = client
-        .update(
-            "WITH held AS (
-               SELECT slot_no, balance, spent_today, period_spent
-                 FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE),
-             emptied AS (
-               UPDATE grse.region_budget_slots b SET balance = 0, spent_today = 0, period_spent = 0
-                 FROM held h WHERE b.region_id = $1 AND b.slot_no = h.slot_no
-                  AND (h.balance, h.spent_today, h.period_spent) <> (0, 0, 0)),
-             total AS (
-               SELECT COALESCE(sum(balance), 0)::bigint AS balance, COALESCE(sum(spent_today), 0)::bigint AS spent_today,
-                      COALESCE(sum(period_spent), 0)::bigint AS period_spent FROM held),
-             out_rows AS (
-               INSERT INTO grse.region_budget_transactions
-                      (region_id, slot_no, transaction_type, amount, delta, balance_after, description)
-               SELECT $1, slot_no, 'transfer', balance, -balance, 0, 'slot emptied into the pool'
-                 FROM held WHERE balance > 0),
-             in_row AS (
-               INSERT INTO grse.region_budget_transactions
-                      (region_id, slot_no, transaction_type, amount, delta, balance_after, description)
-               SELECT $1, 0, 'transfer', balance, balance, $2 + balance, 'slots emptied into the pool'
-                 FROM total WHERE balance > 0)
-             SELECT balance, spent_today, period_spent FROM total",
-            None,
-            &[region_id.into(), pool.into()],
-        )
-        .or_internal()?;
+/// Locks the region's slot rows (slot order; with [`Emptying::Free`] only
+/// those no other transaction holds), empties them and writes the transfer
+/// rows: one per non-empty slot, and one for the pool, whose balance was
+/// `pool` and becomes `pool + balance`. The caller holds the state row lock
+/// and must add what is returned to the state row.
+pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptying) -> GResult<Emptied> {
+    let skip = if how == Emptying::Free { "SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "WITH held AS (
+           SELECT slot_no, balance, spent_today, period_spent
+             FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE {skip}),
+         emptied AS (
+           UPDATE grse.region_budget_slots b SET balance = 0, spent_today = 0, period_spent = 0
+             FROM held h WHERE b.region_id = $1 AND b.slot_no = h.slot_no
+              AND (h.balance, h.spent_today, h.period_spent) <> (0, 0, 0)),
+         total AS (
+           SELECT COALESCE(sum(balance), 0)::bigint AS balance, COALESCE(sum(spent_today), 0)::bigint AS spent_today,
+                  COALESCE(sum(period_spent), 0)::bigint AS period_spent FROM held),
+         busy AS (
+           SELECT COALESCE(sum(b.balance), 0)::bigint AS balance, count(*) AS n
+             FROM grse.region_budget_slots b
+            WHERE b.region_id = $1 AND b.slot_no NOT IN (SELECT h.slot_no FROM held h)),
+         out_rows AS (
+           INSERT INTO grse.region_budget_transactions
+                  (region_id, slot_no, transaction_type, amount, delta, balance_after, description)
+           SELECT $1, slot_no, 'transfer', balance, -balance, 0, 'slot emptied into the pool'
+             FROM held WHERE balance > 0),
+         in_row AS (
+           INSERT INTO grse.region_budget_transactions
+                  (region_id, slot_no, transaction_type, amount, delta, balance_after, description)
+           SELECT $1, 0, 'transfer', balance, balance, $2 + balance, 'slots emptied into the pool'
+             FROM total WHERE balance > 0)
+         SELECT t.balance, t.spent_today, t.period_spent,
+                CASE WHEN u.n > 0 THEN GREATEST(u.balance, 1) ELSE 0 END
+           FROM total t, busy u"
+    );
+    let t = client.update(sql.as_str(), None, &[region_id.into(), pool.into()]).or_internal()?;
     let row = t.first();
     let int = |i| -> GResult<i64> { Ok(row.get::<i64>(i).or_internal()?.unwrap_or(0)) };
-    Ok(Returned { balance: int(1)?, spent_today: int(2)?, period_spent: int(3)? })
-}
-
-/// Locks a region's slot rows (slot order) and answers what they hold.
-pub fn held(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<i64> {
-    let t = client
-        .update(
-            "SELECT COALESCE(sum(balance), 0)::bigint FROM (
-               SELECT balance FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE) b",
-            Some(1),
-            &[region_id.into()],
-        )
-        .or_internal()?;
-    Ok(t.first().get_one::<i64>().or_internal()?.unwrap_or(0))
+    Ok(Emptied {
+        balance: int(1)?,
+        spent_today: int(2)?,
+        period_spent: int(3)?,
+        still_held: int(4)?,
+    })
 }
 
 /// Empties a locked region's slots into its state row. `pool` is the
 /// state's ai_budget_remaining before; returns what came back.
-pub fn empty_into_state(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64) -> GResult<Returned> {
-    let r = empty(client, region_id, pool)?;
+pub fn empty_into_state(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptying) -> GResult<Emptied> {
+    let e = empty(client, region_id, pool, how)?;
     client
         .update(
             "UPDATE grse.region_scaling_state
                 SET ai_budget_remaining = ai_budget_remaining + $2, ai_spend_today = ai_spend_today + $3,
-                    period_spent = period_spent + $4, slot_allotment = 0
+                    period_spent = period_spent + $4, slot_allotment = $5
               WHERE region_id = $1",
             None,
-            &[region_id.into(), r.balance.into(), r.spent_today.into(), r.period_spent.into()],
+            &[region_id.into(), e.balance.into(), e.spent_today.into(), e.period_spent.into(), e.still_held.into()],
         )
         .or_internal()?;
-    Ok(r)
+    Ok(e)
 }
 
-/// After a spend from the pool of a locked region whose slots are empty:
-/// hands the budget above the judgement's floor out to `slots` slots, if
-/// each share would be at least `min_share` cents. Returns what was handed out.
-pub fn fill(client: &mut SpiClient<'_>, policy: &Policy, region_id: Uuid, slots: i32, min_share: i64) -> GResult<i64> {
+/// What a region's slots hold now (this transaction's snapshot, its own
+/// changes included; spends in flight elsewhere not yet subtracted).
+pub fn holdings(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Emptied> {
+    let t = client
+        .update("SELECT balance, spent_today, period_spent FROM grse.slot_totals($1)", Some(1), &[region_id.into()])
+        .or_internal()?;
+    let row = t.first();
+    let int = |i| -> GResult<i64> { Ok(row.get::<i64>(i).or_internal()?.unwrap_or(0)) };
+    Ok(Emptied { balance: int(1)?, spent_today: int(2)?, period_spent: int(3)?, still_held: 0 })
+}
+
+/// Would a region whose pool becomes `pool` keep its judgement whatever
+/// its slots, holding up to `held`, are spent down to? Read under the state
+/// row lock (its metrics cannot change meanwhile).
+pub fn steady(client: &mut SpiClient<'_>, policy: &Policy, region_id: Uuid, pool: i64, held: i64) -> GResult<bool> {
+    if held <= 0 {
+        return Ok(true);
+    }
     let m = crate::scaling::locked_metrics(client, region_id)?;
-    let Some(d) = distribute(policy, &m, slots, min_share) else {
+    Ok(holds_steady(policy, &RegionMetrics { budget_remaining: pool, ..m }, held))
+}
+
+/// After a spend from the pool of a locked region: hands the budget above
+/// the floor of the judgement (counting what busy slots may still hold,
+/// `held`) out to the region's empty slots that no other transaction holds
+/// (creating missing slot rows), if each share would be at least
+/// `min_share` cents. `pool` is the state's ai_budget_remaining. Returns
+/// what was handed out.
+pub fn fill(
+    client: &mut SpiClient<'_>,
+    policy: &Policy,
+    region_id: Uuid,
+    slots: i32,
+    pool: i64,
+    held: i64,
+    min_share: i64,
+) -> GResult<i64> {
+    // slot rows are only ever inserted under the state row lock, which is ours
+    let t = client
+        .update(
+            "WITH missing AS (
+               INSERT INTO grse.region_budget_slots (region_id, slot_no)
+               SELECT $1, n FROM pg_catalog.generate_series(1, $2) n
+                WHERE NOT EXISTS (SELECT 1 FROM grse.region_budget_slots b WHERE b.region_id = $1 AND b.slot_no = n)
+               RETURNING slot_no),
+             free AS (
+               SELECT slot_no FROM grse.region_budget_slots
+                WHERE region_id = $1 AND slot_no <= $2 AND balance = 0
+                ORDER BY slot_no FOR UPDATE SKIP LOCKED)
+             SELECT slot_no FROM missing UNION SELECT slot_no FROM free ORDER BY 1",
+            None,
+            &[region_id.into(), slots.into()],
+        )
+        .or_internal()?;
+    let mut targets: Vec<i32> = Vec::with_capacity(t.len());
+    for row in t {
+        targets.extend(row.get::<i32>(1).or_internal()?);
+    }
+    let m = crate::scaling::locked_metrics(client, region_id)?;
+    let Some(d) = distribute(policy, &RegionMetrics { budget_remaining: pool, ..m }, held, targets.len(), min_share) else {
         return Ok(0);
     };
     let handed = d.handed_out();
     client
         .update(
             "WITH shares AS (
-               SELECT o::integer AS slot_no, share FROM pg_catalog.unnest($2::bigint[]) WITH ORDINALITY AS u(share, o)),
+               SELECT slot_no, share FROM unnest($2::integer[], $3::bigint[]) AS u(slot_no, share)),  -- (multi-argument unnest is syntax: no schema)
              filled AS (
-               INSERT INTO grse.region_budget_slots AS b (region_id, slot_no, balance)
-               SELECT $1, slot_no, share FROM shares
-               ON CONFLICT (region_id, slot_no) DO UPDATE SET balance = b.balance + excluded.balance
-               RETURNING b.slot_no, b.balance),
+               UPDATE grse.region_budget_slots b SET balance = b.balance + s.share
+                 FROM shares s WHERE b.region_id = $1 AND b.slot_no = s.slot_no
+               RETURNING b.slot_no, b.balance, s.share),
              pool AS (
                UPDATE grse.region_scaling_state
-                  SET ai_budget_remaining = ai_budget_remaining - $3, slot_allotment = $3
+                  SET ai_budget_remaining = ai_budget_remaining - $4, slot_allotment = slot_allotment + $4
                 WHERE region_id = $1
                RETURNING ai_budget_remaining)
              INSERT INTO grse.region_budget_transactions
                     (region_id, slot_no, transaction_type, amount, delta, balance_after, description)
-             SELECT $1, f.slot_no, 'transfer', s.share, s.share, f.balance, 'slot filled from the pool'
-               FROM filled f JOIN shares s USING (slot_no)
+             SELECT $1, slot_no, 'transfer', share, share, balance, 'slot filled from the pool' FROM filled
              UNION ALL
-             SELECT $1, 0, 'transfer', $3, -$3, ai_budget_remaining, 'slots filled from the pool' FROM pool",
+             SELECT $1, 0, 'transfer', $4, -$4, ai_budget_remaining, 'slots filled from the pool' FROM pool",
             None,
-            &[region_id.into(), d.shares.into(), handed.into()],
+            &[region_id.into(), targets.into(), d.shares.into(), handed.into()],
         )
         .or_internal()?;
     Ok(handed)
@@ -217,16 +292,18 @@ pub fn set_budget_slots(region_id: Option<Uuid>, slots: Option<i32>) -> GResult<
 
 /// The state trigger's way to empty a region's slots (it runs as the user
 /// who writes the metrics; this runs as the extension owner). Refused
-/// unless called from inside grse. Returns {balance, spent_today,
-/// period_spent} that came back to the pool.
+/// unless called from inside grse. `wait`: empty every slot, waiting for
+/// spends in flight; else only the free ones. Returns {balance,
+/// spent_today, period_spent, still_held} (see [`Emptied`]).
 #[pg_extern(volatile, parallel_unsafe)]
-pub fn empty_budget_slots_internal(region_id: Uuid, pool: i64) -> GResult<Vec<i64>> {
+pub fn empty_budget_slots_internal(region_id: Uuid, pool: i64, wait: bool) -> GResult<Vec<i64>> {
     if !crate::guard::is_internal() {
         return Err(crate::error::maintained_by_grse(
             "grse.empty_budget_slots_internal is called by grse's state trigger only",
             "Budget slots are emptied by the grse budget functions.",
         ));
     }
-    let r = with_writes(|client| empty(client, region_id, pool))?;
-    Ok(vec![r.balance, r.spent_today, r.period_spent])
+    let how = if wait { Emptying::All } else { Emptying::Free };
+    let e = with_writes(|client| empty(client, region_id, pool, how))?;
+    Ok(vec![e.balance, e.spent_today, e.period_spent, e.still_held])
 }

@@ -147,8 +147,7 @@ fn state_before_write_checked<'a>(
         let mut changes = Changes::default();
         let mut allotment = new.int8(Col::Allotment)?;
         if !holds_steady(&policy, &m, allotment) {
-            empty_slots(&old, &new, &mut m, &mut changes)?;
-            allotment = 0;
+            allotment = empty_slots(&policy, &old, &new, &mut m, &mut changes)?;
         }
         let d = as_filled(&policy, &m, allotment);
         let now = pgrx::datetime::now().into_datum();
@@ -173,8 +172,15 @@ fn state_before_write_checked<'a>(
 
 /// The row being written would make the region's budget slots hide a
 /// change of its mode or conditions (a metric write moved the floor above
-/// the pool): empty them into the row, so it holds the whole budget again.
-fn empty_slots(old: &Option<Row>, new: &Row, m: &mut RegionMetrics, changes: &mut Changes) -> GResult<()> {
+/// the pool): empty them into the row, the free ones first, all of them if
+/// that is not enough. Returns the new allotment.
+fn empty_slots(
+    policy: &grse_core::Policy,
+    old: &Option<Row>,
+    new: &Row,
+    m: &mut RegionMetrics,
+    changes: &mut Changes,
+) -> GResult<i64> {
     let budget_unchanged = old.as_ref().is_some_and(|old| {
         old.int8(Col::Remaining).ok() == new.int8(Col::Remaining).ok()
             && old.int8(Col::Allotment).ok() == new.int8(Col::Allotment).ok()
@@ -185,28 +191,41 @@ fn empty_slots(old: &Option<Row>, new: &Row, m: &mut RegionMetrics, changes: &mu
     }
     let region_id = pgrx::Uuid::from_bytes(new.uuid_bytes(Col::RegionId)?);
     let pool = new.int8(Col::Remaining)?;
-    // through a SECURITY DEFINER function: the writer of the metrics may not write slots or the ledger
-    let back = guard::internally(|| {
+    // [balance, spent_today, period_spent, still_held]
+    let mut back = empty_through_owner(region_id, pool, false)?;
+    if !holds_steady(policy, &RegionMetrics { budget_remaining: pool + back[0], ..*m }, back[3]) {
+        let more = empty_through_owner(region_id, pool + back[0], true)?;
+        back = [back[0] + more[0], back[1] + more[1], back[2] + more[2], more[3]];
+    }
+    m.budget_remaining = pool + back[0];
+    changes.set(new, Col::Remaining, m.budget_remaining.into_datum())?;
+    changes.set(new, Col::SpendToday, (new.int8(Col::SpendToday)? + back[1]).into_datum())?;
+    changes.set(new, Col::PeriodSpent, (new.int8(Col::PeriodSpent)? + back[2]).into_datum())?;
+    changes.set(new, Col::Allotment, back[3].into_datum())?;
+    Ok(back[3])
+}
+
+/// Empties slots through a SECURITY DEFINER function: the writer of the
+/// metrics may not write slots or the ledger.
+fn empty_through_owner(region_id: pgrx::Uuid, pool: i64, wait: bool) -> GResult<[i64; 4]> {
+    let v = guard::internally(|| {
         Spi::connect_mut(|client| {
             client
                 .update(
-                    "SELECT grse.empty_budget_slots_internal($1, $2)",
+                    "SELECT grse.empty_budget_slots_internal($1, $2, $3)",
                     Some(1),
-                    &[region_id.into(), pool.into()],
+                    &[region_id.into(), pool.into(), wait.into()],
                 )
                 .or_internal()?
                 .first()
                 .get_one::<Vec<i64>>()
                 .or_internal()
         })
-    })?
-    .filter(|v| v.len() == 3)
-    .ok_or_else(|| crate::error::internal("emptying the budget slots returned nothing"))?;
-    m.budget_remaining = pool + back[0];
-    changes.set(new, Col::Remaining, m.budget_remaining.into_datum())?;
-    changes.set(new, Col::SpendToday, (new.int8(Col::SpendToday)? + back[1]).into_datum())?;
-    changes.set(new, Col::PeriodSpent, (new.int8(Col::PeriodSpent)? + back[2]).into_datum())?;
-    changes.set(new, Col::Allotment, 0i64.into_datum())
+    })?;
+    match v.as_deref() {
+        Some(&[a, b, c, d]) => Ok([a, b, c, d]),
+        _ => Err(crate::error::internal("emptying the budget slots returned nothing")),
+    }
 }
 
 /// AFTER UPDATE, only when scaling_mode changed (see the trigger's WHEN):

@@ -94,20 +94,22 @@ impl Distribution {
     }
 }
 
-/// Splits the pool of a region (all slots empty, `m.budget_remaining` =
-/// the whole remaining budget) over `slots` slots: everything above the
-/// judgement's floor, in equal shares (the first slots take the remainder
-/// cent). `None` when the region has one slot, or a share would be below
-/// `min_share` cents (too little to be worth the slots: spends then go to
-/// the pool, one row as without slots).
-pub fn distribute(policy: &Policy, m: &RegionMetrics, slots: i32, min_share: i64) -> Option<Distribution> {
-    if slots <= 1 || m.budget_remaining <= 0 {
+/// Splits the pool of a region over `slots` empty slots. `m.budget_remaining`
+/// is the pool; the region's other slots may still hold up to `held`. The
+/// pool keeps the judgement's floor of the whole (pool + `held`), so the
+/// judgement stays the same however the slots are spent; the rest goes to
+/// the slots in equal shares (the first slots take the remainder cent).
+/// `None` when there is no slot to fill, or a share would be below
+/// `min_share` cents (too little to be worth it: spends then go to the
+/// pool, one row as without slots).
+pub fn distribute(policy: &Policy, m: &RegionMetrics, held: i64, slots: usize, min_share: i64) -> Option<Distribution> {
+    if slots == 0 || m.budget_remaining <= 0 || held < 0 {
         return None;
     }
-    let n = i64::from(slots.min(MAX_SLOTS));
-    let keep = floor(policy, m);
+    let n = slots.min(MAX_SLOTS as usize) as i64;
+    let keep = floor(policy, &with_remaining(m, m.budget_remaining.saturating_add(held)));
     let spare = m.budget_remaining - keep;
-    if spare / n < min_share.max(1) {
+    if spare <= 0 || spare / n < min_share.max(1) {
         return None;
     }
     let shares = (0..n).map(|i| spare / n + i64::from(i < spare % n)).collect();
@@ -141,7 +143,7 @@ mod tests {
         // change the judgement, so the pool keeps 25 % of the monthly budget
         let p = Policy::default();
         assert_eq!(floor(&p, &m(100_000, 0)), 24_995); // 24.995 % rounds to 25.00 %
-        let d = distribute(&p, &m(100_000, 0), 4, 1).unwrap();
+        let d = distribute(&p, &m(100_000, 0), 0, 4, 1).unwrap();
         assert_eq!(d.keep, 24_995);
         assert_eq!(d.shares, vec![18_752, 18_751, 18_751, 18_751]);
         assert_eq!(d.keep + d.handed_out(), 100_000);
@@ -172,11 +174,24 @@ mod tests {
     }
 
     #[test]
-    fn no_distribution_for_one_slot_or_crumbs() {
+    fn no_distribution_without_slots_or_for_crumbs() {
         let p = Policy::default();
-        assert_eq!(distribute(&p, &m(100_000, 0), 1, 1), None);
-        assert_eq!(distribute(&p, &m(25_100, 0), 4, 100), None); // 105 spare over 4 slots
-        assert_eq!(distribute(&p, &m(0, 0), 4, 1), None);
+        assert_eq!(distribute(&p, &m(100_000, 0), 0, 0, 1), None);
+        assert_eq!(distribute(&p, &m(25_100, 0), 0, 4, 100), None); // 105 spare over 4 slots
+        assert_eq!(distribute(&p, &m(0, 0), 0, 4, 1), None);
+    }
+
+    #[test]
+    fn busy_slots_count_towards_the_floor() {
+        // 60 000 in the pool, up to 40 000 still in busy slots: the floor of the
+        // whole 100 000 is 24 995, so the pool can hand out 35 005
+        let p = Policy::default();
+        let d = distribute(&p, &m(60_000, 0), 40_000, 2, 1).unwrap();
+        assert_eq!(d.keep, 24_995);
+        assert_eq!(d.shares, vec![17_503, 17_502]);
+        assert!(holds_steady(&p, &m(d.keep, 0), d.handed_out() + 40_000));
+        // busy slots holding everything above the floor: nothing to hand out
+        assert_eq!(distribute(&p, &m(24_995, 0), 75_005, 2, 1), None);
     }
 
     #[test]

@@ -913,16 +913,21 @@ proptest! {
     }
 
     #[test]
-    fn distribution_conserves_the_budget(p in valid_policy(), m in metrics(), slots in 1i32..=64, min_share in 0i64..=1000) {
-        match distribute(&p, &m, slots, min_share) {
-            None => prop_assert!(slots == 1 || m.budget_remaining == 0
-                || (m.budget_remaining - floor(&p, &m)) / i64::from(slots) < min_share.max(1)),
+    fn distribution_conserves_the_budget(p in valid_policy(), m in metrics(), held_pct in 0i64..=100,
+                                         slots in 0usize..=64, min_share in 0i64..=1000) {
+        // the pool is part of the remaining budget; busy slots may hold up to the rest
+        let held = (m.budget_monthly - m.budget_remaining).max(0) / 100 * held_pct;
+        match distribute(&p, &m, held, slots, min_share) {
+            None => {
+                let spare = m.budget_remaining - floor(&p, &RegionMetrics { budget_remaining: m.budget_remaining + held, ..m });
+                prop_assert!(slots == 0 || m.budget_remaining == 0 || spare <= 0 || spare / (slots as i64) < min_share.max(1));
+            }
             Some(d) => {
-                prop_assert_eq!(d.shares.len(), slots as usize);
+                prop_assert_eq!(d.shares.len(), slots);
                 prop_assert_eq!(d.keep + d.handed_out(), m.budget_remaining);
                 prop_assert!(d.shares.iter().all(|s| *s >= min_share.max(1)));
                 prop_assert!(d.shares.iter().max().unwrap() - d.shares.iter().min().unwrap() <= 1);
-                let steady = holds_steady(&p, &RegionMetrics { budget_remaining: d.keep, ..m }, d.handed_out());
+                let steady = holds_steady(&p, &RegionMetrics { budget_remaining: d.keep, ..m }, d.handed_out() + held);
                 prop_assert!(steady, "slots could change the judgement");
             }
         }

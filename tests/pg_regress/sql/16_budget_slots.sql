@@ -67,7 +67,7 @@ SELECT pg_temp.err($$UPDATE grse.region_scaling_state SET budget_slots = 8$$) AS
 SELECT pg_temp.err($$UPDATE grse.region_scaling_state SET slot_allotment = 8$$) AS direct_allotment;
 SELECT pg_temp.err($$INSERT INTO grse.region_budget_slots (region_id, slot_no, balance)
                      VALUES ('00000000-0000-0000-0000-0000000000a1', 1, 500)$$) AS direct_slot_row;
-SELECT pg_temp.err($$SELECT grse.empty_budget_slots_internal('00000000-0000-0000-0000-0000000000a1', 0)$$) AS internal_call;
+SELECT pg_temp.err($$SELECT grse.empty_budget_slots_internal('00000000-0000-0000-0000-0000000000a1', 0, true)$$) AS internal_call;
 SELECT pg_temp.budget_sum() = :'before' AS unchanged;
 
 -- ---------------------------------------------------------------------------
