@@ -7,7 +7,7 @@
 
 use crate::convert::amount_cents;
 use crate::error::{invalid, required, GResult, SpiResultExt};
-use crate::region::{empty_slots, lock_active, lock_active_keeping_slots, with_writes};
+use crate::region::{empty_slots, lock_active_keeping_slots, with_writes};
 use crate::slots::Emptying;
 use crate::statements;
 use grse_core::mode::Mode;
@@ -121,7 +121,7 @@ pub fn spend(
     let policy = crate::policy::current()?;
     let mut facts = empty_slots(client, facts, Emptying::Free)?;
     if facts.remaining < amount
-        || !crate::slots::steady(client, &policy, region_id, facts.remaining - amount, facts.allotment)?
+        || !crate::slots::steady(client, &policy, region_id, facts.remaining - amount, facts.allotment, None)?
     {
         facts = empty_slots(client, facts, Emptying::All)?;
         if facts.remaining < amount {
@@ -226,8 +226,14 @@ pub fn refund_budget(
             ))
             .set_detail("A refund may not exceed what was spent and not yet refunded in the current budget period."));
         }
+        // the state row counts the refund against its own period spend (a CHECK):
+        // fold every slot's spend into it when that is short, or when the slots
+        // could hide a change of mode after the refund
         let policy = crate::policy::current()?;
-        if !crate::slots::steady(client, &policy, region_id, facts.remaining + amount, facts.allotment)? {
+        if facts.allotment > 0
+            && (facts.period_spent - facts.period_refunded < amount
+                || !crate::slots::steady(client, &policy, region_id, facts.remaining + amount, facts.allotment, None)?)
+        {
             facts = empty_slots(client, facts, Emptying::All)?;
         }
         let t = client
@@ -261,9 +267,25 @@ pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -
     let region_id = required(region_id, "region_id")?;
     let monthly = amount_cents("amount", &required(amount, "amount")?)?;
     with_writes(|client| {
-        let facts = lock_active(client, region_id)?;
+        let policy = crate::policy::current()?;
+        let facts = lock_active_keeping_slots(client, region_id)?;
+        let mut facts = empty_slots(client, facts, Emptying::Free)?;
         let diff = i128::from(monthly) - i128::from(facts.monthly);
-        let new_remaining = (i128::from(facts.remaining) + diff).clamp(0, i128::from(monthly)) as i64;
+        // Slots with a spend in flight may stay as they are if the pool alone can
+        // take the change and they could not hide a change of mode under the new budget.
+        let pool_after = i128::from(facts.remaining) + diff;
+        if facts.allotment > 0
+            && (pool_after < 0
+                || !crate::slots::steady(client, &policy, region_id, pool_after as i64, facts.allotment, Some(monthly))?)
+        {
+            facts = empty_slots(client, facts, Emptying::All)?;
+        }
+        // with slots still held (true remaining R <= old monthly): R + diff lies in [pool_after, monthly]
+        let new_remaining = if facts.allotment > 0 {
+            pool_after as i64
+        } else {
+            (i128::from(facts.remaining) + diff).clamp(0, i128::from(monthly)) as i64
+        };
         let delta = new_remaining - facts.remaining;
         client
             .update(
@@ -281,6 +303,7 @@ pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -
                 &[region_id.into(), monthly.into(), new_remaining.into(), delta.into()],
             )
             .or_internal()?;
-        Ok(new_remaining)
+        let held = if facts.allotment > 0 { crate::slots::holdings(client, region_id)?.balance } else { 0 };
+        Ok(new_remaining + held)
     })
 }

@@ -76,18 +76,9 @@ pub fn lock(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locke
 }
 
 /// Locks an existing, active region's state row, with any due budget period
-/// rolled over first (lazily, exactly once).
-pub fn lock_active(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
-    let facts = lock(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
-    if !facts.active {
-        return Err(inactive_region(region_id));
-    }
-    crate::periods::roll_if_due(client, facts, "lazy")
-}
-
-/// Like [`lock_active`], but the budget slots are left as they are unless
-/// a budget period is due (then all are emptied and the period rolled
-/// over): for calls that decide before they write (a spend, a refund, a check).
+/// rolled over first (lazily, exactly once; all budget slots are emptied
+/// for it). Otherwise the slots are left as they are: the callers decide
+/// what to empty.
 pub fn lock_active_keeping_slots(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
     let facts = lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
     if !facts.active {

@@ -22,8 +22,9 @@
 //!   to zero; each (region, slot) has its own balance chain.
 //!
 //! Lock order: the state row, then slot rows in slot_no order. A slot spend
-//! locks one slot row and nothing else. Only the waiting emptying (rare:
-//! period starts, allocations, a budget nearly spent) can deadlock with a
+//! locks one slot row and nothing else, and never waits for one (it skips
+//! slots other transactions hold). Only the waiting emptying (rare: period
+//! starts, allocations, a budget nearly spent) can deadlock with a
 //! transaction that spent from a slot and then locks the same region's
 //! state row; PostgreSQL detects that (40P01) and the retry succeeds.
 
@@ -38,15 +39,24 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::{PgBuiltInOids, PgOid, Uuid};
 
-/// A spend from the backend's slot: succeeds only if the slot holds the
-/// amount, the region is active and its periods are current.
-const SLOT_SPEND_SQL: &str = "WITH k AS (
+/// A spend from a slot: the backend's own slot if it is free and holds
+/// the amount, else the first free slot that does (a slot another
+/// transaction holds is skipped, never waited for); only while the region
+/// is active and its periods are current.
+const SLOT_SPEND_SQL: &str = "WITH pick AS (
+       SELECT b.slot_no FROM grse.region_budget_slots b
+        WHERE b.region_id = $1 AND b.balance >= $2
+          AND EXISTS (SELECT 1 FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+                       WHERE s.region_id = $1 AND r.active
+                         AND pg_catalog.now() < s.day_ends_at AND pg_catalog.now() < s.month_ends_at)
+        ORDER BY b.slot_no <> $6, b.slot_no
+        LIMIT 1
+        FOR UPDATE OF b SKIP LOCKED),
+     k AS (
        UPDATE grse.region_budget_slots b
           SET balance = b.balance - $2, spent_today = b.spent_today + $2, period_spent = b.period_spent + $2
-         FROM grse.region_scaling_state s, grse.regions r
-        WHERE b.region_id = $1 AND b.slot_no = $6 AND b.balance >= $2
-          AND s.region_id = $1 AND r.id = $1 AND r.active
-          AND pg_catalog.now() < s.day_ends_at AND pg_catalog.now() < s.month_ends_at
+         FROM pick p
+        WHERE b.region_id = $1 AND b.slot_no = p.slot_no AND b.balance >= $2
        RETURNING b.region_id, b.slot_no, b.balance)
      INSERT INTO grse.region_budget_transactions
             (region_id, slot_no, transaction_type, amount, delta, balance_after, agency_id, job_type, description)
@@ -62,8 +72,9 @@ const SLOT_SPEND_TYPES: [PgOid; 6] = [
     PgOid::BuiltIn(PgBuiltInOids::INT4OID),
 ];
 
-/// Charges `amount` to this backend's slot of the region; false (nothing
-/// written) when the slot cannot pay it, whatever the reason.
+/// Charges `amount` to a slot of the region (see SLOT_SPEND_SQL); false
+/// (nothing written) when no free slot can pay it, whatever the reason.
+/// Never waits for a lock.
 pub fn spend(
     client: &mut SpiClient<'_>,
     region_id: Uuid,
@@ -186,15 +197,24 @@ pub fn holdings(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Emptied>
     Ok(Emptied { balance: int(1)?, spent_today: int(2)?, period_spent: int(3)?, still_held: 0 })
 }
 
-/// Would a region whose pool becomes `pool` keep its judgement whatever
-/// its slots, holding up to `held`, are spent down to? Read under the state
-/// row lock (its metrics cannot change meanwhile).
-pub fn steady(client: &mut SpiClient<'_>, policy: &Policy, region_id: Uuid, pool: i64, held: i64) -> GResult<bool> {
+/// Would a region whose pool becomes `pool` (and monthly budget `monthly`,
+/// if it changes) keep its judgement whatever its slots, holding up to
+/// `held`, are spent down to? Read under the state row lock (its metrics
+/// cannot change meanwhile).
+pub fn steady(
+    client: &mut SpiClient<'_>,
+    policy: &Policy,
+    region_id: Uuid,
+    pool: i64,
+    held: i64,
+    monthly: Option<i64>,
+) -> GResult<bool> {
     if held <= 0 {
         return Ok(true);
     }
     let m = crate::scaling::locked_metrics(client, region_id)?;
-    Ok(holds_steady(policy, &RegionMetrics { budget_remaining: pool, ..m }, held))
+    let m = RegionMetrics { budget_remaining: pool, budget_monthly: monthly.unwrap_or(m.budget_monthly), ..m };
+    Ok(holds_steady(policy, &m, held))
 }
 
 /// After a spend from the pool of a locked region: hands the budget above
