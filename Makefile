@@ -4,7 +4,7 @@
 #   make test    # setup, then every test stage; ends with "tests: N passed, M failed"
 #   make demo    # setup, release install, then a scripted scenario on a throw-away cluster
 #
-# Developer targets (one stage each): unit, pgtest, regress, concurrency, isolation;
+# Developer targets (one stage each): unit, pgtest, regress, upgrade, concurrency, isolation;
 # make stress runs the long stress and crash test.
 #   make install PROFILE=debug   # faster install without --release
 #   make regress ACCEPT=1        # write actual pg_regress output to tests/pg_regress/expected/
@@ -23,7 +23,7 @@ else
 $(error PROFILE must be release or debug, not '$(PROFILE)')
 endif
 
-.PHONY: all setup install demo test unit pgtest regress concurrency isolation stress bench help
+.PHONY: all setup install demo test unit pgtest regress upgrade concurrency isolation stress bench help
 
 all: help
 
@@ -42,7 +42,7 @@ install: setup
 demo: setup install
 	bash scripts/demo.sh
 
-## All test stages in order: unit, pgtest, regress, concurrency.
+## All test stages in order: unit, pgtest, regress, upgrade, concurrency, isolation, stress (short).
 test: setup
 	bash scripts/run-tests.sh
 
@@ -55,6 +55,9 @@ pgtest: setup
 
 regress: setup
 	bash scripts/run-tests.sh regress
+
+upgrade: setup
+	bash scripts/run-tests.sh upgrade
 
 concurrency: setup
 	bash scripts/run-tests.sh concurrency

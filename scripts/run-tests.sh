@@ -12,6 +12,7 @@
 #   unit         cargo test -p grse-core (pure Rust unit + property tests)
 #   pgtest       #[pg_test]s: cargo pgrx test pg15 (server run as `postgres`)
 #   regress      pg_regress over tests/pg_regress/sql/*.sql on a throw-away cluster
+#   upgrade      tests/upgrade/run.sh: ALTER EXTENSION UPDATE from each released version = a fresh install
 #   concurrency  tests/concurrency/run.sh (one budget row, then 8 budget slots) and admission.sh
 #                (pgbench, 32 clients) on throw-away clusters
 #   isolation    tests/isolation/run.sh: pg_isolation_regress specs (concurrent sessions, pinned output)
@@ -33,7 +34,7 @@ cd "$ROOT"
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PG_BIN=$("$PG_CONFIG" --bindir)
 CLUSTER="$ROOT/scripts/cluster.sh"
-ALL_STAGES=(unit pgtest regress concurrency isolation stress)
+ALL_STAGES=(unit pgtest regress upgrade concurrency isolation stress)
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
@@ -169,6 +170,11 @@ SQL
     return $rc
 }
 
+stage_upgrade() {
+    ensure_installed
+    bash "$ROOT/tests/upgrade/run.sh"
+}
+
 stage_isolation() {
     ensure_installed
     bash "$ROOT/tests/isolation/run.sh"
@@ -207,7 +213,7 @@ count_stage() {
                        s/^ *([0-9]+) of ([0-9]+) tests failed\. *$/\2 \1/p' "$log" \
                 | awk '{ print $1 - $2, $2; exit }'
             ;;
-        concurrency|isolation|stress)
+        upgrade|concurrency|isolation|stress)
             # one summary line per script ("STAGE: N passed, M failed"): add them up
             sed -n -E "s/^$stage: ([0-9]+) passed, ([0-9]+) failed\$/\\1 \\2/p" "$log" \
                 | awk '{ p += $1; f += $2 } END { if (NR) print p, f }'

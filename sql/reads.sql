@@ -4,13 +4,22 @@
 -- This function and get_all_regions_health() are inlined by the planner (so they carry no
 -- SET search_path, see privileges.sql); every operator and type in them is therefore
 -- schema-qualified, so the caller's search_path cannot change what they compute.
+-- round(remaining * 100 / monthly, 2) is computed in bigint arithmetic when the amounts
+-- allow it (below 4·10^14 cents: no overflow), as floor((2·10000·remaining + monthly) /
+-- (2·monthly)) hundredths — the same value without a numeric division per row (the health
+-- list computes it for every region).
+-- (Not declared STRICT, so that the planner can inline it: it answers NULL for NULL itself.)
 CREATE FUNCTION grse.budget_percent_remaining(remaining bigint, monthly bigint) RETURNS numeric
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT CASE WHEN monthly OPERATOR(pg_catalog.>) 0
-                THEN pg_catalog.round(GREATEST(remaining, 0)::pg_catalog.numeric OPERATOR(pg_catalog.*) 100
-                                      OPERATOR(pg_catalog./) monthly, 2)
-                ELSE 0::pg_catalog.numeric END
+    SELECT CASE WHEN remaining IS NULL OR monthly IS NULL THEN NULL::pg_catalog.numeric
+                WHEN monthly OPERATOR(pg_catalog.<=) 0 THEN 0::pg_catalog.numeric
+                WHEN GREATEST(remaining, monthly) OPERATOR(pg_catalog.<) 400000000000000
+                THEN ((GREATEST(remaining, 0) OPERATOR(pg_catalog.*) 20000 OPERATOR(pg_catalog.+) monthly)
+                      OPERATOR(pg_catalog./) (2 OPERATOR(pg_catalog.*) monthly))
+                     OPERATOR(pg_catalog.*) 0.01::pg_catalog.numeric
+                ELSE pg_catalog.round(GREATEST(remaining, 0)::pg_catalog.numeric OPERATOR(pg_catalog.*) 100
+                                      OPERATOR(pg_catalog./) monthly, 2) END
 $$;
 
 -- What a region's budget slots hold: add to the state row's pool for the true totals.
@@ -53,11 +62,11 @@ AS $$
            CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0 THEN grse.compute_region_capacity(r.id)
                 ELSE s.capacity_score END,
            s.overall_pressure,
-           grse.budget_percent_remaining(
-               s.ai_budget_remaining OPERATOR(pg_catalog.+)
-                   CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0 THEN (grse.slot_totals(r.id)).balance
-                        ELSE 0::pg_catalog.int8 END,
-               s.ai_budget_monthly),
+           CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0
+                THEN grse.budget_percent_remaining(
+                         s.ai_budget_remaining OPERATOR(pg_catalog.+) (grse.slot_totals(r.id)).balance,
+                         s.ai_budget_monthly)
+                ELSE grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly) END,
            s.warning_index
       FROM grse.regions r
       JOIN grse.region_scaling_state s ON s.region_id OPERATOR(pg_catalog.=) r.id

@@ -74,8 +74,8 @@ CREATE TABLE grse.policy (
     risk_pressure_above             numeric(5,2) NOT NULL DEFAULT 70,
     default_monthly_budget_cents    bigint       NOT NULL DEFAULT 100000,
     history_retention               interval     NOT NULL DEFAULT '90 days',
-    default_budget_slots            integer      NOT NULL DEFAULT 1,
     updated_at                      timestamptz  NOT NULL DEFAULT now(),
+    default_budget_slots            integer      NOT NULL DEFAULT 1,
 
     CONSTRAINT policy_weights_in_unit_range CHECK (
         pressure_weight_posting BETWEEN 0 AND 1 AND pressure_weight_orchestration BETWEEN 0 AND 1

@@ -110,6 +110,15 @@ pub fn spend(
     }
     // Not charged: decide under the row lock (rolling a due period over).
     let facts = lock_active_keeping_slots(client, region_id)?;
+    // Another spender may have filled the slots while this one waited for the
+    // lock: try them again before emptying anything (else every spender that
+    // queued behind a filling would empty and refill all slots in turn).
+    if slots > 1
+        && facts.allotment > 0
+        && crate::slots::spend(client, region_id, slots, amount, agency_id, job_type, description)?
+    {
+        return Ok(true);
+    }
     // Refuse on what the slots hold in this snapshot (spends in flight only
     // lower it; refunds and fills need the lock we hold), writing nothing.
     let held = if facts.allotment > 0 { crate::slots::holdings(client, region_id)?.balance } else { 0 };

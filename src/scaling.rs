@@ -89,12 +89,13 @@ pub fn evaluate_region(
     pgrx::pg_sys::panic::ErrorReport,
 > {
     let e = evaluation(region_id)?;
+    let reason = e.reason(&crate::policy::current()?);
     Ok(TableIterator::once((
         numeric(e.overall_pressure)?,
         numeric(e.capacity)?,
         numeric(e.warning_index)?,
         e.mode.as_str().to_string(),
-        e.reason,
+        reason,
     )))
 }
 

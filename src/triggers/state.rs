@@ -257,29 +257,36 @@ fn state_after_mode_change_checked<'a>(
     Ok(None)
 }
 
+/// Records a mode change and announces it (NOTIFY grse_mode_changed).
+const TRANSITION_SQL: &str = "WITH t AS (
+       INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       RETURNING region_id, from_mode, to_mode, capacity, pressure, reason, created_at)
+     SELECT pg_catalog.pg_notify('grse_mode_changed', pg_catalog.json_build_object(
+              'region_id', region_id, 'from', from_mode, 'to', to_mode,
+              'capacity', capacity, 'pressure', pressure, 'reason', reason, 'at', created_at)::text)
+     FROM t";
+
+const TRANSITION_TYPES: [pgrx::PgOid; 6] = [
+    pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::UUIDOID),
+    pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::TEXTOID),
+    pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::TEXTOID),
+    pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::NUMERICOID),
+    pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::NUMERICOID),
+    pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::TEXTOID),
+];
+
 fn record_transition(region_id: pgrx::Uuid, from: &str, to: &str, d: &Evaluation) -> GResult<()> {
-    guard::internally(|| Spi::connect_mut(|client| {
-        client
-            .update(
-                "WITH t AS (
-                   INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason)
-                   VALUES ($1, $2, $3, $4, $5, $6)
-                   RETURNING region_id, from_mode, to_mode, capacity, pressure, reason, created_at)
-                 SELECT pg_catalog.pg_notify('grse_mode_changed', pg_catalog.json_build_object(
-                          'region_id', region_id, 'from', from_mode, 'to', to_mode,
-                          'capacity', capacity, 'pressure', pressure, 'reason', reason, 'at', created_at)::text)
-                 FROM t",
-                None,
-                &[
-                    region_id.into(),
-                    from.into(),
-                    to.into(),
-                    numeric(d.capacity)?.into(),
-                    numeric(d.overall_pressure)?.into(),
-                    d.reason.as_str().into(),
-                ],
-            )
-            .or_internal()?;
-        Ok(())
-    }))
+    let reason = d.reason(&policy::current()?);
+    let args = [
+        region_id.into(),
+        from.into(),
+        to.into(),
+        numeric(d.capacity)?.into(),
+        numeric(d.overall_pressure)?.into(),
+        reason.as_str().into(),
+    ];
+    guard::internally(|| {
+        Spi::connect_mut(|client| crate::statements::execute(client, TRANSITION_SQL, &TRANSITION_TYPES, &args).map(|_| ()))
+    })
 }

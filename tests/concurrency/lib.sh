@@ -1,6 +1,7 @@
 # Shared plumbing of the multi-connection tests (sourced, not run): a
 # throw-away cluster, psql/pgbench helpers and `ok - ` / `not ok - ` checks.
-# The sourcing script sets DB before sourcing and calls `finish` at the end.
+# The sourcing script sets DB (and SUITE, the name on its summary line, default
+# concurrency) before sourcing and calls `finish` at the end.
 
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +19,7 @@ chmod 755 "$WORK"                 # the cluster inside is owned by `postgres`
 CL="$WORK/cluster"
 cleanup() {
     bash "$CLUSTER" stop "$CL" || true
-    if [ "${KEEP:-0}" = 1 ]; then echo "concurrency: kept $WORK"; else rm -rf "$WORK"; fi
+    if [ "${KEEP:-0}" = 1 ]; then echo "${SUITE:-concurrency}: kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -66,7 +67,7 @@ run_pgbench() {
 }
 
 finish() {
-    echo "concurrency: $PASSED passed, $FAILED failed"
+    echo "${SUITE:-concurrency}: $PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
     exit
 }

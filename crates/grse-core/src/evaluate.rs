@@ -4,7 +4,7 @@
 use crate::capacity::{budget_percent_remaining, capacity, CapacityInputs};
 use crate::conditions::RegionFacts;
 use crate::fixed::Centi;
-use crate::mode::{mode_with_reason, Mode};
+use crate::mode::{decide_mode, mode_with_reason, Mode};
 use crate::policy::Policy;
 use crate::pressure::{overall_pressure, Pressures};
 use crate::warning::warning_index;
@@ -24,9 +24,15 @@ pub struct Evaluation {
     pub overall_pressure: Centi,
     pub capacity: Centi,
     pub mode: Mode,
-    /// The rule that chose the mode, for the transition record.
-    pub reason: String,
     pub warning_index: Centi,
+}
+
+impl Evaluation {
+    /// The rule that chose the mode, for the transition record (formatted
+    /// only when asked: the state trigger evaluates on every write).
+    pub fn reason(&self, policy: &Policy) -> String {
+        mode_with_reason(policy, self.capacity, self.overall_pressure).1
+    }
 }
 
 /// Overall pressure → capacity → mode → warning index.
@@ -41,14 +47,14 @@ pub fn evaluate(policy: &Policy, m: &RegionMetrics) -> Evaluation {
             fatigue: m.fatigue,
         },
     );
-    let (mode, reason) = mode_with_reason(policy, capacity, overall);
+    let mode = decide_mode(policy, capacity, overall);
     let facts = RegionFacts {
         mode,
         capacity,
         pressure: overall,
         budget_percent_remaining: budget_percent_remaining(m.budget_remaining, m.budget_monthly),
     };
-    Evaluation { overall_pressure: overall, capacity, mode, reason, warning_index: warning_index(policy, &facts) }
+    Evaluation { overall_pressure: overall, capacity, mode, warning_index: warning_index(policy, &facts) }
 }
 
 #[cfg(test)]

@@ -40,11 +40,12 @@ impl fmt::Display for Mode {
 /// or pressure > 90; else throttled if capacity < 30 or pressure > 75; else
 /// cautious if capacity < 50 or pressure > 60; else normal (policy values).
 pub fn decide_mode(policy: &Policy, capacity: Centi, pressure: Centi) -> Mode {
-    mode_with_reason(policy, capacity, pressure).0
+    rule(policy, capacity, pressure).0
 }
 
-/// The mode and a short, human-readable reason naming the rule that chose it.
-pub fn mode_with_reason(policy: &Policy, capacity: Centi, pressure: Centi) -> (Mode, String) {
+/// The mode, the thresholds of the rule that chose it (capacity below,
+/// pressure above; the cautious ones for normal) and which of them held.
+fn rule(policy: &Policy, capacity: Centi, pressure: Centi) -> (Mode, Centi, Centi, bool, bool) {
     let rules = [
         (Mode::Frozen, policy.frozen_capacity_below, policy.frozen_pressure_above),
         (Mode::Throttled, policy.throttled_capacity_below, policy.throttled_pressure_above),
@@ -54,23 +55,26 @@ pub fn mode_with_reason(policy: &Policy, capacity: Centi, pressure: Centi) -> (M
         let low = capacity < cap_below;
         let high = pressure > pressure_above;
         if low || high {
-            let mut why = Vec::new();
-            if low {
-                why.push(format!("capacity {capacity} < {cap_below}"));
-            }
-            if high {
-                why.push(format!("pressure {pressure} > {pressure_above}"));
-            }
-            return (mode, why.join(" and "));
+            return (mode, cap_below, pressure_above, low, high);
         }
     }
-    (
-        Mode::Normal,
-        format!(
-            "capacity {capacity} >= {} and pressure {pressure} <= {}",
-            policy.cautious_capacity_below, policy.cautious_pressure_above
-        ),
-    )
+    (Mode::Normal, policy.cautious_capacity_below, policy.cautious_pressure_above, false, false)
+}
+
+/// The mode and a short, human-readable reason naming the rule that chose it.
+pub fn mode_with_reason(policy: &Policy, capacity: Centi, pressure: Centi) -> (Mode, String) {
+    let (mode, cap_below, pressure_above, low, high) = rule(policy, capacity, pressure);
+    if mode == Mode::Normal {
+        return (mode, format!("capacity {capacity} >= {cap_below} and pressure {pressure} <= {pressure_above}"));
+    }
+    let mut why = Vec::new();
+    if low {
+        why.push(format!("capacity {capacity} < {cap_below}"));
+    }
+    if high {
+        why.push(format!("pressure {pressure} > {pressure_above}"));
+    }
+    (mode, why.join(" and "))
 }
 
 #[cfg(test)]
