@@ -1,7 +1,8 @@
--- grse 0.1.0 -> 0.2.0: budget slots (escrow) for hot regions.
--- Applied by ALTER EXTENSION grse UPDATE TO '0.2.0' (after installing the 0.2.0 library;
--- restart the server first, see README "Upgrading"). Tested by tests/upgrade/run.sh, which
--- compares the catalog of an upgraded database with a fresh 0.2.0 one.
+-- grse 0.1.0 -> 0.2.0: budget slots (escrow) for hot regions, and a faster
+-- budget_percent_remaining (bigint arithmetic, inlinable).
+-- Applied by ALTER EXTENSION grse UPDATE TO '0.2.0', after installing 0.2.0 and
+-- restarting the server (README, "Upgrading"). tests/upgrade/run.sh checks that an
+-- upgraded database has the same catalog as a fresh 0.2.0 install.
 \echo Use "ALTER EXTENSION grse UPDATE TO '0.2.0'" to load this file. \quit
 
 -- ---------------------------------------------------------------------------
@@ -91,6 +92,19 @@ ALTER TABLE grse.region_budget_slots
 -- ---------------------------------------------------------------------------
 -- SQL functions: new, and the read functions that now count the slots
 -- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION grse.budget_percent_remaining(remaining bigint, monthly bigint) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN remaining IS NULL OR monthly IS NULL THEN NULL::pg_catalog.numeric
+                WHEN monthly OPERATOR(pg_catalog.<=) 0 THEN 0::pg_catalog.numeric
+                WHEN GREATEST(remaining, monthly) OPERATOR(pg_catalog.<) 400000000000000
+                THEN ((GREATEST(remaining, 0) OPERATOR(pg_catalog.*) 20000 OPERATOR(pg_catalog.+) monthly)
+                      OPERATOR(pg_catalog./) (2 OPERATOR(pg_catalog.*) monthly))
+                     OPERATOR(pg_catalog.*) 0.01::pg_catalog.numeric
+                ELSE pg_catalog.round(GREATEST(remaining, 0)::pg_catalog.numeric OPERATOR(pg_catalog.*) 100
+                                      OPERATOR(pg_catalog./) monthly, 2) END
+$$;
+
 CREATE FUNCTION grse.slot_totals(region_id uuid, OUT balance bigint, OUT spent_today bigint, OUT period_spent bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
@@ -126,11 +140,11 @@ AS $$
            CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0 THEN grse.compute_region_capacity(r.id)
                 ELSE s.capacity_score END,
            s.overall_pressure,
-           grse.budget_percent_remaining(
-               s.ai_budget_remaining OPERATOR(pg_catalog.+)
-                   CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0 THEN (grse.slot_totals(r.id)).balance
-                        ELSE 0::pg_catalog.int8 END,
-               s.ai_budget_monthly),
+           CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0
+                THEN grse.budget_percent_remaining(
+                         s.ai_budget_remaining OPERATOR(pg_catalog.+) (grse.slot_totals(r.id)).balance,
+                         s.ai_budget_monthly)
+                ELSE grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly) END,
            s.warning_index
       FROM grse.regions r
       JOIN grse.region_scaling_state s ON s.region_id OPERATOR(pg_catalog.=) r.id

@@ -40,7 +40,7 @@ for old in "$HERE"/grse--*.sql; do
         continue
     fi
     psql_q -c "DROP DATABASE IF EXISTS up_old" -c "DROP DATABASE IF EXISTS up_fresh" \
-           -c "CREATE DATABASE up_old" -c "CREATE DATABASE up_fresh" >/dev/null
+           -c "CREATE DATABASE up_old" -c "CREATE DATABASE up_fresh" >/dev/null 2>&1
     check "$from: CREATE EXTENSION grse VERSION '$from', then ALTER EXTENSION grse UPDATE → $CURRENT" "
 \\c up_old
 SET client_min_messages = warning;
@@ -66,6 +66,7 @@ SELECT extversion = '$CURRENT' FROM pg_extension WHERE extname = 'grse';"
     check "$from → $CURRENT: the upgraded extension works (spends with and without slots, refund, metric write, invariants)" "
 \\c up_old
 SET client_min_messages = warning;
+\\o /dev/null
 INSERT INTO grse.regions (id, name, slug, country_code) VALUES
     ('00000000-0000-4000-8000-000000000001', 'One', 'one', 'DE'),
     ('00000000-0000-4000-8000-000000000002', 'Two', 'two', 'FR');
@@ -74,6 +75,7 @@ SELECT grse.check_and_decrement_budget(r, 500) AND grse.check_and_decrement_budg
   FROM unnest(ARRAY['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002']::uuid[]) r;
 SELECT grse.refund_budget('00000000-0000-4000-8000-000000000002', 200);
 UPDATE grse.region_scaling_state SET posting_pressure = 80 WHERE region_id = '00000000-0000-4000-8000-000000000001';
+\\o
 SELECT (SELECT count(*) FROM grse.verify_invariants()) = 0
    AND (SELECT count(*) FROM grse.region_budget_transactions WHERE slot_no > 0) > 0
    AND (SELECT sum(delta) FROM grse.region_budget_transactions
