@@ -217,4 +217,22 @@ SELECT grse.alert_critical_issues() AS alerts_raised;
 SELECT alert_type, severity, message FROM grse.alerts ORDER BY id;
 
 \echo
+\echo '=============================================================================='
+\echo ' 14. Budget slots for a hot region (grse.set_budget_slots)'
+\echo '     Frankfurt''s budget above the floor of its mode goes into 8 slot rows, so'
+\echo '     concurrent spends lock different rows; reads count the slots.'
+\echo '=============================================================================='
+SELECT grse.set_budget_slots(:'frankfurt', 8) AS slots;
+SELECT count(*) FILTER (WHERE grse.check_and_decrement_budget(:'frankfurt', 25, NULL, 'posting')) AS charged
+  FROM generate_series(1, 200);
+SELECT s.ai_budget_remaining AS pool, t.balance AS in_slots, s.ai_budget_remaining + t.balance AS remaining,
+       (grse.get_region_scaling_summary(s.region_id) -> 'budget' ->> 'remaining')::bigint AS summary_remaining,
+       s.scaling_mode
+  FROM grse.region_scaling_state s, grse.slot_totals(s.region_id) t WHERE s.region_id = :'frankfurt';
+SELECT transaction_type, slot_no > 0 AS in_a_slot, count(*) AS ledger_rows, sum(delta) AS sum_delta
+  FROM grse.region_budget_transactions WHERE region_id = :'frankfurt'
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) AS invariant_violations FROM grse.verify_invariants();
+
+\echo
 \echo 'Demo finished.'
