@@ -18,6 +18,7 @@ ALTER TABLE grse.policy ADD CONSTRAINT policy_limits_valid CHECK (
         AND history_retention > interval '0');
 
 ALTER TABLE grse.region_scaling_state
+    DROP CONSTRAINT state_refunds_within_spend,   -- slots count spend too: checked by refund_budget and verify_invariants
     ADD COLUMN budget_slots integer CONSTRAINT state_budget_slots_range CHECK (budget_slots BETWEEN 1 AND 64),
     ADD COLUMN slot_allotment bigint NOT NULL DEFAULT 0 CONSTRAINT state_slot_allotment_nonneg CHECK (slot_allotment >= 0);
 COMMENT ON COLUMN grse.region_scaling_state.budget_slots IS
@@ -92,6 +93,8 @@ ALTER TABLE grse.region_budget_slots
 -- ---------------------------------------------------------------------------
 -- SQL functions: new, and the read functions that now count the slots
 -- ---------------------------------------------------------------------------
+COMMENT ON COLUMN grse.region_scaling_state.period_refunded IS
+    'Refunds of the current monthly budget period, cents; never more than the period''s spend, slots included (refund_budget refuses more; verify_invariants checks it).';
 CREATE OR REPLACE FUNCTION grse.budget_percent_remaining(remaining bigint, monthly bigint) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
@@ -390,6 +393,12 @@ AS $$
                       FROM grse.region_budget_transactions t
                      WHERE t.region_id = s.region_id AND t.id > s.month_ledger_mark) l
      WHERE l.spent <> s.period_spent + h.period_spent OR l.refunded <> s.period_refunded
+    UNION ALL
+    -- a period's refunds never exceed its spend (the pool's and the slots')
+    SELECT 'refunds_within_spend', s.region_id,
+           pg_catalog.format('period_refunded %s, period_spent %s', s.period_refunded, s.period_spent + h.period_spent)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h
+     WHERE s.period_refunded > s.period_spent + h.period_spent
     UNION ALL
     SELECT 'queue_nonnegative', s.region_id, pg_catalog.format('jobs_in_queue %s', s.jobs_in_queue)
       FROM grse.region_scaling_state s WHERE s.jobs_in_queue < 0

@@ -211,7 +211,6 @@ CREATE TABLE grse.region_scaling_state (
     slot_allotment          bigint NOT NULL DEFAULT 0 CONSTRAINT state_slot_allotment_nonneg CHECK (slot_allotment >= 0),
 
     CONSTRAINT state_remaining_within_monthly CHECK (ai_budget_remaining <= ai_budget_monthly),
-    CONSTRAINT state_refunds_within_spend CHECK (period_refunded <= period_spent),
     CONSTRAINT state_day_window CHECK (day_started_at < day_ends_at),
     CONSTRAINT state_month_window CHECK (month_started_at < month_ends_at)
 );
@@ -219,7 +218,8 @@ COMMENT ON TABLE grse.region_scaling_state IS
     'Live metrics of each region. Write pressures and utilization directly; capacity, warning index, overall pressure and mode are recomputed by a trigger on every write. Budget columns change only through the grse budget functions.';
 COMMENT ON COLUMN grse.region_scaling_state.shard_count IS 'Shards of this region; NULL means policy.default_shard_count.';
 COMMENT ON COLUMN grse.region_scaling_state.period_spent IS 'Gross spend of the current monthly budget period, cents.';
-COMMENT ON COLUMN grse.region_scaling_state.period_refunded IS 'Refunds of the current monthly budget period, cents.';
+COMMENT ON COLUMN grse.region_scaling_state.period_refunded IS
+    'Refunds of the current monthly budget period, cents; never more than the period''s spend, slots included (refund_budget refuses more; verify_invariants checks it).';
 COMMENT ON COLUMN grse.region_scaling_state.day_ends_at IS 'End of the region-local day that ai_spend_today counts.';
 COMMENT ON COLUMN grse.region_scaling_state.month_ends_at IS 'End of the region-local month of the current budget period.';
 COMMENT ON COLUMN grse.region_scaling_state.day_ledger_mark IS

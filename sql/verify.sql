@@ -73,6 +73,12 @@ AS $$
                      WHERE t.region_id = s.region_id AND t.id > s.month_ledger_mark) l
      WHERE l.spent <> s.period_spent + h.period_spent OR l.refunded <> s.period_refunded
     UNION ALL
+    -- a period's refunds never exceed its spend (the pool's and the slots')
+    SELECT 'refunds_within_spend', s.region_id,
+           pg_catalog.format('period_refunded %s, period_spent %s', s.period_refunded, s.period_spent + h.period_spent)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h
+     WHERE s.period_refunded > s.period_spent + h.period_spent
+    UNION ALL
     SELECT 'queue_nonnegative', s.region_id, pg_catalog.format('jobs_in_queue %s', s.jobs_in_queue)
       FROM grse.region_scaling_state s WHERE s.jobs_in_queue < 0
     UNION ALL

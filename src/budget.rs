@@ -235,14 +235,9 @@ pub fn refund_budget(
             ))
             .set_detail("A refund may not exceed what was spent and not yet refunded in the current budget period."));
         }
-        // the state row counts the refund against its own period spend (a CHECK):
-        // fold every slot's spend into it when that is short, or when the slots
-        // could hide a change of mode after the refund
+        // empty every slot if the busy ones could hide a change of mode after the refund
         let policy = crate::policy::current()?;
-        if facts.allotment > 0
-            && (facts.period_spent - facts.period_refunded < amount
-                || !crate::slots::steady(client, &policy, region_id, facts.remaining + amount, facts.allotment, None)?)
-        {
+        if !crate::slots::steady(client, &policy, region_id, facts.remaining + amount, facts.allotment, None)? {
             facts = empty_slots(client, facts, Emptying::All)?;
         }
         let t = client

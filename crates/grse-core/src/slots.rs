@@ -97,19 +97,21 @@ impl Distribution {
 /// Splits the pool of a region over `slots` empty slots. `m.budget_remaining`
 /// is the pool; the region's other slots may still hold up to `held`. The
 /// pool keeps the judgement's floor of the whole (pool + `held`), so the
-/// judgement stays the same however the slots are spent; the rest goes to
-/// the slots in equal shares (the first slots take the remainder cent).
-/// `None` when there is no slot to fill, or a share would be below
-/// `min_share` cents (too little to be worth it: spends then go to the
-/// pool, one row as without slots).
+/// judgement stays the same however the slots are spent, plus a reserve of
+/// `min_share` cents, so that spends charged to the pool while other slots
+/// are busy do not reach the floor at once; the rest goes to the slots in
+/// equal shares (the first slots take the remainder cent). `None` when there
+/// is no slot to fill, or a share would be below `min_share` cents (too
+/// little to be worth it: spends then go to the pool, one row as without slots).
 pub fn distribute(policy: &Policy, m: &RegionMetrics, held: i64, slots: usize, min_share: i64) -> Option<Distribution> {
     if slots == 0 || m.budget_remaining <= 0 || held < 0 {
         return None;
     }
     let n = slots.min(MAX_SLOTS as usize) as i64;
-    let keep = floor(policy, &with_remaining(m, m.budget_remaining.saturating_add(held)));
+    let min_share = min_share.max(1);
+    let keep = floor(policy, &with_remaining(m, m.budget_remaining.saturating_add(held))).saturating_add(min_share);
     let spare = m.budget_remaining - keep;
-    if spare <= 0 || spare / n < min_share.max(1) {
+    if spare <= 0 || spare / n < min_share {
         return None;
     }
     let shares = (0..n).map(|i| spare / n + i64::from(i < spare % n)).collect();
@@ -141,11 +143,15 @@ mod tests {
     fn idle_region_hands_out_down_to_the_budget_warning() {
         // no pressure: only the budget conditions (25 % warning, 10 % critical)
         // change the judgement, so the pool keeps 25 % of the monthly budget
+        // (and a reserve of one share)
         let p = Policy::default();
         assert_eq!(floor(&p, &m(100_000, 0)), 24_995); // 24.995 % rounds to 25.00 %
         let d = distribute(&p, &m(100_000, 0), 0, 4, 1).unwrap();
-        assert_eq!(d.keep, 24_995);
-        assert_eq!(d.shares, vec![18_752, 18_751, 18_751, 18_751]);
+        assert_eq!(d.keep, 24_996);
+        assert_eq!(d.shares, vec![18_751; 4]);
+        let d = distribute(&p, &m(100_000, 0), 0, 4, 1_000).unwrap();
+        assert_eq!(d.keep, 25_995);
+        assert_eq!(d.shares, vec![18_502, 18_501, 18_501, 18_501]);
         assert_eq!(d.keep + d.handed_out(), 100_000);
     }
 
@@ -177,18 +183,18 @@ mod tests {
     fn no_distribution_without_slots_or_for_crumbs() {
         let p = Policy::default();
         assert_eq!(distribute(&p, &m(100_000, 0), 0, 0, 1), None);
-        assert_eq!(distribute(&p, &m(25_100, 0), 0, 4, 100), None); // 105 spare over 4 slots
+        assert_eq!(distribute(&p, &m(25_400, 0), 0, 4, 100), None); // 305 spare over 4 slots after the reserve
         assert_eq!(distribute(&p, &m(0, 0), 0, 4, 1), None);
     }
 
     #[test]
     fn busy_slots_count_towards_the_floor() {
         // 60 000 in the pool, up to 40 000 still in busy slots: the floor of the
-        // whole 100 000 is 24 995, so the pool can hand out 35 005
+        // whole 100 000 is 24 995, so the pool keeps 24 996 and hands out 35 004
         let p = Policy::default();
         let d = distribute(&p, &m(60_000, 0), 40_000, 2, 1).unwrap();
-        assert_eq!(d.keep, 24_995);
-        assert_eq!(d.shares, vec![17_503, 17_502]);
+        assert_eq!(d.keep, 24_996);
+        assert_eq!(d.shares, vec![17_502, 17_502]);
         assert!(holds_steady(&p, &m(d.keep, 0), d.handed_out() + 40_000));
         // busy slots holding everything above the floor: nothing to hand out
         assert_eq!(distribute(&p, &m(24_995, 0), 75_005, 2, 1), None);

@@ -919,13 +919,16 @@ proptest! {
         let held = (m.budget_monthly - m.budget_remaining).max(0) / 100 * held_pct;
         match distribute(&p, &m, held, slots, min_share) {
             None => {
-                let spare = m.budget_remaining - floor(&p, &RegionMetrics { budget_remaining: m.budget_remaining + held, ..m });
+                let spare = m.budget_remaining - floor(&p, &RegionMetrics { budget_remaining: m.budget_remaining + held, ..m })
+                    - min_share.max(1);
                 prop_assert!(slots == 0 || m.budget_remaining == 0 || spare <= 0 || spare / (slots as i64) < min_share.max(1));
             }
             Some(d) => {
                 prop_assert_eq!(d.shares.len(), slots);
                 prop_assert_eq!(d.keep + d.handed_out(), m.budget_remaining);
                 prop_assert!(d.shares.iter().all(|s| *s >= min_share.max(1)));
+                let reserve = d.keep - floor(&p, &RegionMetrics { budget_remaining: m.budget_remaining + held, ..m });
+                prop_assert_eq!(reserve, min_share.max(1));
                 prop_assert!(d.shares.iter().max().unwrap() - d.shares.iter().min().unwrap() <= 1);
                 let steady = holds_steady(&p, &RegionMetrics { budget_remaining: d.keep, ..m }, d.handed_out() + held);
                 prop_assert!(steady, "slots could change the judgement");

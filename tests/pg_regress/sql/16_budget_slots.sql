@@ -73,9 +73,10 @@ SELECT pg_temp.budget_sum() = :'before' AS unchanged;
 -- ---------------------------------------------------------------------------
 -- The first spend goes to the pool and fills the slots: everything above the
 -- floor of the judgement (no pressure: the 25 % budget warning; 24 995 cents
--- of 100 000 is 25.00 % after rounding) is split over 4 slots.
+-- of 100 000 is 25.00 % after rounding) and a reserve of 16 such spends
+-- (1 600) is split over 4 slots: 99 900 - 26 595 = 73 305.
 -- ---------------------------------------------------------------------------
-SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 1000);
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 100);
 SELECT * FROM pg_temp.hot();
 SELECT slot_no, balance FROM grse.region_budget_slots ORDER BY slot_no;
 SELECT slot_no, transaction_type, amount, delta, balance_after FROM grse.region_budget_transactions
@@ -87,13 +88,13 @@ SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000a1', 2
 SELECT xmin = :'state_version' AS state_row_untouched FROM grse.region_scaling_state
  WHERE region_id = '00000000-0000-0000-0000-0000000000a1';
 SELECT * FROM pg_temp.hot();
-SELECT count(*) FILTER (WHERE balance >= 18501) AS untouched_slots, count(*) FILTER (WHERE balance < 18501) AS charged_slots,
+SELECT count(*) FILTER (WHERE balance >= 18326) AS untouched_slots, count(*) FILTER (WHERE balance < 18326) AS charged_slots,
        sum(spent_today) AS slots_spent_today
   FROM grse.region_budget_slots;
 SELECT transaction_type, amount, job_type, slot_no > 0 AS from_a_slot FROM grse.region_budget_transactions
  ORDER BY id DESC LIMIT 1;
 
--- Every read counts the slots: capacity from the true total (98.75 % budget: 39.50 + 35 + 25)
+-- Every read counts the slots: capacity from the true total (99.65 % budget: 39.86 + 35 + 25)
 SELECT grse.compute_region_capacity('00000000-0000-0000-0000-0000000000a1') AS capacity,
        (SELECT capacity_score FROM grse.get_all_regions_health() WHERE region_id = '00000000-0000-0000-0000-0000000000a1') AS health_capacity,
        (grse.get_budget_stats('00000000-0000-0000-0000-0000000000a1') ->> 'remaining')::bigint AS stats_remaining,
@@ -102,7 +103,7 @@ SELECT grse.compute_region_capacity('00000000-0000-0000-0000-0000000000a1') AS c
        (SELECT e.scaling_mode FROM grse.evaluate_region('00000000-0000-0000-0000-0000000000a1') e) AS evaluated_mode;
 -- check_budget counts the slots without emptying them
 SELECT allowed, remaining, requested FROM grse.check_budget('00000000-0000-0000-0000-0000000000a1', 50);
-SELECT allowed, remaining, message FROM grse.check_budget('00000000-0000-0000-0000-0000000000a1', 98751);
+SELECT allowed, remaining, message FROM grse.check_budget('00000000-0000-0000-0000-0000000000a1', 99651);
 SELECT allotment, slots_hold FROM pg_temp.hot();
 
 -- More than the whole budget is refused and changes nothing (the slots stay filled);
