@@ -22,6 +22,7 @@ mod router;
 mod scaling;
 mod slots;
 mod statements;
+mod subxact;
 mod triggers;
 
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);

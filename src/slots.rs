@@ -73,8 +73,8 @@ const SLOT_SPEND_TYPES: [PgOid; 6] = [
 ];
 
 /// Charges `amount` to a slot of the region (see SLOT_SPEND_SQL); false
-/// (nothing written) when no free slot can pay it, whatever the reason.
-/// Never waits for a lock.
+/// (nothing written, no lock kept) when no free slot can pay it, whatever
+/// the reason. Never waits for a lock.
 pub fn spend(
     client: &mut SpiClient<'_>,
     region_id: Uuid,
@@ -94,7 +94,15 @@ pub fn spend(
         description.into(),
         slot.into(),
     ];
-    Ok(!statements::execute(client, SLOT_SPEND_SQL, &SLOT_SPEND_TYPES, &args)?.is_empty())
+    // in a subtransaction: a failed attempt must leave no slot row locked
+    let sub = crate::subxact::SubXact::begin();
+    let charged = !statements::execute(client, SLOT_SPEND_SQL, &SLOT_SPEND_TYPES, &args)?.is_empty();
+    if charged {
+        sub.commit();
+    } else {
+        sub.rollback();
+    }
+    Ok(charged)
 }
 
 /// How far to empty a region's slots.

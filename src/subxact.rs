@@ -1,0 +1,52 @@
+//! Internal subtransactions, as PL/pgSQL's exception blocks use them: work
+//! that may be undone without aborting the caller's transaction. Rolling one
+//! back also releases the row locks taken inside it — which is why grse uses
+//! one: a slot spend that finds no slot to charge may still have locked a
+//! slot row (`FOR UPDATE SKIP LOCKED` keeps the lock on a row whose recheck
+//! failed), and must not hold it while it waits for the region's state row.
+
+use pgrx::pg_sys;
+
+/// An open subtransaction. End it with [`SubXact::commit`] or
+/// [`SubXact::rollback`]; if an ERROR unwinds past it, the transaction's
+/// abort cleans it up (dropping it does nothing).
+pub struct SubXact {
+    context: pg_sys::MemoryContext,
+    owner: pg_sys::ResourceOwner,
+}
+
+impl SubXact {
+    pub fn begin() -> SubXact {
+        // SAFETY: called inside a transaction, from a function call.
+        unsafe {
+            let context = pg_sys::CurrentMemoryContext;
+            let owner = pg_sys::CurrentResourceOwner;
+            pg_sys::BeginInternalSubTransaction(std::ptr::null());
+            pg_sys::MemoryContextSwitchTo(context);
+            SubXact { context, owner }
+        }
+    }
+
+    /// Keeps what was done inside (it becomes part of the caller's transaction).
+    pub fn commit(self) {
+        // SAFETY: this subtransaction is the current one.
+        unsafe {
+            pg_sys::ReleaseCurrentSubTransaction();
+            self.restore();
+        }
+    }
+
+    /// Undoes what was done inside and releases its locks.
+    pub fn rollback(self) {
+        // SAFETY: this subtransaction is the current one.
+        unsafe {
+            pg_sys::RollbackAndReleaseCurrentSubTransaction();
+            self.restore();
+        }
+    }
+
+    unsafe fn restore(&self) {
+        pg_sys::MemoryContextSwitchTo(self.context);
+        pg_sys::CurrentResourceOwner = self.owner;
+    }
+}
