@@ -4,7 +4,8 @@
 //! region's queue — in one statement, under the admitted region's row lock.
 //!
 //! At most one region's row is locked: the one the read says will admit the
-//! job, re-checked under the lock. If that re-check refuses (the region
+//! job, re-checked under the lock (with budget slots, plus the slot rows that
+//! make up the budget it counts, taken without waiting). If that re-check refuses (the region
 //! changed meanwhile), the admission ends there, without a fallback, so it
 //! never holds one row while waiting for another and cannot deadlock.
 
@@ -54,7 +55,13 @@ fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Ou
         return Ok(Outcome::Refused(why));
     }
     // the read said yes: lock the row and decide again on what is now true
-    let v = view(client, id, ask.job, true)?.ok_or_else(|| crate::error::not_found("region", id))?;
+    let mut v = view(client, id, ask.job, true)?.ok_or_else(|| crate::error::not_found("region", id))?;
+    // budget in slots counts only as far as this transaction holds it (a
+    // spend in flight elsewhere may take the rest): the charge that follows
+    // the admission then cannot be refused
+    if let Some(available) = crate::slots::admissible(client, id, ask.cost)? {
+        v.remaining = available;
+    }
     let route = match refusal_text(v.remaining, ask.cost, plan(ask.policy, &v, ask.job, &ask.tenant, ask.priority, ask.cost)) {
         Ok(route) => route,
         Err(why) => return Ok(Outcome::RefusedLocked(why)),

@@ -205,6 +205,50 @@ pub fn holdings(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Emptied>
     Ok(Emptied { balance: int(1)?, spent_today: int(2)?, period_spent: int(3)?, still_held: 0 })
 }
 
+/// For an admission holding the state row lock of a region with filled
+/// slots: the budget this transaction can count on for a job of `cost` —
+/// the pool, plus free slots it locks (never waiting): one that covers what
+/// the pool lacks, else every free one. `None` when no slot holds budget.
+pub fn admissible(client: &mut SpiClient<'_>, region_id: Uuid, cost: i64) -> GResult<Option<i64>> {
+    let t = client
+        .update(
+            "SELECT ai_budget_remaining, slot_allotment FROM grse.region_scaling_state WHERE region_id = $1",
+            Some(1),
+            &[region_id.into()],
+        )
+        .or_internal()?;
+    let row = t.first();
+    let pool = row.get::<i64>(1).or_internal()?.unwrap_or(0);
+    if row.get::<i64>(2).or_internal()?.unwrap_or(0) <= 0 {
+        return Ok(None);
+    }
+    let need = cost.saturating_sub(pool);
+    if need <= 0 {
+        return Ok(Some(pool));
+    }
+    let one = client
+        .update(
+            "SELECT balance FROM grse.region_budget_slots
+              WHERE region_id = $1 AND balance >= $2 ORDER BY balance LIMIT 1 FOR UPDATE SKIP LOCKED",
+            Some(1),
+            &[region_id.into(), need.into()],
+        )
+        .or_internal()?;
+    if !one.is_empty() {
+        return Ok(Some(pool + one.first().get_one::<i64>().or_internal()?.unwrap_or(0)));
+    }
+    let all = client
+        .update(
+            "SELECT COALESCE(sum(balance), 0)::bigint FROM (
+               SELECT balance FROM grse.region_budget_slots
+                WHERE region_id = $1 AND balance > 0 FOR UPDATE SKIP LOCKED) b",
+            Some(1),
+            &[region_id.into()],
+        )
+        .or_internal()?;
+    Ok(Some(pool + all.first().get_one::<i64>().or_internal()?.unwrap_or(0)))
+}
+
 /// Would a region whose pool becomes `pool` (and monthly budget `monthly`,
 /// if it changes) keep its judgement whatever its slots, holding up to
 /// `held`, are spent down to? Read under the state row lock (its metrics
