@@ -71,17 +71,19 @@ const SPEND_TYPES: [PgOid; 5] = [
     PgOid::BuiltIn(PgBuiltInOids::TEXTOID),
 ];
 
-/// A slot running short empties every slot into the pool and refills them
-/// only if each share would be at least this many spends of the amount.
+/// A spend charged to the pool refills the free slots only if each share
+/// would be at least this many spends of its amount; the pool keeps as much
+/// again above the floor (see `grse_core::slots::distribute`).
 const SPENDS_PER_SHARE: i64 = 16;
 
 /// Charges `amount` cents. `Ok(false)` (nothing written) when the budget is
 /// insufficient; errors for an unknown or inactive region.
 ///
 /// Without budget slots, one conditional UPDATE of the state row. With
-/// slots, one conditional UPDATE of this backend's slot; when that slot
-/// cannot pay, the state row is locked (emptying the slots into it), the
-/// spend is charged to it, and the slots are filled again.
+/// slots, one conditional UPDATE of a free slot (see `slots::spend`); when
+/// none can pay, the state row is locked, the slots are tried once more,
+/// then the free ones (or, if needed, all) are emptied into the pool, the
+/// spend is charged to it, and the free slots are filled again.
 pub fn spend(
     client: &mut SpiClient<'_>,
     region_id: Uuid,
@@ -121,7 +123,7 @@ pub fn spend(
     }
     // Refuse on what the slots hold in this snapshot (spends in flight only
     // lower it; refunds and fills need the lock we hold), writing nothing.
-    let held = if facts.allotment > 0 { crate::slots::holdings(client, region_id)?.balance } else { 0 };
+    let held = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
     if facts.remaining + held < amount {
         return Ok(false);
     }
@@ -195,7 +197,7 @@ pub fn check_budget(
     let policy = crate::policy::current()?;
     let (facts, held) = with_writes(|client| {
         let facts = lock_active_keeping_slots(client, region_id)?;
-        let held = if facts.allotment > 0 { crate::slots::holdings(client, region_id)?.balance } else { 0 };
+        let held = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
         Ok((facts, held))
     })?;
     let remaining = facts.remaining + held;
@@ -225,7 +227,7 @@ pub fn refund_budget(
         let mut facts = empty_slots(client, facts, Emptying::Free)?;
         // slots left alone (a spend in flight) count as this snapshot shows them:
         // their balance can only fall and their spend only rise, so this is conservative
-        let held = crate::slots::holdings(client, region_id)?;
+        let held = crate::slots::holdings(client, region_id, facts.allotment)?;
         let refundable = (facts.period_spent + held.period_spent - facts.period_refunded)
             .min(facts.monthly - facts.remaining - held.balance)
             .max(0);
@@ -258,7 +260,7 @@ pub fn refund_budget(
             )
             .or_internal()?;
         let pool = t.first().get_one::<i64>().or_internal()?.unwrap_or(facts.remaining + amount);
-        let held = if facts.allotment > 0 { crate::slots::holdings(client, region_id)?.balance } else { 0 };
+        let held = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
         Ok(pool + held)
     })
 }
@@ -307,7 +309,7 @@ pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -
                 &[region_id.into(), monthly.into(), new_remaining.into(), delta.into()],
             )
             .or_internal()?;
-        let held = if facts.allotment > 0 { crate::slots::holdings(client, region_id)?.balance } else { 0 };
+        let held = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
         Ok(new_remaining + held)
     })
 }

@@ -18,15 +18,15 @@ pub fn regions() -> GResult<Vec<RiskRegion<Uuid>>> {
             .select(
                 // scores as integer hundredths: no numeric text round trip per row
                 // (a region whose budget slots hold budget: its true totals)
-                "SELECT r.id, r.name, s.scaling_mode,
-                        (CASE WHEN s.slot_allotment > 0 THEN grse.compute_region_capacity(r.id)
-                              ELSE s.capacity_score END * 100)::bigint,
-                        (s.overall_pressure * 100)::bigint,
-                        s.ai_budget_remaining + CASE WHEN s.slot_allotment > 0
-                                                     THEN (grse.slot_totals(r.id)).balance ELSE 0 END,
-                        s.ai_budget_monthly
-                   FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
-                  WHERE r.active ORDER BY r.name, r.id",
+                concat!(
+                    "SELECT r.id, r.name, s.scaling_mode, (",
+                    crate::slots::live_capacity_sql!(),
+                    " * 100)::bigint, (s.overall_pressure * 100)::bigint, ",
+                    crate::slots::true_remaining_sql!(),
+                    ", s.ai_budget_monthly
+                       FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
+                      WHERE r.active ORDER BY r.name, r.id"
+                ),
                 None,
                 &[],
             )

@@ -37,11 +37,13 @@ fn pressure_column(job: JobType) -> &'static str {
 /// Reads a region for routing; with `lock`, its state row is locked first.
 pub fn view(client: &mut SpiClient<'_>, id: Uuid, job: JobType, lock: bool) -> GResult<Option<RegionView>> {
     let q = format!(
-        "SELECT r.slug, r.active, s.scaling_mode, s.capacity_score, s.{}, s.jobs_in_queue,
-                COALESCE(s.shard_count, p.default_shard_count),
-                s.ai_budget_remaining + CASE WHEN s.slot_allotment > 0 THEN (grse.slot_totals(s.region_id)).balance ELSE 0 END
-           FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id, grse.policy p
-          WHERE r.id = $1 {}",
+        concat!(
+            "SELECT r.slug, r.active, s.scaling_mode, s.capacity_score, s.{}, s.jobs_in_queue,
+                    COALESCE(s.shard_count, p.default_shard_count), ",
+            crate::slots::true_remaining_sql!(),
+            " FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id, grse.policy p
+              WHERE r.id = $1 {}"
+        ),
         pressure_column(job),
         if lock { "FOR UPDATE OF s" } else { "" }
     );
@@ -107,12 +109,14 @@ pub fn plan(
 /// Active normal/cautious regions other than `exclude`, for the best-region choice.
 pub fn candidates(client: &SpiClient<'_>, job: JobType, exclude: Option<Uuid>) -> GResult<Vec<Candidate<[u8; 16]>>> {
     let q = format!(
-        "SELECT s.region_id, s.scaling_mode,
-                CASE WHEN s.slot_allotment > 0 THEN grse.compute_region_capacity(s.region_id) ELSE s.capacity_score END,
-                s.{}
-           FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+        concat!(
+            "SELECT s.region_id, s.scaling_mode, ",
+            crate::slots::live_capacity_sql!(),
+            ", s.{}
+               FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
           WHERE r.active AND s.scaling_mode IN ('normal', 'cautious')
-            AND s.region_id IS DISTINCT FROM $1",
+            AND s.region_id IS DISTINCT FROM $1"
+        ),
         pressure_column(job)
     );
     let rows = client.select(q.as_str(), None, &[exclude.into()]).or_internal()?;

@@ -15,11 +15,11 @@ use pgrx::spi::SpiClient;
 use pgrx::{AnyNumeric, JsonB, Uuid};
 
 /// A region's metrics, its budget being the true total (pool + slots).
-const METRICS_SQL: &str = "SELECT s.posting_pressure, s.orchestration_pressure, s.creative_pressure, s.intel_pressure,
-        s.fatigue_score, s.ai_budget_remaining + CASE WHEN s.slot_allotment > 0
-                                                      THEN (grse.slot_totals(s.region_id)).balance ELSE 0 END,
-        s.ai_budget_monthly
-   FROM grse.region_scaling_state s WHERE s.region_id = $1";
+const METRICS_SQL: &str = concat!(
+    "SELECT s.posting_pressure, s.orchestration_pressure, s.creative_pressure, s.intel_pressure, s.fatigue_score, ",
+    crate::slots::true_remaining_sql!(),
+    ", s.ai_budget_monthly FROM grse.region_scaling_state s WHERE s.region_id = $1"
+);
 
 fn metrics_of(t: &pgrx::spi::SpiTupleTable<'_>, region_id: Uuid) -> GResult<RegionMetrics> {
     if t.is_empty() {

@@ -39,6 +39,25 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::{PgBuiltInOids, PgOid, Uuid};
 
+/// SQL: the true remaining budget of the state row `s` (its pool plus what
+/// its slots hold, read only when they may hold something).
+macro_rules! true_remaining_sql {
+    () => {
+        "(s.ai_budget_remaining + CASE WHEN s.slot_allotment > 0
+                                      THEN (grse.slot_totals(s.region_id)).balance ELSE 0 END)"
+    };
+}
+pub(crate) use true_remaining_sql;
+
+/// SQL: the capacity of the state row `s` from its true remaining budget
+/// (the stored score is the one as of the last filling of its slots).
+macro_rules! live_capacity_sql {
+    () => {
+        "(CASE WHEN s.slot_allotment > 0 THEN grse.compute_region_capacity(s.region_id) ELSE s.capacity_score END)"
+    };
+}
+pub(crate) use live_capacity_sql;
+
 /// A spend from a slot: the backend's own slot if it is free and holds
 /// the amount, else the first free slot that does (a slot another
 /// transaction holds is skipped, never waited for); only while the region
@@ -195,8 +214,12 @@ pub fn empty_into_state(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, 
 }
 
 /// What a region's slots hold now (this transaction's snapshot, its own
-/// changes included; spends in flight elsewhere not yet subtracted).
-pub fn holdings(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Emptied> {
+/// changes included; spends in flight elsewhere not yet subtracted). No
+/// query when `allotment` (the state row's) says the slots hold nothing.
+pub fn holdings(client: &mut SpiClient<'_>, region_id: Uuid, allotment: i64) -> GResult<Emptied> {
+    if allotment <= 0 {
+        return Ok(Emptied::default());
+    }
     let t = client
         .update("SELECT balance, spent_today, period_spent FROM grse.slot_totals($1)", Some(1), &[region_id.into()])
         .or_internal()?;
