@@ -9,10 +9,10 @@
 //! changed meanwhile), the admission ends there, without a fallback, so it
 //! never holds one row while waiting for another and cannot deadlock.
 
+use crate::budget::job_type_arg;
 use crate::convert::nonnegative_cents;
 use crate::error::{invalid, null_argument, required, GResult, SpiResultExt};
 use crate::router::{active_view, best, plan, view, Route};
-use crate::budget::job_type_arg;
 use grse_core::routing::{JobType, Refusal};
 use grse_core::Policy;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -51,7 +51,9 @@ enum Outcome {
 /// Tries one region: read, then lock and re-check, then count the job in.
 fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Outcome> {
     let v = active_view(client, id, ask.job, false)?;
-    if let Err(why) = refusal_text(v.remaining, ask.cost, plan(ask.policy, &v, ask.job, &ask.tenant, ask.priority, ask.cost)) {
+    if let Err(why) =
+        refusal_text(v.remaining, ask.cost, plan(ask.policy, &v, ask.job, &ask.tenant, ask.priority, ask.cost))
+    {
         return Ok(Outcome::Refused(why));
     }
     // the read said yes: lock the row and decide again on what is now true
@@ -62,10 +64,11 @@ fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Ou
     if let Some(available) = crate::slots::admissible(client, id, ask.cost)? {
         v.remaining = available;
     }
-    let route = match refusal_text(v.remaining, ask.cost, plan(ask.policy, &v, ask.job, &ask.tenant, ask.priority, ask.cost)) {
-        Ok(route) => route,
-        Err(why) => return Ok(Outcome::RefusedLocked(why)),
-    };
+    let route =
+        match refusal_text(v.remaining, ask.cost, plan(ask.policy, &v, ask.job, &ask.tenant, ask.priority, ask.cost)) {
+            Ok(route) => route,
+            Err(why) => return Ok(Outcome::RefusedLocked(why)),
+        };
     let depth = client
         .update(
             "UPDATE grse.region_scaling_state SET jobs_in_queue = jobs_in_queue + 1

@@ -92,15 +92,8 @@ pub fn spend(
     job_type: Option<JobType>,
     description: Option<&str>,
 ) -> GResult<bool> {
-    let args = || {
-        [
-            region_id.into(),
-            amount.into(),
-            agency_id.into(),
-            job_type.map(|t| t.as_str()).into(),
-            description.into(),
-        ]
-    };
+    let args =
+        || [region_id.into(), amount.into(), agency_id.into(), job_type.map(|t| t.as_str()).into(), description.into()];
     let slots = crate::policy::budget_slots(region_id)?;
     let charged = if slots > 1 {
         crate::slots::spend(client, region_id, slots, amount, agency_id, job_type, description)?
@@ -282,7 +275,14 @@ pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -
         let pool_after = i128::from(facts.remaining) + diff;
         if facts.allotment > 0
             && (pool_after < 0
-                || !crate::slots::steady(client, &policy, region_id, pool_after as i64, facts.allotment, Some(monthly))?)
+                || !crate::slots::steady(
+                    client,
+                    &policy,
+                    region_id,
+                    pool_after as i64,
+                    facts.allotment,
+                    Some(monthly),
+                )?)
         {
             facts = empty_slots(client, facts, Emptying::All)?;
         }

@@ -40,24 +40,12 @@ extension_sql_file!(
         triggers::policy::policy_after_update,
     ]
 );
-extension_sql_file!(
-    "../sql/reads.sql",
-    name = "reads",
-    requires = ["triggers", periods::roll_over_budget_periods]
-);
+extension_sql_file!("../sql/reads.sql", name = "reads", requires = ["triggers", periods::roll_over_budget_periods]);
 extension_sql_file!("../sql/monitor.sql", name = "monitor", requires = ["reads"]);
 extension_sql_file!("../sql/router.sql", name = "router", requires = ["reads", router::route_job]);
 extension_sql_file!("../sql/snapshots.sql", name = "snapshots", requires = ["monitor"]);
-extension_sql_file!(
-    "../sql/api.sql",
-    name = "api",
-    requires = ["snapshots", monitor::compute_global_risk]
-);
-extension_sql_file!(
-    "../sql/verify.sql",
-    name = "verify",
-    requires = ["reads", scaling::evaluate_region]
-);
+extension_sql_file!("../sql/api.sql", name = "api", requires = ["snapshots", monitor::compute_global_risk]);
+extension_sql_file!("../sql/verify.sql", name = "verify", requires = ["reads", scaling::evaluate_region]);
 extension_sql_file!("../sql/schedule.sql", name = "schedule", requires = ["verify", "api", "router"]);
 extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);
 

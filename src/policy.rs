@@ -118,9 +118,7 @@ fn load() -> GResult<(pg_sys::Oid, Policy)> {
         let num = |i: usize| -> GResult<AnyNumeric> {
             row.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL in grse.policy"))
         };
-        let weight = |i: usize| -> GResult<Weight> {
-            Weight::parse(&num(i)?.to_string()).map_err(internal)
-        };
+        let weight = |i: usize| -> GResult<Weight> { Weight::parse(&num(i)?.to_string()).map_err(internal) };
         let score = |i: usize| -> GResult<grse_core::Centi> { centi(&num(i)?) };
         let int = |i: usize| -> GResult<i64> {
             row.get::<i64>(i).or_internal()?.ok_or_else(|| internal("NULL in grse.policy"))

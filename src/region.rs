@@ -93,10 +93,8 @@ pub fn lock_active_keeping_slots(client: &mut SpiClient<'_>, region_id: Uuid) ->
 
 /// Raises P0002 unless the region exists, and 55000 if it is inactive.
 pub fn require_active(region_id: Uuid) -> GResult<()> {
-    let active = crate::statements::one::<bool>(
-        "SELECT (SELECT active FROM grse.regions WHERE id = $1)",
-        &[region_id.into()],
-    )?;
+    let active =
+        crate::statements::one::<bool>("SELECT (SELECT active FROM grse.regions WHERE id = $1)", &[region_id.into()])?;
     match active {
         None => Err(not_found("region", region_id)),
         Some(false) => Err(inactive_region(region_id)),

@@ -79,7 +79,8 @@ pub fn resolve_region_for_client(client_id: Option<Uuid>) -> GResult<Option<Uuid
 #[pg_extern(stable, parallel_safe)]
 pub fn resolve_region_from_headers(headers: Option<JsonB>) -> GResult<Option<Uuid>> {
     let headers = required(headers, "headers")?;
-    let obj = headers.0.as_object().ok_or_else(|| invalid("headers must be a JSON object of header names to values"))?;
+    let obj =
+        headers.0.as_object().ok_or_else(|| invalid("headers must be a JSON object of header names to values"))?;
     let pairs = obj.iter().map(|(k, v)| {
         let value = match v {
             serde_json::Value::String(s) => Some(s.as_str()),

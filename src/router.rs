@@ -53,7 +53,8 @@ pub fn view(client: &mut SpiClient<'_>, id: Uuid, job: JobType, lock: bool) -> G
     }
     let t = t.first();
     let text = |i| -> GResult<String> { t.get::<String>(i).or_internal()?.ok_or_else(|| internal("NULL in region")) };
-    let num = |i| -> GResult<Centi> { centi(&t.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?) };
+    let num =
+        |i| -> GResult<Centi> { centi(&t.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?) };
     let mode_text = text(3)?;
     Ok(Some(RegionView {
         id,
@@ -132,7 +133,13 @@ pub fn candidates(client: &SpiClient<'_>, job: JobType, exclude: Option<Uuid>) -
 }
 
 /// The best region for a job type (see `grse_core::routing::best_region`).
-pub fn best(client: &SpiClient<'_>, policy: &Policy, job: JobType, preferred: Option<Uuid>, exclude: Option<Uuid>) -> GResult<Option<Uuid>> {
+pub fn best(
+    client: &SpiClient<'_>,
+    policy: &Policy,
+    job: JobType,
+    preferred: Option<Uuid>,
+    exclude: Option<Uuid>,
+) -> GResult<Option<Uuid>> {
     let cands = candidates(client, job, exclude)?;
     let pref = preferred.map(|p| *p.as_bytes());
     Ok(best_region(policy, &cands, pref.as_ref()).map(|c| Uuid::from_bytes(c.id)))
@@ -162,7 +169,10 @@ fn shard_tenant(tenant: Option<Uuid>) -> [u8; 16] {
 /// preferred one if its capacity is above 30, else the lowest pressure of
 /// that type (ties: higher capacity, then smaller id). NULL if none.
 #[pg_extern(stable, parallel_safe)]
-pub fn get_best_region_for_job(job_type: Option<&str>, preferred_region: default!(Option<Uuid>, "NULL")) -> GResult<Option<Uuid>> {
+pub fn get_best_region_for_job(
+    job_type: Option<&str>,
+    preferred_region: default!(Option<Uuid>, "NULL"),
+) -> GResult<Option<Uuid>> {
     let job = job_type_required(job_type)?;
     if let Some(p) = preferred_region {
         crate::region::require_active(p)?;

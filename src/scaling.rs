@@ -5,10 +5,10 @@ use crate::error::{internal, invalid, not_found, out_of_range, required, GResult
 use crate::region::{require_active, with_writes};
 use grse_core::evaluate::{evaluate, Evaluation, RegionMetrics};
 use grse_core::fatigue::{fatigue, FatigueInputs, Transition};
+use grse_core::fixed::{parse_integer_text, DecimalError};
 use grse_core::mode::Mode;
 use grse_core::pressure::{ema_update, Pressures};
 use grse_core::routing::JobType;
-use grse_core::fixed::{parse_integer_text, DecimalError};
 use grse_core::Centi;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
@@ -25,7 +25,8 @@ fn metrics_of(t: &pgrx::spi::SpiTupleTable<'_>, region_id: Uuid) -> GResult<Regi
     if t.is_empty() {
         return Err(not_found("region", region_id));
     }
-    let num = |i| -> GResult<Centi> { centi(&t.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?) };
+    let num =
+        |i| -> GResult<Centi> { centi(&t.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?) };
     let int = |i| -> GResult<i64> { t.get::<i64>(i).or_internal()?.ok_or_else(|| internal("NULL budget")) };
     Ok(RegionMetrics {
         pressures: Pressures { posting: num(1)?, orchestration: num(2)?, creative: num(3)?, intel: num(4)? },
@@ -180,9 +181,8 @@ pub fn update_scaling_mode(region_id: Option<Uuid>) -> GResult<String> {
 
 /// Reads `{"posting": 3, "creative": 1, ...}`: job counts per job type.
 fn activity_counts(activity: &serde_json::Value) -> GResult<Vec<(JobType, u64)>> {
-    let obj = activity
-        .as_object()
-        .ok_or_else(|| invalid("activity must be a JSON object of job counts per job type"))?;
+    let obj =
+        activity.as_object().ok_or_else(|| invalid("activity must be a JSON object of job counts per job type"))?;
     let mut out: Vec<(JobType, u64)> = Vec::new();
     for (key, value) in obj {
         let job = JobType::parse(key).ok_or_else(|| {
@@ -228,7 +228,11 @@ pub fn update_pressure_scores(region_id: Option<Uuid>, activity: Option<JsonB>) 
     with_writes(|client| {
         // lock first so the moving average starts from the latest pressures
         client
-            .update("SELECT 1 FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE", None, &[region_id.into()])
+            .update(
+                "SELECT 1 FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE",
+                None,
+                &[region_id.into()],
+            )
             .or_internal()?;
         let m = metrics(region_id)?;
         let mut p = m.pressures;

@@ -31,8 +31,8 @@
 use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::region::{lock, with_writes};
 use crate::statements;
-use grse_core::routing::JobType;
 use grse_core::evaluate::RegionMetrics;
+use grse_core::routing::JobType;
 use grse_core::slots::{distribute, holds_steady, slot_for, MAX_SLOTS};
 use grse_core::Policy;
 use pgrx::prelude::*;
@@ -188,12 +188,7 @@ pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptyi
     let t = client.update(sql.as_str(), None, &[region_id.into(), pool.into()]).or_internal()?;
     let row = t.first();
     let int = |i| -> GResult<i64> { Ok(row.get::<i64>(i).or_internal()?.unwrap_or(0)) };
-    Ok(Emptied {
-        balance: int(1)?,
-        spent_today: int(2)?,
-        period_spent: int(3)?,
-        still_held: int(4)?,
-    })
+    Ok(Emptied { balance: int(1)?, spent_today: int(2)?, period_spent: int(3)?, still_held: int(4)? })
 }
 
 /// Empties a locked region's slots into its state row. `pool` is the
@@ -329,7 +324,8 @@ pub fn fill(
         targets.extend(row.get::<i32>(1).or_internal()?);
     }
     let m = crate::scaling::locked_metrics(client, region_id)?;
-    let Some(d) = distribute(policy, &RegionMetrics { budget_remaining: pool, ..m }, held, targets.len(), min_share) else {
+    let Some(d) = distribute(policy, &RegionMetrics { budget_remaining: pool, ..m }, held, targets.len(), min_share)
+    else {
         return Ok(0);
     };
     let handed = d.handed_out();

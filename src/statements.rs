@@ -15,7 +15,12 @@ thread_local! {
     static KEPT: RefCell<HashMap<&'static str, Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
 }
 
-fn kept(client: &SpiClient<'_>, sql: &'static str, types: &[PgOid], mutating: bool) -> GResult<Rc<OwnedPreparedStatement>> {
+fn kept(
+    client: &SpiClient<'_>,
+    sql: &'static str,
+    types: &[PgOid],
+    mutating: bool,
+) -> GResult<Rc<OwnedPreparedStatement>> {
     if let Some(stmt) = KEPT.with(|k| k.borrow().get(sql).cloned()) {
         return Ok(stmt);
     }

@@ -47,8 +47,14 @@ mod tests {
     #[pg_test]
     fn region_insert_creates_state_and_opening_allocation() {
         let id = region("eu");
-        assert_eq!(one::<i64>("SELECT ai_budget_remaining FROM grse.region_scaling_state WHERE region_id = $1", id), 100_000);
-        assert_eq!(one::<String>("SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = $1", id), "normal");
+        assert_eq!(
+            one::<i64>("SELECT ai_budget_remaining FROM grse.region_scaling_state WHERE region_id = $1", id),
+            100_000
+        );
+        assert_eq!(
+            one::<String>("SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = $1", id),
+            "normal"
+        );
         assert_eq!(
             one::<i64>("SELECT count(*) FROM grse.region_budget_transactions WHERE region_id = $1 AND transaction_type = 'allocation'", id),
             1
@@ -81,12 +87,18 @@ mod tests {
         Spi::run_with_args("SELECT grse.set_monthly_budget($1, 10000)", &[id.into()]).unwrap();
         // spend to remaining 0: capacity = 60.00 -> normal
         assert!(one::<bool>("SELECT grse.check_and_decrement_budget($1, 10000)", id));
-        assert_eq!(one::<String>("SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = $1", id), "normal");
+        assert_eq!(
+            one::<String>("SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = $1", id),
+            "normal"
+        );
         // pressure 28.58 everywhere: capacity = 0.35·71.42 + 25 = 49.997 -> 50.00 normal
         assert_eq!(set_all_pressures(id, "28.58"), "normal");
         // pressure 28.60: 0.35·71.40 + 25 = 49.99 -> cautious
         assert_eq!(set_all_pressures(id, "28.60"), "cautious");
-        assert_eq!(one::<String>("SELECT capacity_score::text FROM grse.region_scaling_state WHERE region_id = $1", id), "49.99");
+        assert_eq!(
+            one::<String>("SELECT capacity_score::text FROM grse.region_scaling_state WHERE region_id = $1", id),
+            "49.99"
+        );
     }
 
     #[pg_test]
@@ -113,15 +125,21 @@ mod tests {
         assert_eq!(one::<i64>("SELECT grse.refund_budget($1, 500, 'cancelled')", id), 500);
         assert_eq!(one::<i64>("SELECT grse.set_monthly_budget($1, 200000)", id), 100_500);
         assert_eq!(one::<i64>("SELECT grse.set_monthly_budget($1, 1000)", id), 0);
-        assert_eq!(one::<i64>("SELECT ai_spend_today FROM grse.region_scaling_state WHERE region_id = $1", id), 100_000);
+        assert_eq!(
+            one::<i64>("SELECT ai_spend_today FROM grse.region_scaling_state WHERE region_id = $1", id),
+            100_000
+        );
         assert!(ledger_is_exact(id));
     }
 
     #[pg_test(error = "column ai_budget_remaining of grse.region_scaling_state is maintained by grse")]
     fn direct_budget_writes_are_refused() {
         let id = region("guarded");
-        Spi::run_with_args("UPDATE grse.region_scaling_state SET ai_budget_remaining = 5 WHERE region_id = $1", &[id.into()])
-            .unwrap();
+        Spi::run_with_args(
+            "UPDATE grse.region_scaling_state SET ai_budget_remaining = 5 WHERE region_id = $1",
+            &[id.into()],
+        )
+        .unwrap();
     }
 
     #[pg_test(error = "grse.region_budget_transactions is append-only: DELETE is not allowed")]
@@ -135,13 +153,17 @@ mod tests {
         let id = region("policy");
         assert_eq!(set_all_pressures(id, "55"), "normal");
         Spi::run("UPDATE grse.policy SET cautious_pressure_above = 50").unwrap();
-        assert_eq!(one::<String>("SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = $1", id), "cautious");
+        assert_eq!(
+            one::<String>("SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = $1", id),
+            "cautious"
+        );
     }
 
     #[pg_test]
     fn pg_cron_jobs_are_scheduled_idempotently() {
         Spi::run("CREATE EXTENSION IF NOT EXISTS pg_cron").unwrap();
-        let count = || Spi::get_one::<i64>("SELECT count(*) FROM cron.job WHERE jobname LIKE 'grse-%'").unwrap().unwrap();
+        let count =
+            || Spi::get_one::<i64>("SELECT count(*) FROM cron.job WHERE jobname LIKE 'grse-%'").unwrap().unwrap();
         let listed = Spi::get_one::<i64>("SELECT count(*) FROM grse.default_jobs()").unwrap().unwrap();
         Spi::run("SELECT grse.schedule_default_jobs()").unwrap();
         assert_eq!(count(), listed);
@@ -190,7 +212,13 @@ mod tests {
         );
         assert_eq!(one::<i64>("SELECT period_spent + (grse.slot_totals(region_id)).period_spent FROM grse.region_scaling_state WHERE region_id = $1", id), 200);
         assert!(one::<i64>("SELECT slot_allotment FROM grse.region_scaling_state WHERE region_id = $1", id) > 0);
-        assert_eq!(one::<i64>("SELECT count(*) FROM grse.budget_rollovers WHERE region_id = $1 AND period_kind = 'monthly'", id), 1);
+        assert_eq!(
+            one::<i64>(
+                "SELECT count(*) FROM grse.budget_rollovers WHERE region_id = $1 AND period_kind = 'monthly'",
+                id
+            ),
+            1
+        );
         assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM grse.verify_invariants()").unwrap(), Some(0));
     }
 }

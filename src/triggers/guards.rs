@@ -24,20 +24,16 @@ fn append_only_guard_checked<'a>(
     let table = format!("grse.{}", trigger.table_name().map_err(internal)?);
     match trigger.op().map_err(internal)? {
         PgTriggerOperation::Insert if guard::is_internal() => Ok(trigger.new()),
-        PgTriggerOperation::Insert => Err(maintained_by_grse(
-            format!("rows of {table} are written by grse functions only"),
-            HINT,
-        )),
+        PgTriggerOperation::Insert => {
+            Err(maintained_by_grse(format!("rows of {table} are written by grse functions only"), HINT))
+        }
         op => {
             let verb = match op {
                 PgTriggerOperation::Update => "UPDATE",
                 PgTriggerOperation::Delete => "DELETE",
                 _ => "TRUNCATE",
             };
-            Err(maintained_by_grse(
-                format!("{table} is append-only: {verb} is not allowed"),
-                HINT,
-            ))
+            Err(maintained_by_grse(format!("{table} is append-only: {verb} is not allowed"), HINT))
         }
     }
 }

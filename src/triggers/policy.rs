@@ -8,19 +8,14 @@ use pgrx::prelude::*;
 
 /// BEFORE INSERT OR DELETE (row) and TRUNCATE (statement): refused.
 #[pg_trigger]
-fn policy_guard<'a>(
-    trigger: &'a PgTrigger<'a>,
-) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+fn policy_guard<'a>(trigger: &'a PgTrigger<'a>) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
     crate::error::raised(policy_guard_checked(trigger))
 }
 
 fn policy_guard_checked<'a>(
     _trigger: &'a PgTrigger<'a>,
 ) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
-    Err(maintained_by_grse(
-        "grse.policy holds exactly one row",
-        "Change the policy with UPDATE grse.policy SET ...",
-    ))
+    Err(maintained_by_grse("grse.policy holds exactly one row", "Change the policy with UPDATE grse.policy SET ..."))
 }
 
 /// AFTER UPDATE (statement): drop the cached policy and recompute every

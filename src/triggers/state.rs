@@ -8,8 +8,8 @@ use crate::error::{maintained_by_grse, GResult, SpiResultExt};
 use crate::guard;
 use crate::policy;
 use grse_core::evaluate::{evaluate, Evaluation, RegionMetrics};
-use grse_core::slots::holds_steady;
 use grse_core::pressure::Pressures;
+use grse_core::slots::holds_steady;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
@@ -287,6 +287,8 @@ fn record_transition(region_id: pgrx::Uuid, from: &str, to: &str, d: &Evaluation
         reason.as_str().into(),
     ];
     guard::internally(|| {
-        Spi::connect_mut(|client| crate::statements::execute(client, TRANSITION_SQL, &TRANSITION_TYPES, &args).map(|_| ()))
+        Spi::connect_mut(|client| {
+            crate::statements::execute(client, TRANSITION_SQL, &TRANSITION_TYPES, &args).map(|_| ())
+        })
     })
 }

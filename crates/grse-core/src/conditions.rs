@@ -52,10 +52,7 @@ impl ConditionKind {
 
     /// True for the kinds reported as cross-region conflicts.
     pub fn is_conflict(self) -> bool {
-        matches!(
-            self,
-            ConditionKind::ModeFrozen | ConditionKind::CapacityCritical | ConditionKind::BudgetExceeded
-        )
+        matches!(self, ConditionKind::ModeFrozen | ConditionKind::CapacityCritical | ConditionKind::BudgetExceeded)
     }
 }
 
@@ -107,11 +104,9 @@ pub fn conditions(policy: &Policy, f: &RegionFacts) -> Vec<Condition> {
             message: format!("Capacity {} is below {}", f.capacity, limit),
         });
     }
-    if let Some(severity) = graded(
-        f.budget_percent_remaining,
-        policy.budget_critical_below_pct,
-        policy.budget_warning_below_pct,
-    ) {
+    if let Some(severity) =
+        graded(f.budget_percent_remaining, policy.budget_critical_below_pct, policy.budget_warning_below_pct)
+    {
         let limit = match severity {
             Severity::Critical => policy.budget_critical_below_pct,
             Severity::Warning => policy.budget_warning_below_pct,

@@ -64,7 +64,12 @@ mod tests {
     #[test]
     fn a_loaded_region() {
         let m = RegionMetrics {
-            pressures: Pressures { posting: Centi(9500), orchestration: Centi(9000), creative: Centi(9000), intel: Centi(8000) },
+            pressures: Pressures {
+                posting: Centi(9500),
+                orchestration: Centi(9000),
+                creative: Centi(9000),
+                intel: Centi(8000),
+            },
             fatigue: Centi(0),
             budget_remaining: 100_000,
             budget_monthly: 100_000,

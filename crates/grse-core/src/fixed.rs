@@ -121,7 +121,11 @@ pub fn parse_integer_text(text: &str) -> Result<i64, DecimalError> {
             // beyond any sensible exponent: saturate (the digits decide the outcome)
             let v = edigits.trim_start_matches('0');
             let v: i64 = if v.len() > 6 { 1_000_000 } else { v.parse().unwrap_or(0) };
-            if eneg { -v } else { v }
+            if eneg {
+                -v
+            } else {
+                v
+            }
         }
     };
     let digits: String = format!("{int_part}{frac_part}");

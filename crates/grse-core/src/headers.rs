@@ -71,14 +71,13 @@ where
             "x-agency-id" => &mut agency,
             _ => continue,
         };
-        let value = value.ok_or_else(|| HeaderError { header: lname.clone(), reason: "value must be a string".into() })?;
+        let value =
+            value.ok_or_else(|| HeaderError { header: lname.clone(), reason: "value must be a string".into() })?;
         if value.trim().is_empty() {
             continue;
         }
-        let id = parse_uuid(value).ok_or_else(|| HeaderError {
-            header: lname.clone(),
-            reason: format!("\"{value}\" is not a valid uuid"),
-        })?;
+        let id = parse_uuid(value)
+            .ok_or_else(|| HeaderError { header: lname.clone(), reason: format!("\"{value}\" is not a valid uuid") })?;
         if slot.is_some_and(|prev| prev != id) {
             return Err(HeaderError { header: lname, reason: "given twice with different values".into() });
         }
@@ -111,7 +110,8 @@ mod tests {
     fn malformed_ids_are_errors() {
         assert!(region_hint([("x-region-id", Some("nope"))]).is_err());
         assert!(region_hint([("x-region-id", None)]).is_err());
-        assert!(region_hint([("x-region-id", Some(A)), ("X-Region-Id", Some("6f9619ff-8b86-d011-b42d-00c04fc964fe"))]).is_err());
+        assert!(region_hint([("x-region-id", Some(A)), ("X-Region-Id", Some("6f9619ff-8b86-d011-b42d-00c04fc964fe"))])
+            .is_err());
     }
 
     #[test]

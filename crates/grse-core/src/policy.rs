@@ -121,14 +121,8 @@ impl Policy {
             self.capacity_weight_fatigue,
         ];
         check(weights.iter().all(|w| (0..=10_000).contains(&w.0)), "weights must lie in [0, 1]")?;
-        check(
-            weights[..4].iter().map(|w| w.0).sum::<i64>() == 10_000,
-            "pressure weights must sum to 1",
-        )?;
-        check(
-            weights[4..].iter().map(|w| w.0).sum::<i64>() == 10_000,
-            "capacity weights must sum to 1",
-        )?;
+        check(weights[..4].iter().map(|w| w.0).sum::<i64>() == 10_000, "pressure weights must sum to 1")?;
+        check(weights[4..].iter().map(|w| w.0).sum::<i64>() == 10_000, "capacity weights must sum to 1")?;
         let scores = [
             self.frozen_capacity_below,
             self.throttled_capacity_below,
@@ -171,10 +165,7 @@ impl Policy {
             "pressure_ema_alpha must lie in (0, 1]",
         )?;
         check(self.fatigue_window_secs > 0, "fatigue_window must be positive")?;
-        check(
-            (1..=65_536).contains(&self.default_shard_count),
-            "default_shard_count must lie in [1, 65536]",
-        )?;
+        check((1..=65_536).contains(&self.default_shard_count), "default_shard_count must lie in [1, 65536]")?;
         check(
             (1..=crate::slots::MAX_SLOTS).contains(&self.default_budget_slots),
             "default_budget_slots must lie in [1, 64]",

@@ -82,10 +82,11 @@ pub fn detect_conflicts<Id: Clone>(policy: &Policy, regions: &[RiskRegion<Id>]) 
     regions
         .iter()
         .flat_map(|r| {
-            conditions(policy, &r.facts())
-                .into_iter()
-                .filter(|c| c.kind.is_conflict())
-                .map(move |condition| Conflict { region_id: r.id.clone(), region_name: r.name.clone(), condition })
+            conditions(policy, &r.facts()).into_iter().filter(|c| c.kind.is_conflict()).map(move |condition| Conflict {
+                region_id: r.id.clone(),
+                region_name: r.name.clone(),
+                condition,
+            })
         })
         .collect()
 }
@@ -127,7 +128,10 @@ pub fn recommendations<Id>(policy: &Policy, regions: &[RiskRegion<Id>]) -> Vec<S
     for r in regions {
         let pct = budget_percent_remaining(r.budget_remaining, r.budget_monthly);
         if pct < policy.budget_warning_below_pct {
-            out.push(format!("Region {} has {pct}% of its budget remaining: raise its monthly budget or slow AI spend", r.name));
+            out.push(format!(
+                "Region {} has {pct}% of its budget remaining: raise its monthly budget or slow AI spend",
+                r.name
+            ));
         }
     }
     for r in regions.iter().filter(|r| r.pressure > policy.risk_pressure_above) {

@@ -91,10 +91,9 @@ impl fmt::Display for Refusal {
         match self {
             Refusal::Frozen => f.write_str("Region is frozen"),
             Refusal::ThrottledBlocksType(t) => write!(f, "Region is throttled: {t} jobs are blocked"),
-            Refusal::ThrottledCostTooHigh { cost, limit } => write!(
-                f,
-                "Region is throttled: only small operations are allowed (cost {cost} > {limit} cents)"
-            ),
+            Refusal::ThrottledCostTooHigh { cost, limit } => {
+                write!(f, "Region is throttled: only small operations are allowed (cost {cost} > {limit} cents)")
+            }
         }
     }
 }
@@ -149,12 +148,7 @@ pub fn best_region<'a, Id: Ord + PartialEq>(
             return Some(c);
         }
     }
-    open().min_by(|a, b| {
-        a.type_pressure
-            .cmp(&b.type_pressure)
-            .then(b.capacity.cmp(&a.capacity))
-            .then(a.id.cmp(&b.id))
-    })
+    open().min_by(|a, b| a.type_pressure.cmp(&b.type_pressure).then(b.capacity.cmp(&a.capacity)).then(a.id.cmp(&b.id)))
 }
 
 #[cfg(test)]

@@ -18,11 +18,7 @@ fn config() -> ProptestConfig {
 
 /// Text that looks almost like numbers and uuids, plus anything at all.
 fn nearly_text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[-+]?[0-9]{0,25}(\\.[0-9]{0,25})?([eE][-+]?[0-9]{0,8})?",
-        "[0-9a-fA-F{}-]{0,40}",
-        ".{0,64}",
-    ]
+    prop_oneof!["[-+]?[0-9]{0,25}(\\.[0-9]{0,25})?([eE][-+]?[0-9]{0,8})?", "[0-9a-fA-F{}-]{0,40}", ".{0,64}",]
 }
 
 fn any_centi() -> impl Strategy<Value = Centi> {

@@ -10,14 +10,14 @@
 
 use grse_core::capacity::{budget_percent_remaining, capacity, CapacityInputs};
 use grse_core::conditions::RegionFacts;
+use grse_core::conditions::{ConditionKind, Severity};
+use grse_core::evaluate::RegionMetrics;
 use grse_core::fatigue::{fatigue, FatigueInputs, Transition};
 use grse_core::mode::decide_mode;
 use grse_core::pressure::{ema_update, overall_pressure, Pressures};
 use grse_core::risk::{global_risk, RiskLevel, RiskRegion};
 use grse_core::routing::{admits, estimated_wait, priority, JobType, Refusal};
 use grse_core::shard::shard_of;
-use grse_core::evaluate::RegionMetrics;
-use grse_core::conditions::{ConditionKind, Severity};
 use grse_core::slots::{distribute, floor, holds_steady, judgement, Judgement};
 use grse_core::warning::warning_index;
 use grse_core::{Centi, Mode, Policy, Weight};
@@ -185,37 +185,39 @@ fn valid_policy() -> impl Strategy<Value = Policy> {
         (0i64..=1_000_000, 1i64..=10_000, 0i64..=10_000, 0i64..=10_000, 0i64..=10_000),
         (1i64..=10_000_000, 0i64..=10_000, 1i32..=65_536, 0i64..=10_000, 1i32..=64),
     )
-        .prop_map(|(pw, cw, cap, pre, capw, bud, (small, alpha, points, wpts, cpts), (win, pref, shards, risk, slots))| {
-            Policy {
-                pressure_weight_posting: Weight(pw[0]),
-                pressure_weight_orchestration: Weight(pw[1]),
-                pressure_weight_creative: Weight(pw[2]),
-                pressure_weight_intel: Weight(pw[3]),
-                capacity_weight_budget: Weight(cw[0]),
-                capacity_weight_pressure: Weight(cw[1]),
-                capacity_weight_fatigue: Weight(cw[2]),
-                frozen_capacity_below: Centi(cap[0]),
-                throttled_capacity_below: Centi(cap[1]),
-                cautious_capacity_below: Centi(cap[2]),
-                cautious_pressure_above: Centi(pre[0]),
-                throttled_pressure_above: Centi(pre[1]),
-                frozen_pressure_above: Centi(pre[2]),
-                small_job_max_cents: small,
-                pressure_ema_alpha: Weight(alpha),
-                pressure_points_per_job: Centi(points),
-                capacity_critical_below: Centi(capw[0]),
-                capacity_warning_below: Centi(capw[1]),
-                budget_critical_below_pct: Centi(bud[0]),
-                budget_warning_below_pct: Centi(bud[1]),
-                warning_points: Centi(wpts),
-                critical_points: Centi(cpts),
-                fatigue_window_secs: win,
-                preferred_region_min_capacity: Centi(pref),
-                default_shard_count: shards,
-                risk_pressure_above: Centi(risk),
-                default_budget_slots: slots,
-            }
-        });
+        .prop_map(
+            |(pw, cw, cap, pre, capw, bud, (small, alpha, points, wpts, cpts), (win, pref, shards, risk, slots))| {
+                Policy {
+                    pressure_weight_posting: Weight(pw[0]),
+                    pressure_weight_orchestration: Weight(pw[1]),
+                    pressure_weight_creative: Weight(pw[2]),
+                    pressure_weight_intel: Weight(pw[3]),
+                    capacity_weight_budget: Weight(cw[0]),
+                    capacity_weight_pressure: Weight(cw[1]),
+                    capacity_weight_fatigue: Weight(cw[2]),
+                    frozen_capacity_below: Centi(cap[0]),
+                    throttled_capacity_below: Centi(cap[1]),
+                    cautious_capacity_below: Centi(cap[2]),
+                    cautious_pressure_above: Centi(pre[0]),
+                    throttled_pressure_above: Centi(pre[1]),
+                    frozen_pressure_above: Centi(pre[2]),
+                    small_job_max_cents: small,
+                    pressure_ema_alpha: Weight(alpha),
+                    pressure_points_per_job: Centi(points),
+                    capacity_critical_below: Centi(capw[0]),
+                    capacity_warning_below: Centi(capw[1]),
+                    budget_critical_below_pct: Centi(bud[0]),
+                    budget_warning_below_pct: Centi(bud[1]),
+                    warning_points: Centi(wpts),
+                    critical_points: Centi(cpts),
+                    fatigue_window_secs: win,
+                    preferred_region_min_capacity: Centi(pref),
+                    default_shard_count: shards,
+                    risk_pressure_above: Centi(risk),
+                    default_budget_slots: slots,
+                }
+            },
+        );
     prop_oneof![1 => Just(Policy::default()), 9 => random]
 }
 
@@ -852,11 +854,8 @@ proptest! {
 // ---------------------------------------------------------------------------
 
 fn metrics() -> impl Strategy<Value = RegionMetrics> {
-    (pressures(), score(), budget()).prop_map(|(pressures, fatigue, (budget_remaining, budget_monthly))| RegionMetrics {
-        pressures,
-        fatigue,
-        budget_remaining,
-        budget_monthly,
+    (pressures(), score(), budget()).prop_map(|(pressures, fatigue, (budget_remaining, budget_monthly))| {
+        RegionMetrics { pressures, fatigue, budget_remaining, budget_monthly }
     })
 }
 
