@@ -34,7 +34,9 @@ cd "$ROOT"
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PG_BIN=$("$PG_CONFIG" --bindir)
 CLUSTER="$ROOT/scripts/cluster.sh"
-ALL_STAGES=(unit pgtest regress upgrade concurrency isolation stress)
+# Stages backed by a script tests/<stage>/run.sh that ends with "<stage>: N passed, M failed".
+SCRIPT_STAGES=(upgrade)
+ALL_STAGES=(lint unit pgtest regress upgrade concurrency isolation stress)
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
@@ -170,10 +172,18 @@ SQL
     return $rc
 }
 
-stage_upgrade() {
-    ensure_installed
-    bash "$ROOT/tests/upgrade/run.sh"
+stage_lint() {
+    bash "$ROOT/tests/lint/run.sh"
 }
+
+# A script stage: tests/<stage>/run.sh against the installed extension.
+stage_script() {
+    ensure_installed
+    bash "$ROOT/tests/$1/run.sh"
+}
+for s in "${SCRIPT_STAGES[@]}"; do
+    eval "stage_$s() { stage_script $s; }"
+done
 
 stage_isolation() {
     ensure_installed
@@ -213,7 +223,7 @@ count_stage() {
                        s/^ *([0-9]+) of ([0-9]+) tests failed\. *$/\2 \1/p' "$log" \
                 | awk '{ print $1 - $2, $2; exit }'
             ;;
-        upgrade|concurrency|isolation|stress)
+        *)
             # one summary line per script ("STAGE: N passed, M failed"): add them up
             sed -n -E "s/^$stage: ([0-9]+) passed, ([0-9]+) failed\$/\\1 \\2/p" "$log" \
                 | awk '{ p += $1; f += $2 } END { if (NR) print p, f }'
