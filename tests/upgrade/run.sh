@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Upgrade test: ALTER EXTENSION grse UPDATE from every released version to the
+# Upgrade test: ALTER EXTENSION grse UPDATE from every released version (0.1.0, 0.2.0) to the
 # current one gives the same extension as a fresh CREATE EXTENSION, and works.
 #
 # Needs the current grse installed (`cargo pgrx install`: it also installs the
