@@ -4,7 +4,7 @@
 #   make test    # setup, then every test stage; ends with "tests: N passed, M failed"
 #   make demo    # setup, release install, then a scripted scenario on a throw-away cluster
 #
-# Developer targets (one stage each): unit, pgtest, regress, upgrade, concurrency, isolation;
+# Developer targets (one stage each): lint, unit, pgtest, regress, upgrade, concurrency, isolation;
 # make stress runs the long stress and crash test.
 #   make install PROFILE=debug   # faster install without --release
 #   make regress ACCEPT=1        # write actual pg_regress output to tests/pg_regress/expected/
@@ -23,7 +23,7 @@ else
 $(error PROFILE must be release or debug, not '$(PROFILE)')
 endif
 
-.PHONY: all setup install demo test unit pgtest regress upgrade concurrency isolation stress bench help
+.PHONY: all setup install demo test lint unit pgtest regress upgrade concurrency isolation stress bench help
 
 all: help
 
@@ -42,11 +42,14 @@ install: setup
 demo: setup install
 	bash scripts/demo.sh
 
-## All test stages in order: unit, pgtest, regress, upgrade, concurrency, isolation, stress (short).
+## All test stages in order: lint, unit, pgtest, regress, upgrade, concurrency, isolation, stress (short).
 test: setup
 	bash scripts/run-tests.sh
 
 ## Single stages.
+lint:
+	bash scripts/run-tests.sh lint
+
 unit:
 	bash scripts/run-tests.sh unit
 

@@ -104,8 +104,8 @@ psql_q() { "$PG_BIN/psql" -X -v ON_ERROR_STOP=1 -qAt "$@"; }
 # After a failure: wait (up to 2 min) until the server accepts connections
 # again, in case a backend crashed and the server is in crash recovery.
 wait_ready() {
-    local i
-    for i in $(seq 1 120); do
+    local _
+    for _ in $(seq 1 120); do
         if "$PG_BIN/pg_isready" -q && psql_q -c "SELECT 1" >/dev/null 2>&1; then return 0; fi
         sleep 1
     done
@@ -382,7 +382,7 @@ TPS = transactions per second; latency = pgbench's mean latency in ms. Ratios ar
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|
 EOF
 for c in $CLIENTS_A; do
-    echo "| $c | $(tp a/grse/$c) | $(lt a/grse/$c) | $(tp a/ref/$c) | $(lt a/ref/$c) | $(tp a/floor/$c) | $(lt a/floor/$c) | $(ratio "${TPS[a/grse/$c]:-}" "${TPS[a/ref/$c]:-}") | $(ratio "${TPS[a/grse/$c]:-}" "${TPS[a/floor/$c]:-}") |"
+    echo "| $c | $(tp a/grse/"$c") | $(lt a/grse/"$c") | $(tp a/ref/"$c") | $(lt a/ref/"$c") | $(tp a/floor/"$c") | $(lt a/floor/"$c") | $(ratio "${TPS[a/grse/$c]:-}" "${TPS[a/ref/$c]:-}") | $(ratio "${TPS[a/grse/$c]:-}" "${TPS[a/floor/$c]:-}") |"
 done
 c=$CLIENTS_B
 cat <<EOF
@@ -391,13 +391,13 @@ cat <<EOF
 
 | clients | grse TPS | grse ms | ref TPS | ref ms | floor TPS | floor ms | grse/ref | grse/floor |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|
-| $c | $(tp b/grse/$c) | $(lt b/grse/$c) | $(tp b/ref/$c) | $(lt b/ref/$c) | $(tp b/floor/$c) | $(lt b/floor/$c) | $(ratio "${TPS[b/grse/$c]:-}" "${TPS[b/ref/$c]:-}") | $(ratio "${TPS[b/grse/$c]:-}" "${TPS[b/floor/$c]:-}") |
+| $c | $(tp b/grse/"$c") | $(lt b/grse/"$c") | $(tp b/ref/"$c") | $(lt b/ref/"$c") | $(tp b/floor/"$c") | $(lt b/floor/"$c") | $(ratio "${TPS[b/grse/$c]:-}" "${TPS[b/ref/$c]:-}") | $(ratio "${TPS[b/grse/$c]:-}" "${TPS[b/floor/$c]:-}") |
 
 With one budget row, every spend of every system serializes on the region's row lock.
 
 | grse with $SLOTS_B budget slots | TPS | ms | grse/ref (one row) | grse/floor (one row) | over grse with one row |
 |---|---:|---:|---:|---:|---:|
-| $c clients | $(tp b/slots/$c) | $(lt b/slots/$c) | $(ratio "${TPS[b/slots/$c]:-}" "${TPS[b/ref/$c]:-}") | $(ratio "${TPS[b/slots/$c]:-}" "${TPS[b/floor/$c]:-}") | $(ratio "${TPS[b/slots/$c]:-}" "${TPS[b/grse/$c]:-}") |
+| $c clients | $(tp b/slots/"$c") | $(lt b/slots/"$c") | $(ratio "${TPS[b/slots/$c]:-}" "${TPS[b/ref/$c]:-}") | $(ratio "${TPS[b/slots/$c]:-}" "${TPS[b/floor/$c]:-}") | $(ratio "${TPS[b/slots/$c]:-}" "${TPS[b/grse/$c]:-}") |
 
 With slots (\`grse.set_budget_slots(region, $SLOTS_B)\`), a spend locks the slot row of its backend
 (process id mod $SLOTS_B) instead of the state row; the ledger still takes one row per spend.
@@ -417,7 +417,7 @@ for form in c c_batch; do
     if [ "$form" = c ]; then c=$CLIENTS_C; name="single row"; else c=1; name="batch of 101 rows"; fi
     g=${TPS[$form/grse/$c]:-}; r=${TPS[$form/ref/$c]:-}; fl=${TPS[$form/floor/$c]:-}
     over=$(awk -v f="$fl" -v g="$g" 'BEGIN { if (f == "" || g == "" || g + 0 == 0) print "—"; else printf "%+.1f%%", (f / g - 1) * 100 }')
-    echo "| $name | $c | $(tp $form/grse/$c) | $(lt $form/grse/$c) | $(tp $form/ref/$c) | $(lt $form/ref/$c) | $(tp $form/floor/$c) | $(lt $form/floor/$c) | $(ratio "$g" "$r") | $(ratio "$g" "$fl") | $over | ${TRANS[$form/grse/$c]:-—} / ${TRANS[$form/ref/$c]:-—} |"
+    echo "| $name | $c | $(tp "$form"/grse/"$c") | $(lt "$form"/grse/"$c") | $(tp "$form"/ref/"$c") | $(lt "$form"/ref/"$c") | $(tp "$form"/floor/"$c") | $(lt "$form"/floor/"$c") | $(ratio "$g" "$r") | $(ratio "$g" "$fl") | $over | ${TRANS[$form/grse/$c]:-—} / ${TRANS[$form/ref/$c]:-—} |"
 done
 cat <<EOF
 
@@ -440,7 +440,7 @@ ref returns exactly grse's rows and JSON (checked below).
 
 | clients | grse TPS | grse ms | ref TPS | ref ms | grse/ref |
 |---:|---:|---:|---:|---:|---:|
-| $CLIENTS_E | $(tp e/grse/$CLIENTS_E) | $(lt e/grse/$CLIENTS_E) | $(tp e/ref/$CLIENTS_E) | $(lt e/ref/$CLIENTS_E) | $(ratio "${TPS[e/grse/$CLIENTS_E]:-}" "${TPS[e/ref/$CLIENTS_E]:-}") |
+| $CLIENTS_E | $(tp e/grse/"$CLIENTS_E") | $(lt e/grse/"$CLIENTS_E") | $(tp e/ref/"$CLIENTS_E") | $(lt e/ref/"$CLIENTS_E") | $(ratio "${TPS[e/grse/$CLIENTS_E]:-}" "${TPS[e/ref/$CLIENTS_E]:-}") |
 
 ## Backend memory (one connection, a long run of spends)
 
@@ -472,7 +472,7 @@ for c in $CLIENTS_A; do
 done
 g=${TPS[b/slots/$CLIENTS_B]:-}; r=${TPS[b/ref/$CLIENTS_B]:-}
 four_ref=$(awk -v r="$r" 'BEGIN { if (r == "") print ""; else print r * 4 }')
-echo "| (b) hot region, $CLIENTS_B clients, with slots: ≥ 4× the single-row ref | grse ($SLOTS_B slots) $(f0 "$g") vs ref $(f0 "$r") TPS ($(ratio "$g" "$r")×; grse with one row $(tp b/grse/$CLIENTS_B)) | $(verdict ge "$g" "$four_ref") |"
+echo "| (b) hot region, $CLIENTS_B clients, with slots: ≥ 4× the single-row ref | grse ($SLOTS_B slots) $(f0 "$g") vs ref $(f0 "$r") TPS ($(ratio "$g" "$r")×; grse with one row $(tp b/grse/"$CLIENTS_B")) | $(verdict ge "$g" "$four_ref") |"
 g=${TPS[c/grse/$CLIENTS_C]:-}; r=${TPS[c/ref/$CLIENTS_C]:-}; fl=${TPS[c/floor/$CLIENTS_C]:-}
 over_ok() { awk -v f="$fl" -v g="$g" 'BEGIN { exit !(f != "" && g != "" && g + 0 > 0 && f / g - 1 <= 0.15) }'; }
 echo "| (c) trigger overhead ≤ 15% over the untriggered UPDATE | $(awk -v f="$fl" -v g="$g" 'BEGIN { if (f == "" || g == "" || g + 0 == 0) print "—"; else printf "%+.1f%%", (f / g - 1) * 100 }') (floor $(f0 "$fl") vs grse $(f0 "$g") TPS, single-row writes, $CLIENTS_C clients) | $(verdict over_ok) |"
@@ -484,7 +484,7 @@ for fn in health risk; do
     echo "| (d) $name: ≥ 2× faster than ref | grse $(f2 "$gl") ms vs ref $(f2 "$rl") ms ($(ratio "$rl" "$gl")×) | $(verdict ge "$half" "$gl") |"
     echo "| (d) $name: < 50 ms on 10,000 regions | grse $(f2 "$gl") ms | $(verdict awk -v x="$gl" 'BEGIN { exit !(x != "" && x + 0 < 50) }') |"
 done
-echo "| (e) admission, $CLIENTS_E clients | grse $(tp e/grse/$CLIENTS_E) vs ref $(tp e/ref/$CLIENTS_E) TPS ($(ratio "${TPS[e/grse/$CLIENTS_E]:-}" "${TPS[e/ref/$CLIENTS_E]:-}")×) | reported |"
+echo "| (e) admission, $CLIENTS_E clients | grse $(tp e/grse/"$CLIENTS_E") vs ref $(tp e/ref/"$CLIENTS_E") TPS ($(ratio "${TPS[e/grse/$CLIENTS_E]:-}" "${TPS[e/ref/$CLIENTS_E]:-}")×) | reported |"
 echo "| memory: one grse backend over $RSS_SPENDS spends | RssAnon ${RSS[grse/warm/RssAnon]:-—} → ${RSS[grse/after/RssAnon]:-—} kB (ref ${RSS[ref/warm/RssAnon]:-—} → ${RSS[ref/after/RssAnon]:-—} kB) | reported |"
 
 cat <<EOF

@@ -144,7 +144,7 @@ cmd_env() {
     echo "export PGHOST='$dir/sock' PGPORT='$(cat "$dir/port")' PGUSER=postgres"
 }
 
-[ $# -ge 2 ] && [ -n "$2" ] || usage
+if [ $# -lt 2 ] || [ -z "$2" ]; then usage; fi
 sub=$1; dir=$2; shift 2
 case "$dir" in /*) ;; *) dir="$PWD/$dir" ;; esac     # absolute: it ends up in postgresql.conf
 case "$sub" in

@@ -9,6 +9,7 @@
 # Exit status is non-zero when anything failed.
 #
 # Usage: scripts/run-tests.sh [STAGE...]      (default: all stages, in order)
+#   lint         tests/lint/run.sh: rustfmt, clippy, shellcheck, released scripts unchanged (no cluster)
 #   unit         cargo test -p grse-core (pure Rust unit + property tests)
 #   pgtest       #[pg_test]s: cargo pgrx test pg15 (server run as `postgres`)
 #   regress      pg_regress over tests/pg_regress/sql/*.sql on a throw-away cluster
@@ -111,6 +112,7 @@ stage_pgtest() {
 stage_regress() {
     local cl="$WORK/regress-cluster" db=grse_regress
     local in="$WORK/regress-in" out="$WORK/regress-out"
+    # shellcheck disable=SC2064  # expanded now, on purpose: $cl is local to this function
     trap "bash \"$CLUSTER\" stop \"$cl\" || true" EXIT
     ensure_installed
 

@@ -1,5 +1,5 @@
 -- "The original": what a team would write instead of grse — plain tables and
--- PL/pgSQL, ported from the formulas of SPEC.md / README "Formulas" and from
+-- PL/pgSQL, ported from the formulas in the README's "Formulas" section and from
 -- the seed's TypeScript services, in its own schema `ref`. It is the baseline
 -- of the benchmark (bench/run.sh), not part of the extension.
 --

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared plumbing of the multi-connection tests (sourced, not run): a
 # throw-away cluster, psql/pgbench helpers and `ok - ` / `not ok - ` checks.
 # The sourcing script sets DB (and SUITE, the name on its summary line, default
@@ -34,6 +35,7 @@ bash "$CLUSTER" start "$CL" "$DB"
 eval "$(bash "$CLUSTER" env "$CL")"
 export PGDATABASE=$DB
 
+# shellcheck disable=SC2120  # the sourcing scripts pass psql arguments
 psql_q() { "$PG_BIN/psql" -X -v ON_ERROR_STOP=1 -v VERBOSITY=terse -qAt "$@"; }
 
 # check DESCRIPTION SQL — the SQL (one or more statements) must print exactly

@@ -95,6 +95,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/grse-stress.XXXXXX")
 chmod 755 "$WORK"                 # the cluster inside is owned by `postgres`
 CL="$WORK/cluster"
 BG_PID=""
+# shellcheck disable=SC2317  # runs from the EXIT trap
 cleanup() {
     if [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; then
         kill "$BG_PID" 2>/dev/null || true
@@ -214,14 +215,14 @@ run_phase() {        # run_phase PHASE PLANNED_SECONDS CRASH_AFTER(0 = none)
     BG_PID=""
     t1=$(date +%s.%N)
     LOAD_SECONDS=$(awk -v a="$LOAD_SECONDS" -v b="$t0" -v c="$t1" 'BEGIN { printf "%.1f", a + c - b }')
-    TPS[$p]=$(sed -n -E 's/^tps = ([0-9.]+) .*/\1/p' "$log" | head -n 1)
+    TPS[p]=$(sed -n -E 's/^tps = ([0-9.]+) .*/\1/p' "$log" | head -n 1)
     # Client aborts: on an SQL error (ERROR: ...; a failure of the extension or
     # the test) or on losing the server (FATAL / connection closed: the crash).
-    PB_ABORTED[$p]=$(grep -c 'aborted in command' "$log" || true)
-    PB_SQLERR[$p]=$(grep 'aborted in command' "$log" | grep -c 'ERROR:' || true)
-    local lost=$(( PB_ABORTED[$p] - PB_SQLERR[$p] ))
-    PB_FAILED[$p]=$(sed -n -E 's/^number of failed transactions: ([0-9]+).*/\1/p' "$log" | head -n 1)
-    PB_RETRIED[$p]=$(sed -n -E 's/^number of transactions retried: ([0-9]+).*/\1/p' "$log" | head -n 1)
+    PB_ABORTED[p]=$(grep -c 'aborted in command' "$log" || true)
+    PB_SQLERR[p]=$(grep 'aborted in command' "$log" | grep -c 'ERROR:' || true)
+    local lost=$(( PB_ABORTED[p] - PB_SQLERR[p] ))
+    PB_FAILED[p]=$(sed -n -E 's/^number of failed transactions: ([0-9]+).*/\1/p' "$log" | head -n 1)
+    PB_RETRIED[p]=$(sed -n -E 's/^number of transactions retried: ([0-9]+).*/\1/p' "$log" | head -n 1)
     grep -E '^(number of (transactions|failed|deadlock|serialization|transactions retried|total retries)|latency average|tps)' "$log" \
         | sed 's/^/#   /' || true
     note "phase $p: ${TPS[$p]:-?} tps (pgbench), exit status $rc, $lost clients lost their server, ${PB_SQLERR[$p]} aborted on an SQL error"
@@ -266,7 +267,7 @@ crash() {
         note "phase $p: CHECKPOINT failed"
     fi
     sleep_until "$t0" "$after"
-    OBSERVED[$p]=$(PSQL_TIMEOUT=20 psql_q -c "SELECT count(*) FROM st_tx WHERE phase = $p" 2>/dev/null || echo 0)
+    OBSERVED[p]=$(PSQL_TIMEOUT=20 psql_q -c "SELECT count(*) FROM st_tx WHERE phase = $p" 2>/dev/null || echo 0)
     pm=$(postmaster_pid)
     if [ -z "$pm" ] || ! kill -0 "$pm" 2>/dev/null; then
         note "phase $p: no running postmaster to kill (pid '$pm')"

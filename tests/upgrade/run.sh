@@ -29,7 +29,7 @@ source "$HERE/../concurrency/lib.sh"
 
 EXTDIR="$("$PG_CONFIG" --sharedir)/extension"
 CURRENT=$(awk -F"'" '/^default_version/ {print $2}' "$EXTDIR/grse.control")
-echo "# current version $CURRENT; released install scripts: $(cd "$HERE" && ls grse--*.sql | tr '\n' ' ')"
+echo "# current version $CURRENT; released install scripts: $(cd "$HERE" && printf '%s ' grse--*.sql)"
 
 for old in "$HERE"/grse--*.sql; do
     from=$(basename "$old" .sql); from=${from#grse--}

@@ -1,4 +1,4 @@
-//! Property tests of grse-core's domain rules (SPEC.md, "Reference formulas").
+//! Property tests of grse-core's domain rules (the README's "Formulas" section).
 //!
 //! Every score stays in `[0, 100]`; overall pressure and capacity equal the
 //! formulas computed here independently with exact i128 rationals and
