@@ -76,6 +76,21 @@ CREATE TABLE grse.policy (
     history_retention               interval     NOT NULL DEFAULT '90 days',
     updated_at                      timestamptz  NOT NULL DEFAULT now(),
     default_budget_slots            integer      NOT NULL DEFAULT 1,
+    cautious_delay_seconds          integer      NOT NULL DEFAULT 30
+                                    CONSTRAINT policy_cautious_delay_range
+                                    CHECK (cautious_delay_seconds BETWEEN 0 AND 86400),
+    mode_recovery_margin            numeric(5,2) NOT NULL DEFAULT 0
+                                    CONSTRAINT policy_mode_recovery_margin_range
+                                    CHECK (mode_recovery_margin BETWEEN 0 AND 100),
+    mode_min_dwell                  interval     NOT NULL DEFAULT '0'
+                                    CONSTRAINT policy_mode_min_dwell_range
+                                    CHECK (mode_min_dwell >= interval '0' AND mode_min_dwell <= interval '1 day'),
+    hold_ttl                        interval     NOT NULL DEFAULT '15 minutes'
+                                    CONSTRAINT policy_hold_ttl_range
+                                    CHECK (hold_ttl > interval '0' AND hold_ttl <= interval '7 days'),
+    job_ttl                         interval     NOT NULL DEFAULT '1 hour'
+                                    CONSTRAINT policy_job_ttl_range
+                                    CHECK (job_ttl > interval '0' AND job_ttl <= interval '30 days'),
 
     CONSTRAINT policy_weights_in_unit_range CHECK (
         pressure_weight_posting BETWEEN 0 AND 1 AND pressure_weight_orchestration BETWEEN 0 AND 1
@@ -112,6 +127,15 @@ CREATE TABLE grse.policy (
 );
 COMMENT ON TABLE grse.policy IS
     'The one policy row: thresholds, weights and limits every session judges regions by. Update it; never insert or delete.';
+COMMENT ON COLUMN grse.policy.cautious_delay_seconds IS
+    'Seconds a cautious region delays each job it admits (delay_seconds of route_* and admit_job rows, added to estimated_wait); 0 to 86400.';
+COMMENT ON COLUMN grse.policy.mode_recovery_margin IS
+    'Hysteresis: a region moves to a better mode only when its capacity and pressure clear that mode''s thresholds by this many points; 0 to 100 (0 = the plain thresholds).';
+COMMENT ON COLUMN grse.policy.mode_min_dwell IS
+    'Hysteresis: a region moves to a better mode only after holding its current mode this long (worse modes apply at once); 0 to 1 day.';
+COMMENT ON COLUMN grse.policy.hold_ttl IS 'Lifetime of a budget hold reserved without a ttl; more than 0, at most 7 days.';
+COMMENT ON COLUMN grse.policy.job_ttl IS
+    'Lifetime of an admitted job record: jobs not finished by created_at + job_ttl are expired; more than 0, at most 30 days.';
 INSERT INTO grse.policy DEFAULT VALUES;
 
 -- ---------------------------------------------------------------------------

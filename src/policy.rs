@@ -98,15 +98,44 @@ pub fn invalidate(policy_table: pg_sys::Oid) {
     unsafe { pg_sys::CacheInvalidateRelcacheByRelid(policy_table) };
 }
 
-const POLICY_SQL: &str = "SELECT pressure_weight_posting, pressure_weight_orchestration, pressure_weight_creative, \
-    pressure_weight_intel, capacity_weight_budget, capacity_weight_pressure, capacity_weight_fatigue, \
-    frozen_capacity_below, throttled_capacity_below, cautious_capacity_below, frozen_pressure_above, \
-    throttled_pressure_above, cautious_pressure_above, small_job_max_cents, pressure_ema_alpha, \
-    pressure_points_per_job, capacity_critical_below, capacity_warning_below, budget_critical_below_pct, \
-    budget_warning_below_pct, warning_points, critical_points, \
-    (extract(epoch FROM fatigue_window))::bigint AS fatigue_window_secs, \
-    preferred_region_min_capacity, default_shard_count, risk_pressure_above, tableoid, default_budget_slots \
-    FROM grse.policy WHERE id";
+/// The policy row with its intervals in whole seconds (`fatigue_window`) or
+/// microseconds (the others), read column by column by name.
+const POLICY_SQL: &str = "SELECT p.*, p.tableoid AS policy_table, \
+    (extract(epoch FROM p.fatigue_window))::bigint AS fatigue_window_secs, \
+    (extract(epoch FROM p.mode_min_dwell) * 1000000)::bigint AS mode_min_dwell_micros, \
+    (extract(epoch FROM p.hold_ttl) * 1000000)::bigint AS hold_ttl_micros, \
+    (extract(epoch FROM p.job_ttl) * 1000000)::bigint AS job_ttl_micros \
+    FROM grse.policy p WHERE p.id";
+
+/// Builds a [`Policy`] from a row whose column names are its field names:
+/// each field is read by name with the reader given for it.
+macro_rules! policy_by_name {
+    ($row:expr, { $($field:ident: $read:ident),* $(,)? }) => {
+        Policy { $($field: $read($row, stringify!($field))?),* }
+    };
+}
+
+type PolicyRow<'a, 'conn> = &'a pgrx::spi::SpiTupleTable<'conn>;
+
+fn column<T: pgrx::FromDatum + pgrx::IntoDatum>(row: PolicyRow<'_, '_>, name: &str) -> GResult<T> {
+    row.get_by_name::<T, _>(name).or_internal()?.ok_or_else(|| internal(format!("grse.policy.{name} is NULL")))
+}
+
+fn weight(row: PolicyRow<'_, '_>, name: &str) -> GResult<Weight> {
+    Weight::parse(&column::<AnyNumeric>(row, name)?.to_string()).map_err(internal)
+}
+
+fn score(row: PolicyRow<'_, '_>, name: &str) -> GResult<grse_core::Centi> {
+    centi(&column::<AnyNumeric>(row, name)?)
+}
+
+fn int4(row: PolicyRow<'_, '_>, name: &str) -> GResult<i32> {
+    column::<i32>(row, name)
+}
+
+fn int8(row: PolicyRow<'_, '_>, name: &str) -> GResult<i64> {
+    column::<i64>(row, name)
+}
 
 fn load() -> GResult<(pg_sys::Oid, Policy)> {
     Spi::connect(|client| {
@@ -115,46 +144,42 @@ fn load() -> GResult<(pg_sys::Oid, Policy)> {
             return Err(internal("the grse.policy row is missing"));
         }
         let row = table.first();
-        let num = |i: usize| -> GResult<AnyNumeric> {
-            row.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL in grse.policy"))
-        };
-        let weight = |i: usize| -> GResult<Weight> { Weight::parse(&num(i)?.to_string()).map_err(internal) };
-        let score = |i: usize| -> GResult<grse_core::Centi> { centi(&num(i)?) };
-        let int = |i: usize| -> GResult<i64> {
-            row.get::<i64>(i).or_internal()?.ok_or_else(|| internal("NULL in grse.policy"))
-        };
-        let p = Policy {
-            pressure_weight_posting: weight(1)?,
-            pressure_weight_orchestration: weight(2)?,
-            pressure_weight_creative: weight(3)?,
-            pressure_weight_intel: weight(4)?,
-            capacity_weight_budget: weight(5)?,
-            capacity_weight_pressure: weight(6)?,
-            capacity_weight_fatigue: weight(7)?,
-            frozen_capacity_below: score(8)?,
-            throttled_capacity_below: score(9)?,
-            cautious_capacity_below: score(10)?,
-            frozen_pressure_above: score(11)?,
-            throttled_pressure_above: score(12)?,
-            cautious_pressure_above: score(13)?,
-            small_job_max_cents: int(14)?,
-            pressure_ema_alpha: weight(15)?,
-            pressure_points_per_job: score(16)?,
-            capacity_critical_below: score(17)?,
-            capacity_warning_below: score(18)?,
-            budget_critical_below_pct: score(19)?,
-            budget_warning_below_pct: score(20)?,
-            warning_points: score(21)?,
-            critical_points: score(22)?,
-            fatigue_window_secs: int(23)?,
-            preferred_region_min_capacity: score(24)?,
-            default_shard_count: row.get::<i32>(25).or_internal()?.unwrap_or(16),
-            risk_pressure_above: score(26)?,
-            default_budget_slots: row.get::<i32>(28).or_internal()?.unwrap_or(1),
-        };
+        let p = policy_by_name!(&row, {
+            pressure_weight_posting: weight,
+            pressure_weight_orchestration: weight,
+            pressure_weight_creative: weight,
+            pressure_weight_intel: weight,
+            capacity_weight_budget: weight,
+            capacity_weight_pressure: weight,
+            capacity_weight_fatigue: weight,
+            frozen_capacity_below: score,
+            throttled_capacity_below: score,
+            cautious_capacity_below: score,
+            frozen_pressure_above: score,
+            throttled_pressure_above: score,
+            cautious_pressure_above: score,
+            small_job_max_cents: int8,
+            pressure_ema_alpha: weight,
+            pressure_points_per_job: score,
+            capacity_critical_below: score,
+            capacity_warning_below: score,
+            budget_critical_below_pct: score,
+            budget_warning_below_pct: score,
+            warning_points: score,
+            critical_points: score,
+            fatigue_window_secs: int8,
+            preferred_region_min_capacity: score,
+            default_shard_count: int4,
+            risk_pressure_above: score,
+            default_budget_slots: int4,
+            cautious_delay_seconds: int4,
+            mode_recovery_margin: score,
+            mode_min_dwell_micros: int8,
+            hold_ttl_micros: int8,
+            job_ttl_micros: int8,
+        });
         p.validate().map_err(|e| internal(format!("grse.policy is inconsistent: {e}")))?;
-        let table_oid = row.get::<pg_sys::Oid>(27).or_internal()?.ok_or_else(|| internal("no tableoid"))?;
-        Ok((table_oid, p))
+        Ok((column::<pg_sys::Oid>(&row, "policy_table")?, p))
     })
 }
 

@@ -5,8 +5,23 @@
 
 use crate::fixed::{Centi, Weight};
 
+/// The most budget slots a region may have.
+pub const MAX_SLOTS: i32 = 64;
+
+/// Microseconds per second (intervals of the policy are kept in microseconds,
+/// PostgreSQL's own resolution).
+pub const MICROS_PER_SEC: i64 = 1_000_000;
+
+/// The longest `cautious_delay_seconds` and `mode_min_dwell` (one day).
+pub const MAX_CAUTIOUS_DELAY_SECS: i32 = 86_400;
+pub const MAX_MODE_MIN_DWELL_MICROS: i64 = 86_400 * MICROS_PER_SEC;
+/// The longest `hold_ttl` (7 days) and `job_ttl` (30 days).
+pub const MAX_HOLD_TTL_MICROS: i64 = 7 * 86_400 * MICROS_PER_SEC;
+pub const MAX_JOB_TTL_MICROS: i64 = 30 * 86_400 * MICROS_PER_SEC;
+
 /// Thresholds, weights and limits. Field names are the column names of
-/// `grse.policy`.
+/// `grse.policy`; interval columns carry their unit in the name here
+/// (`fatigue_window_secs`, `mode_min_dwell_micros`, ...).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     /// Overall pressure weights per job type; they sum to 1.
@@ -50,6 +65,18 @@ pub struct Policy {
     pub risk_pressure_above: Centi,
     /// Budget slots per region unless the region sets its own count (1 = no slots).
     pub default_budget_slots: i32,
+    /// Delay (seconds) a cautious region puts before each job it admits.
+    pub cautious_delay_seconds: i32,
+    /// Hysteresis: points by which capacity and pressure must clear a better
+    /// mode's thresholds before a region moves to it.
+    pub mode_recovery_margin: Centi,
+    /// Hysteresis: how long (microseconds) a region holds a mode before it may
+    /// move to a better one.
+    pub mode_min_dwell_micros: i64,
+    /// Lifetime (microseconds) of a budget hold reserved without a ttl.
+    pub hold_ttl_micros: i64,
+    /// Lifetime (microseconds) of an admitted job record.
+    pub job_ttl_micros: i64,
 }
 
 impl Default for Policy {
@@ -83,6 +110,11 @@ impl Default for Policy {
             default_shard_count: 16,
             risk_pressure_above: Centi(7000),
             default_budget_slots: 1,
+            cautious_delay_seconds: 30,
+            mode_recovery_margin: Centi(0),
+            mode_min_dwell_micros: 0,
+            hold_ttl_micros: 15 * 60 * MICROS_PER_SEC,
+            job_ttl_micros: 3600 * MICROS_PER_SEC,
         }
     }
 }
@@ -166,9 +198,23 @@ impl Policy {
         )?;
         check(self.fatigue_window_secs > 0, "fatigue_window must be positive")?;
         check((1..=65_536).contains(&self.default_shard_count), "default_shard_count must lie in [1, 65536]")?;
+        check((1..=MAX_SLOTS).contains(&self.default_budget_slots), "default_budget_slots must lie in [1, 64]")?;
         check(
-            (1..=crate::slots::MAX_SLOTS).contains(&self.default_budget_slots),
-            "default_budget_slots must lie in [1, 64]",
+            (0..=MAX_CAUTIOUS_DELAY_SECS).contains(&self.cautious_delay_seconds),
+            "cautious_delay_seconds must lie in [0, 86400]",
+        )?;
+        check(self.mode_recovery_margin.is_score(), "mode_recovery_margin must lie in [0, 100]")?;
+        check(
+            (0..=MAX_MODE_MIN_DWELL_MICROS).contains(&self.mode_min_dwell_micros),
+            "mode_min_dwell must lie in [0, 1 day]",
+        )?;
+        check(
+            self.hold_ttl_micros > 0 && self.hold_ttl_micros <= MAX_HOLD_TTL_MICROS,
+            "hold_ttl must lie in (0, 7 days]",
+        )?;
+        check(
+            self.job_ttl_micros > 0 && self.job_ttl_micros <= MAX_JOB_TTL_MICROS,
+            "job_ttl must lie in (0, 30 days]",
         )?;
         Ok(())
     }
@@ -199,5 +245,34 @@ mod tests {
         assert!(p.validate().is_err());
         let p = Policy { default_shard_count: 0, ..Policy::default() };
         assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn rejects_mode_and_ttl_values_out_of_range() {
+        let bad = [
+            Policy { cautious_delay_seconds: -1, ..Policy::default() },
+            Policy { cautious_delay_seconds: MAX_CAUTIOUS_DELAY_SECS + 1, ..Policy::default() },
+            Policy { mode_recovery_margin: Centi(-1), ..Policy::default() },
+            Policy { mode_recovery_margin: Centi(10_001), ..Policy::default() },
+            Policy { mode_min_dwell_micros: -1, ..Policy::default() },
+            Policy { mode_min_dwell_micros: MAX_MODE_MIN_DWELL_MICROS + 1, ..Policy::default() },
+            Policy { hold_ttl_micros: 0, ..Policy::default() },
+            Policy { hold_ttl_micros: MAX_HOLD_TTL_MICROS + 1, ..Policy::default() },
+            Policy { job_ttl_micros: 0, ..Policy::default() },
+            Policy { job_ttl_micros: MAX_JOB_TTL_MICROS + 1, ..Policy::default() },
+        ];
+        for p in bad {
+            assert!(p.validate().is_err(), "{p:?}");
+        }
+        let edges = [
+            Policy { cautious_delay_seconds: 0, ..Policy::default() },
+            Policy { cautious_delay_seconds: MAX_CAUTIOUS_DELAY_SECS, ..Policy::default() },
+            Policy { mode_recovery_margin: Centi(10_000), ..Policy::default() },
+            Policy { mode_min_dwell_micros: MAX_MODE_MIN_DWELL_MICROS, ..Policy::default() },
+            Policy { hold_ttl_micros: MAX_HOLD_TTL_MICROS, job_ttl_micros: MAX_JOB_TTL_MICROS, ..Policy::default() },
+        ];
+        for p in edges {
+            assert_eq!(p.validate(), Ok(()), "{p:?}");
+        }
     }
 }

@@ -17,10 +17,7 @@ use crate::conditions::{conditions, ConditionKind, RegionFacts, Severity};
 use crate::evaluate::{evaluate, RegionMetrics};
 use crate::fixed::Centi;
 use crate::mode::Mode;
-use crate::policy::Policy;
-
-/// The most slots a region may have.
-pub const MAX_SLOTS: i32 = 64;
+use crate::policy::{Policy, MAX_SLOTS};
 
 /// What the stored state says about a region, capacity aside (capacity moves
 /// with every cent; reads compute it from the true total).

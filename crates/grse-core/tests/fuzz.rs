@@ -44,7 +44,8 @@ prop_compose! {
             budget_critical_below_pct: t[9], budget_warning_below_pct: t[10],
             warning_points: t[11], critical_points: t[12], fatigue_window_secs: window,
             preferred_region_min_capacity: t[13], default_shard_count: shards, risk_pressure_above: t[14],
-            default_budget_slots: shards,
+            default_budget_slots: shards, cautious_delay_seconds: shards, mode_recovery_margin: t[15],
+            mode_min_dwell_micros: window, hold_ttl_micros: small, job_ttl_micros: window,
         }
     }
 }

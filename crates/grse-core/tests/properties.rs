@@ -14,6 +14,7 @@ use grse_core::conditions::{ConditionKind, Severity};
 use grse_core::evaluate::RegionMetrics;
 use grse_core::fatigue::{fatigue, FatigueInputs, Transition};
 use grse_core::mode::decide_mode;
+use grse_core::policy::{MAX_CAUTIOUS_DELAY_SECS, MAX_HOLD_TTL_MICROS, MAX_JOB_TTL_MICROS, MAX_MODE_MIN_DWELL_MICROS};
 use grse_core::pressure::{ema_update, overall_pressure, Pressures};
 use grse_core::risk::{global_risk, RiskLevel, RiskRegion};
 use grse_core::routing::{admits, estimated_wait, priority, JobType, Refusal};
@@ -215,9 +216,25 @@ fn valid_policy() -> impl Strategy<Value = Policy> {
                     default_shard_count: shards,
                     risk_pressure_above: Centi(risk),
                     default_budget_slots: slots,
+                    ..Policy::default()
                 }
             },
         );
+    let modes_and_ttls = (
+        0i32..=MAX_CAUTIOUS_DELAY_SECS,
+        0i64..=10_000,
+        0i64..=MAX_MODE_MIN_DWELL_MICROS,
+        1i64..=MAX_HOLD_TTL_MICROS,
+        1i64..=MAX_JOB_TTL_MICROS,
+    );
+    let random = (random, modes_and_ttls).prop_map(|(p, (delay, margin, dwell, hold_ttl, job_ttl))| Policy {
+        cautious_delay_seconds: delay,
+        mode_recovery_margin: Centi(margin),
+        mode_min_dwell_micros: dwell,
+        hold_ttl_micros: hold_ttl,
+        job_ttl_micros: job_ttl,
+        ..p
+    });
     prop_oneof![1 => Just(Policy::default()), 9 => random]
 }
 
