@@ -2,15 +2,16 @@
 # Idempotent machine setup for building and testing grse (Debian 12, as root).
 # Does only what is missing; see BUILD notes:
 #   1. Debian packages: PostgreSQL 15 + server headers, libclang for bindgen,
-#      sudo (used by `cargo pgrx test --runas`), pg_cron.
+#      sudo (used by `cargo pgrx test --runas`), pg_cron, shellcheck (the lint stage).
 #   2. cargo-pgrx 0.18.0 (≈9 min to build: skipped when already installed).
 #   3. `cargo pgrx init` for the system PostgreSQL 15 (skipped when ~/.pgrx/config.toml
 #      already has it: rewriting that file forces a rebuild of pgrx-pg-sys).
+#   4. the rustfmt and clippy components of the Rust toolchain (the lint stage).
 set -euo pipefail
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGRX_VERSION=0.18.0
-PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo postgresql-15-cron)
+PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo postgresql-15-cron shellcheck)
 
 say() { echo "setup: $*"; }
 
@@ -54,6 +55,17 @@ if grep -qs "^pg15 *= *\"$PG_CONFIG\"" "$PGRX_HOME/config.toml"; then
 else
     say "cargo pgrx init --pg15 $PG_CONFIG"
     cargo pgrx init --pg15 "$PG_CONFIG"
+fi
+
+# --- 4. rustfmt and clippy (the lint stage) --------------------------------------
+if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
+    say "rustfmt and clippy present"
+elif command -v rustup >/dev/null 2>&1; then
+    say "rustup component add rustfmt clippy"
+    rustup component add rustfmt clippy
+else
+    echo "setup: cargo fmt or cargo clippy missing, and no rustup to add them" >&2
+    exit 1
 fi
 
 say "done"
