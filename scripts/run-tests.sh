@@ -24,6 +24,8 @@
 #                tests/pg_regress/expected/ afterwards (to create expected files
 #                for new tests or accept intended changes; review with git diff).
 #   KEEP=1       keep the temporary work directory (clusters, logs, results).
+#   NO_INSTALL=1 use the grse already installed in the system PostgreSQL instead of
+#                running `cargo pgrx install` first (for a machine shared by several builds).
 #
 # Intended to run as root on a Debian 12 machine prepared by scripts/setup.sh;
 # the server processes always run as the `postgres` OS user.
@@ -81,6 +83,9 @@ banner() { printf '\n==== %s ====\n' "$*"; }
 # pg_test feature (the pgtest stage installs a pg_test build).
 INSTALLED_MARK="$WORK/.installed"
 ensure_installed() {
+    if [ "${NO_INSTALL:-0}" = 1 ]; then
+        return 0
+    fi
     if [ ! -e "$INSTALLED_MARK" ]; then
         echo "run-tests: cargo pgrx install (debug)"
         cargo pgrx install --pg-config "$PG_CONFIG"
@@ -127,6 +132,7 @@ stage_regress() {
     # fails showing its complete output.
     mkdir -p "$in/sql" "$in/expected" "$out"
     cp tests/pg_regress/sql/*.sql "$in/sql/"
+    cp -R tests/pg_regress/common "$in/"     # the shared preamble every file includes
     cp tests/pg_regress/expected/*.out "$in/expected/" 2>/dev/null || true
     for t in "${tests[@]}"; do
         if [ ! -f "$in/expected/$t.out" ]; then
@@ -148,15 +154,19 @@ ALTER DATABASE $db SET timezone_abbreviations TO 'Default';
 SQL
 
     # pg_regress is only a client: it may run as root. Results go to $out.
-    local rc=0
-    "$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress" \
+    # It feeds each file to psql on standard input, so psql resolves the files'
+    # `\ir ../common/preamble.sql` against its working directory: run it from
+    # the copy of sql/, next to the copy of common/.
+    local rc=0 pg_regress
+    pg_regress="$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress"
+    (cd "$in/sql" && "$pg_regress" \
         --use-existing \
         --bindir="$PG_BIN" \
         --host="$cl/sock" --port="$(cat "$cl/port")" --user=postgres \
         --dbname="$db" \
         --inputdir="$in" \
         --outputdir="$out" \
-        "${tests[@]}" || rc=$?
+        "${tests[@]}") || rc=$?
 
     if [ $rc -ne 0 ] && [ -s "$out/regression.diffs" ]; then
         echo "---- regression.diffs ----"

@@ -1,22 +1,8 @@
 -- 10_schema: what inserting a region creates, the constraints on regions and
 -- the policy, and the guards that keep grse-maintained data in grse's hands.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
+\ir ../common/preamble.sql
 -- this file's helper functions (public schema), dropped again at the end
-DROP FUNCTION IF EXISTS public.expect_error(text), public.grse_counts();
-\set VERBOSITY terse
-
--- Runs a statement; answers 'no error' or 'SQLSTATE: message'.
-CREATE OR REPLACE FUNCTION public.expect_error(sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+DROP FUNCTION IF EXISTS public.grse_counts();
 
 -- Row counts of the tables a region touches.
 CREATE OR REPLACE FUNCTION public.grse_counts(OUT regions bigint, OUT states bigint, OUT ledger bigint,
@@ -67,7 +53,7 @@ SELECT * FROM grse_counts();
 -- Region constraints: each bad row fails with 23514 (check_violation) and
 -- nothing at all is inserted (no region, no state row, no ledger row).
 -- ---------------------------------------------------------------------------
-SELECT c.name, expect_error(format(
+SELECT c.name, pg_temp.err(format(
          'INSERT INTO grse.regions (name, slug, country_code, timezone, latitude, metadata) VALUES (%L, %L, %L, %L, %s, %L)',
          'Bad', c.slug, c.cc, c.tz, c.lat, c.meta)) AS result
   FROM (VALUES
@@ -85,10 +71,10 @@ SELECT c.name, expect_error(format(
         (12, 'metadata string', 'bad-9', 'DE', 'UTC', '0', '"x"')
        ) AS c(n, name, slug, cc, tz, lat, meta)
  ORDER BY c.n;
-SELECT expect_error($$INSERT INTO grse.regions (name, slug, country_code, longitude) VALUES ('Bad', 'bad-10', 'DE', 180.5)$$);
-SELECT expect_error($$INSERT INTO grse.regions (name, slug, country_code) VALUES ('   ', 'bad-11', 'DE')$$);
+SELECT pg_temp.err($$INSERT INTO grse.regions (name, slug, country_code, longitude) VALUES ('Bad', 'bad-10', 'DE', 180.5)$$);
+SELECT pg_temp.err($$INSERT INTO grse.regions (name, slug, country_code) VALUES ('   ', 'bad-11', 'DE')$$);
 -- a region cannot be its own parent
-SELECT expect_error($$INSERT INTO grse.regions (id, name, slug, country_code, parent_region_id)
+SELECT pg_temp.err($$INSERT INTO grse.regions (id, name, slug, country_code, parent_region_id)
                       VALUES ('00000000-0000-0000-0000-0000000000a9', 'Self', 'self', 'DE', '00000000-0000-0000-0000-0000000000a9')$$);
 -- a valid IANA name with a sign is fine ('Etc/GMT+3'), as is a plain 'UTC'
 SELECT grse.is_valid_timezone('Etc/GMT+3') AS etc_gmt, grse.is_valid_timezone('UTC') AS utc,
@@ -96,7 +82,7 @@ SELECT grse.is_valid_timezone('Etc/GMT+3') AS etc_gmt, grse.is_valid_timezone('U
        grse.is_valid_timezone('+03:00') AS offset, grse.is_valid_timezone('Mars/Base') AS mars;
 
 -- duplicate slug: 23505 (unique_violation), nothing inserted
-SELECT expect_error($$INSERT INTO grse.regions (name, slug, country_code) VALUES ('Other', 'eu-west', 'FR')$$);
+SELECT pg_temp.err($$INSERT INTO grse.regions (name, slug, country_code) VALUES ('Other', 'eu-west', 'FR')$$);
 
 -- nothing of the above left a trace: still 2 regions, 2 states, 2 ledger rows
 SELECT * FROM grse_counts();
@@ -105,7 +91,7 @@ SELECT * FROM grse_counts();
 -- Policy: CHECKs reject a policy that makes no sense (23514), and the row is
 -- unchanged afterwards.
 -- ---------------------------------------------------------------------------
-SELECT c.name, expect_error('UPDATE grse.policy SET ' || c.assignment) AS result
+SELECT c.name, pg_temp.err('UPDATE grse.policy SET ' || c.assignment) AS result
   FROM (VALUES
         (1, 'pressure weights sum to 1.01', 'pressure_weight_posting = 0.31'),
         (2, 'capacity weights sum to 0.99', 'capacity_weight_fatigue = 0.24'),
@@ -133,21 +119,21 @@ SELECT pressure_weight_posting, pressure_weight_orchestration, pressure_weight_c
 
 -- the policy is one row: inserting, deleting or truncating is refused
 -- (42501, grse's guard), and there is still exactly one row
-SELECT expect_error($$INSERT INTO grse.policy DEFAULT VALUES$$) AS insert_default;
-SELECT expect_error($$INSERT INTO grse.policy (id) VALUES (false)$$) AS insert_second;
-SELECT expect_error($$DELETE FROM grse.policy$$) AS delete_row;
-SELECT expect_error($$TRUNCATE grse.policy$$) AS truncate_table;
+SELECT pg_temp.err($$INSERT INTO grse.policy DEFAULT VALUES$$) AS insert_default;
+SELECT pg_temp.err($$INSERT INTO grse.policy (id) VALUES (false)$$) AS insert_second;
+SELECT pg_temp.err($$DELETE FROM grse.policy$$) AS delete_row;
+SELECT pg_temp.err($$TRUNCATE grse.policy$$) AS truncate_table;
 SELECT count(*) AS policy_rows FROM grse.policy;
 
 -- ---------------------------------------------------------------------------
 -- State rows: created by grse only, never deleted; budget columns and the
 -- fatigue score are maintained by grse (42501), for the superuser too.
 -- ---------------------------------------------------------------------------
-SELECT expect_error($$INSERT INTO grse.region_scaling_state (region_id, day_started_at, day_ends_at, month_started_at, month_ends_at)
+SELECT pg_temp.err($$INSERT INTO grse.region_scaling_state (region_id, day_started_at, day_ends_at, month_started_at, month_ends_at)
                       VALUES ('00000000-0000-0000-0000-0000000000a1', now(), now() + interval '1 day', now(), now() + interval '1 month')$$) AS insert_state;
-SELECT expect_error($$DELETE FROM grse.region_scaling_state WHERE region_id = '00000000-0000-0000-0000-0000000000a1'$$) AS delete_state;
-SELECT expect_error($$TRUNCATE grse.region_scaling_state$$) AS truncate_state;
-SELECT c.col, expect_error(format(
+SELECT pg_temp.err($$DELETE FROM grse.region_scaling_state WHERE region_id = '00000000-0000-0000-0000-0000000000a1'$$) AS delete_state;
+SELECT pg_temp.err($$TRUNCATE grse.region_scaling_state$$) AS truncate_state;
+SELECT c.col, pg_temp.err(format(
          'UPDATE grse.region_scaling_state SET %I = %s WHERE region_id = %L',
          c.col, c.val, '00000000-0000-0000-0000-0000000000a1')) AS result
   FROM (VALUES (1, 'ai_budget_remaining', '50'),
@@ -163,7 +149,7 @@ SELECT c.col, expect_error(format(
        ) AS c(n, col, val)
  ORDER BY c.n;
 -- a budget change hidden among metric writes is refused as a whole
-SELECT expect_error($$UPDATE grse.region_scaling_state SET posting_pressure = 10, ai_budget_remaining = 1
+SELECT pg_temp.err($$UPDATE grse.region_scaling_state SET posting_pressure = 10, ai_budget_remaining = 1
                        WHERE region_id = '00000000-0000-0000-0000-0000000000a1'$$) AS mixed_update;
 -- nothing changed
 SELECT r.slug, s.ai_budget_monthly, s.ai_budget_remaining, s.ai_spend_today, s.fatigue_score, s.posting_pressure
@@ -174,11 +160,11 @@ SELECT * FROM grse_counts();
 -- The ledger is append-only, for every role: direct INSERT, UPDATE, DELETE
 -- and TRUNCATE are refused (42501) and the rows are unchanged.
 -- ---------------------------------------------------------------------------
-SELECT expect_error($$INSERT INTO grse.region_budget_transactions (region_id, transaction_type, amount, delta, balance_after)
+SELECT pg_temp.err($$INSERT INTO grse.region_budget_transactions (region_id, transaction_type, amount, delta, balance_after)
                       VALUES ('00000000-0000-0000-0000-0000000000a1', 'allocation', 5, 5, 100005)$$) AS insert_row;
-SELECT expect_error($$UPDATE grse.region_budget_transactions SET description = 'edited'$$) AS update_row;
-SELECT expect_error($$DELETE FROM grse.region_budget_transactions$$) AS delete_rows;
-SELECT expect_error($$TRUNCATE grse.region_budget_transactions$$) AS truncate_table;
+SELECT pg_temp.err($$UPDATE grse.region_budget_transactions SET description = 'edited'$$) AS update_row;
+SELECT pg_temp.err($$DELETE FROM grse.region_budget_transactions$$) AS delete_rows;
+SELECT pg_temp.err($$TRUNCATE grse.region_budget_transactions$$) AS truncate_table;
 SELECT r.slug, t.transaction_type, t.amount, t.delta, t.balance_after, t.description
   FROM grse.region_budget_transactions t JOIN grse.regions r ON r.id = t.region_id ORDER BY t.id;
 SELECT * FROM grse_counts();
@@ -229,10 +215,10 @@ INSERT INTO forgeries (stmt, sql) VALUES
     ('transitions TRUNCATE', $q$TRUNCATE grse.region_mode_transitions$q$),
     ('state DELETE', $q$DELETE FROM grse.region_scaling_state$q$),
     ('state TRUNCATE', $q$TRUNCATE grse.region_scaling_state$q$);
-SELECT f.stmt, expect_error(f.sql) AS result FROM forgeries f ORDER BY f.n;
+SELECT f.stmt, pg_temp.err(f.sql) AS result FROM forgeries f ORDER BY f.n;
 SET session_replication_role = replica;
 SELECT current_setting('session_replication_role') AS role;
-SELECT f.stmt, expect_error(f.sql) AS result FROM forgeries f ORDER BY f.n;
+SELECT f.stmt, pg_temp.err(f.sql) AS result FROM forgeries f ORDER BY f.n;
 RESET session_replication_role;
 -- nothing changed: 2 regions, 2 states, 2 ledger rows, 1 transition, 2 roll-overs
 SELECT * FROM grse_counts();
@@ -245,4 +231,4 @@ SELECT r.slug, t.from_mode, t.to_mode, t.reason
 DROP TABLE forgeries;
 
 -- clean up the helpers
-DROP FUNCTION public.expect_error(text), public.grse_counts();
+DROP FUNCTION public.grse_counts();

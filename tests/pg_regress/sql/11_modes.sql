@@ -2,12 +2,9 @@
 -- index and scaling mode on every write; exact mode boundaries by pressure and
 -- by capacity; one transition row per real mode change; policy changes
 -- re-judge regions at once.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
+\ir ../common/preamble.sql
 -- this file's helper functions (public schema), dropped again at the end
 DROP FUNCTION IF EXISTS public.set_pressures(uuid, numeric), public.derived(uuid), public.spend_down_to(uuid, bigint);
-\set VERBOSITY terse
 
 INSERT INTO grse.regions (id, name, slug, country_code, timezone) VALUES
     ('00000000-0000-0000-0000-0000000000b1', 'Pressure Boundaries', 'pressure', 'DE', 'UTC'),

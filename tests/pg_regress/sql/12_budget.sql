@@ -1,37 +1,9 @@
 -- 12_budget: spend, admission check, refund, monthly allocation and stats,
 -- with the ledger invariant (Σ delta = remaining, balance_after chains)
 -- checked after every step.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
+\ir ../common/preamble.sql
 -- this file's helper functions (public schema), dropped again at the end
-DROP FUNCTION IF EXISTS public.expect_error(text), public.ledger_ok(), public.budget(uuid), public.ledger(uuid);
-\set VERBOSITY terse
-
--- Runs a statement; answers 'no error' or 'SQLSTATE: message'.
-CREATE OR REPLACE FUNCTION public.expect_error(sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
-
--- The ledger invariant, over every region: Σ delta = ai_budget_remaining,
--- and each row's balance_after = the sum of deltas up to and including it
--- (i.e. previous balance_after + delta, the first row's balance = its delta).
-CREATE OR REPLACE FUNCTION public.ledger_ok() RETURNS boolean
-LANGUAGE sql AS $$
-    SELECT bool_and(s.ai_budget_remaining = COALESCE(l.total, 0) AND COALESCE(l.chained, true))
-      FROM grse.region_scaling_state s
-      LEFT JOIN (SELECT region_id, sum(delta) AS total, bool_and(balance_after = running) AS chained
-                   FROM (SELECT region_id, delta, balance_after,
-                                sum(delta) OVER (PARTITION BY region_id ORDER BY id) AS running
-                           FROM grse.region_budget_transactions) x
-                  GROUP BY region_id) l ON l.region_id = s.region_id
-$$;
+DROP FUNCTION IF EXISTS public.budget(uuid), public.ledger(uuid);
 
 -- A region's budget columns, its ledger row count and the invariant.
 CREATE OR REPLACE FUNCTION public.budget(region uuid,
@@ -41,7 +13,7 @@ LANGUAGE sql AS $$
     SELECT s.ai_budget_monthly, s.ai_budget_remaining, s.ai_spend_today, s.refunded_today,
            s.period_spent, s.period_refunded,
            (SELECT count(*) FROM grse.region_budget_transactions t WHERE t.region_id = s.region_id),
-           public.ledger_ok()
+           pg_temp.ledger_ok()
       FROM grse.region_scaling_state s WHERE s.region_id = region
 $$;
 
@@ -89,7 +61,7 @@ SELECT * FROM budget('00000000-0000-0000-0000-0000000000c1');
 -- Refunds: at most what was spent and not yet refunded in the period
 -- (spent 5000, refunded 0 -> refundable 5000). Returns remaining afterwards.
 -- ---------------------------------------------------------------------------
-SELECT expect_error($$SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000c1', 5001)$$);
+SELECT pg_temp.err($$SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000c1', 5001)$$);
 SELECT * FROM budget('00000000-0000-0000-0000-0000000000c1');
 -- 95000 + 1000 = 96000
 SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000c1', 1000, 'job failed');
@@ -98,7 +70,7 @@ SELECT * FROM budget('00000000-0000-0000-0000-0000000000c1');
 SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000c1', 4000);
 SELECT * FROM budget('00000000-0000-0000-0000-0000000000c1');
 -- nothing left to refund
-SELECT expect_error($$SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000c1', 1)$$);
+SELECT pg_temp.err($$SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000c1', 1)$$);
 SELECT * FROM budget('00000000-0000-0000-0000-0000000000c1');
 
 -- ---------------------------------------------------------------------------
@@ -168,7 +140,7 @@ SELECT * FROM budget('00000000-0000-0000-0000-0000000000c1');
 SELECT * FROM ledger('00000000-0000-0000-0000-0000000000c1') WHERE transaction_type = 'allocation';
 
 -- refundable now: min(spent − refunded = 105000 − 5000, monthly − remaining = 10000) = 10000
-SELECT expect_error($$SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000c1', 10001)$$);
+SELECT pg_temp.err($$SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000c1', 10001)$$);
 -- 0 + 6000 = 6000
 SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000c1', 6000, 'partial credit');
 SELECT * FROM budget('00000000-0000-0000-0000-0000000000c1');
@@ -229,4 +201,4 @@ SELECT s->'monthly' AS monthly, s->'remaining' AS remaining, s->'percent_used' A
 SELECT r.slug, b.* FROM grse.regions r, budget(r.id) b ORDER BY r.slug;
 
 -- clean up the helpers
-DROP FUNCTION public.expect_error(text), public.ledger_ok(), public.budget(uuid), public.ledger(uuid);
+DROP FUNCTION public.budget(uuid), public.ledger(uuid);

@@ -2,40 +2,13 @@
 -- resets (reset_daily_budget_spend, reset_monthly_budgets); the automatic,
 -- idempotent roll-over (roll_over_budget_periods, and lazily the first budget
 -- call of a new period); at most one automatic roll-over per region and period.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
+\ir ../common/preamble.sql
 -- this file's helper functions (public schema), dropped again at the end
-DROP FUNCTION IF EXISTS public.expect_error(text), public.ledger_ok(), public.budgets(), public.rollovers(), public.end_period_now(uuid, text);
-\set VERBOSITY terse
+DROP FUNCTION IF EXISTS public.budgets(), public.rollovers(), public.end_period_now(uuid, text);
 -- timestamps below are printed in UTC, ISO style, whatever the client's settings
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 SET intervalstyle = 'postgres_verbose';
-
--- Runs a statement; answers 'no error' or 'SQLSTATE: message'.
-CREATE OR REPLACE FUNCTION public.expect_error(sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
-
--- The ledger invariant, over every region: Σ delta = ai_budget_remaining and
--- each balance_after = running sum of deltas.
-CREATE OR REPLACE FUNCTION public.ledger_ok() RETURNS boolean
-LANGUAGE sql AS $$
-    SELECT bool_and(s.ai_budget_remaining = COALESCE(l.total, 0) AND COALESCE(l.chained, true))
-      FROM grse.region_scaling_state s
-      LEFT JOIN (SELECT region_id, sum(delta) AS total, bool_and(balance_after = running) AS chained
-                   FROM (SELECT region_id, delta, balance_after,
-                                sum(delta) OVER (PARTITION BY region_id ORDER BY id) AS running
-                           FROM grse.region_budget_transactions) x
-                  GROUP BY region_id) l ON l.region_id = s.region_id
-$$;
 
 -- Budget columns of every region, with ledger and roll-over row counts.
 CREATE OR REPLACE FUNCTION public.budgets(OUT slug text, OUT monthly bigint, OUT remaining bigint,
@@ -95,10 +68,10 @@ SELECT (grse.period_bounds('day', 'Asia/Tokyo', '2026-03-31 20:00:00+00')).ends_
 -- budget periods are days and months only: any other period (even one that
 -- date_trunc knows, or 'Day' in capitals) is refused with 22023; an unknown
 -- timezone is PostgreSQL's own 22023
-SELECT p.period, expect_error(format('SELECT * FROM grse.period_bounds(%L, %L, %L)', p.period, 'UTC', '2026-03-31 20:00:00+00')) AS result
+SELECT p.period, pg_temp.err(format('SELECT * FROM grse.period_bounds(%L, %L, %L)', p.period, 'UTC', '2026-03-31 20:00:00+00')) AS result
   FROM (VALUES (1, 'week'), (2, 'year'), (3, 'hour'), (4, 'Day'), (5, ''), (6, 'days')) AS p(n, period)
  ORDER BY p.n;
-SELECT expect_error($$SELECT * FROM grse.period_bounds('day', 'Mars/Base', now())$$) AS bad_timezone;
+SELECT pg_temp.err($$SELECT * FROM grse.period_bounds('day', 'Mars/Base', now())$$) AS bad_timezone;
 
 -- ---------------------------------------------------------------------------
 -- Three regions; 'tokyo' is inactive (manual resets still cover it).
@@ -138,7 +111,7 @@ SELECT * FROM budgets();
 SELECT grse.reset_daily_budget_spend() AS regions_reset;
 SELECT * FROM budgets();
 SELECT * FROM rollovers();
-SELECT ledger_ok();
+SELECT pg_temp.ledger_ok();
 -- a manual reset does not stop the automatic roll-over from being idempotent
 SELECT grse.roll_over_budget_periods() AS rolled;
 
@@ -159,9 +132,9 @@ SELECT r.slug, t.transaction_type, t.amount, t.delta, t.balance_after, t.descrip
   FROM grse.region_budget_transactions t JOIN grse.regions r ON r.id = t.region_id
  WHERE t.transaction_type = 'reset' ORDER BY r.slug, t.id;
 SELECT * FROM rollovers();
-SELECT ledger_ok();
+SELECT pg_temp.ledger_ok();
 -- spends of the previous period cannot be refunded any more (nothing spent in this one)
-SELECT expect_error($$SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000d1', 1)$$);
+SELECT pg_temp.err($$SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000d1', 1)$$);
 -- a second manual monthly reset with nothing spent: no new ledger rows, 3 more manual rows
 SELECT grse.reset_monthly_budgets() AS regions_reset;
 SELECT * FROM budgets();
@@ -172,15 +145,15 @@ SELECT grse.roll_over_budget_periods() AS rolled;
 -- TRUNCATE) is refused (42501), for the superuser too, and also with
 -- session_replication_role = replica (the guard is ENABLE ALWAYS).
 -- ---------------------------------------------------------------------------
-SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
+SELECT pg_temp.err($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
                       VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-01', 'scheduled')$$) AS insert_row;
-SELECT expect_error($$UPDATE grse.budget_rollovers SET source = 'scheduled' WHERE source = 'manual'$$) AS update_rows;
-SELECT expect_error($$DELETE FROM grse.budget_rollovers WHERE source = 'manual'$$) AS delete_rows;
-SELECT expect_error($$TRUNCATE grse.budget_rollovers$$) AS truncate_table;
+SELECT pg_temp.err($$UPDATE grse.budget_rollovers SET source = 'scheduled' WHERE source = 'manual'$$) AS update_rows;
+SELECT pg_temp.err($$DELETE FROM grse.budget_rollovers WHERE source = 'manual'$$) AS delete_rows;
+SELECT pg_temp.err($$TRUNCATE grse.budget_rollovers$$) AS truncate_table;
 SET session_replication_role = replica;
-SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
+SELECT pg_temp.err($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
                       VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-01', 'scheduled')$$) AS insert_as_replica;
-SELECT expect_error($$DELETE FROM grse.budget_rollovers WHERE source = 'manual'$$) AS delete_as_replica;
+SELECT pg_temp.err($$DELETE FROM grse.budget_rollovers WHERE source = 'manual'$$) AS delete_as_replica;
 RESET session_replication_role;
 SELECT * FROM budgets();
 
@@ -199,12 +172,12 @@ BEGIN;
 ALTER TABLE grse.budget_rollovers DISABLE TRIGGER budget_rollovers_append_only;
 INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
 VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-01', 'scheduled');
-SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
+SELECT pg_temp.err($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
                       VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-01', 'lazy')$$) AS lazy_after_scheduled;
-SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
+SELECT pg_temp.err($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
                       VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-01', 'scheduled')$$) AS scheduled_twice;
 -- other kind, other region, other date, or manual: allowed
-SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source) VALUES
+SELECT pg_temp.err($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source) VALUES
                       ('00000000-0000-0000-0000-0000000000d1', 'monthly', '2000-01-01', 'lazy'),
                       ('00000000-0000-0000-0000-0000000000d2', 'daily', '2000-01-01', 'lazy'),
                       ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-02', 'lazy'),
@@ -214,16 +187,16 @@ SELECT r.slug, b.period_kind, b.period_start, b.source
   FROM grse.budget_rollovers b JOIN grse.regions r ON r.id = b.region_id
  WHERE b.period_start < '2001-01-01' ORDER BY 1, 2, 3, 4;
 -- closed sets: unknown kind or source is refused (23514)
-SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
+SELECT pg_temp.err($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
                       VALUES ('00000000-0000-0000-0000-0000000000d1', 'weekly', '2000-01-01', 'lazy')$$) AS bad_kind;
-SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
+SELECT pg_temp.err($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
                       VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-01', 'cron')$$) AS bad_source;
 ALTER TABLE grse.budget_rollovers ENABLE ALWAYS TRIGGER budget_rollovers_append_only;
 COMMIT;
 -- the guard is back ('A' = always) and refuses again
 SELECT tgname, tgenabled FROM pg_trigger
  WHERE tgrelid = 'grse.budget_rollovers'::regclass AND NOT tgisinternal ORDER BY tgname;
-SELECT expect_error($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
+SELECT pg_temp.err($$INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
                       VALUES ('00000000-0000-0000-0000-0000000000d1', 'daily', '2000-01-03', 'manual')$$) AS guarded_again;
 
 -- ---------------------------------------------------------------------------
@@ -297,7 +270,7 @@ SELECT t.transaction_type, t.amount, t.delta, t.balance_after, t.description
  WHERE t.region_id = '00000000-0000-0000-0000-0000000000d2' ORDER BY t.id DESC LIMIT 2;
 SELECT * FROM rollovers() WHERE slug = 'new-york' AND source <> 'manual' AND current_period;
 SELECT grse.roll_over_budget_periods() AS rolled;
-SELECT ledger_ok();
+SELECT pg_temp.ledger_ok();
 
 -- a budget call that is refused still rolls a due period over first:
 -- berlin's month ends; an insufficient spend answers false, but the new
@@ -321,7 +294,7 @@ SELECT * FROM rollovers() WHERE slug = 'tokyo' AND source <> 'manual';
 
 -- final state
 SELECT * FROM budgets();
-SELECT ledger_ok();
+SELECT pg_temp.ledger_ok();
 
 -- clean up the helpers
-DROP FUNCTION public.expect_error(text), public.ledger_ok(), public.budgets(), public.rollovers(), public.end_period_now(uuid, text);
+DROP FUNCTION public.budgets(), public.rollovers(), public.end_period_now(uuid, text);

@@ -2,12 +2,9 @@
 -- hand-computed values (rounding half up at the 3rd decimal), fatigue and
 -- update_scaling_mode, the moving-average update_pressure_scores, the
 -- region summary JSON and get_all_regions_health().
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
+\ir ../common/preamble.sql
 -- this file's helper functions (public schema), dropped again at the end
 DROP FUNCTION IF EXISTS public.pressure_fixture(uuid, numeric, numeric, numeric, numeric);
-\set VERBOSITY terse
 
 INSERT INTO grse.regions (id, name, slug, country_code, timezone) VALUES
     ('00000000-0000-0000-0000-0000000000e1', 'Alpha', 'alpha', 'DE', 'Europe/Berlin'),

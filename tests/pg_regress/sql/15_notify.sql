@@ -1,8 +1,6 @@
 -- NOTIFY payloads: grse_mode_changed on a real mode change, grse_alerts on a new alert.
 -- A second connection (dblink) listens; notifications arrive when the writer commits.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
+\ir ../common/preamble.sql
 CREATE EXTENSION IF NOT EXISTS dblink;
 
 SELECT dblink_connect('listener', format('dbname=%s port=%s host=%s', current_database(),

@@ -6,19 +6,7 @@
 -- from the trigger. Reads show the true totals; the ledger stays exact per
 -- account (pool = slot 0, and each slot). Which slot a session uses depends
 -- on its process id, so this file prints totals, never slot numbers of spends.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
-\set VERBOSITY terse
-
--- Runs a statement; answers its SQLSTATE and message, or 'no error'.
-CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE stmt;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\ir ../common/preamble.sql
 
 -- The hot region's budget as stored and as read.
 CREATE FUNCTION pg_temp.hot() RETURNS TABLE (pool bigint, allotment bigint, slots_hold bigint, slots_filled bigint,

@@ -12,12 +12,9 @@
 -- Each case prints as: case | sqlstate | message | unchanged, where
 -- "unchanged" compares a checksum of every grse table before and after the
 -- case; the whole battery is checksummed too.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
+\ir ../common/preamble.sql
 -- this file's helper functions (public schema), dropped again at the end
 DROP FUNCTION IF EXISTS public.grse_checksum(), public.try_case(text), public.count_case(text);
-\set VERBOSITY terse
 
 -- A checksum of the content of every table in schema grse (found in the
 -- catalog, so a table added later is covered too), without the columns that

@@ -4,19 +4,7 @@
 --   resolve_region_for_client: client -> agency -> that rule.
 --   resolve_region_from_headers: x-region-id wins (NULL if unknown/inactive),
 --     else x-agency-id's region, else NULL; names case-insensitive.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
-\set VERBOSITY terse
-
--- Runs a statement; answers its SQLSTATE and message, or 'no error'.
-CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE stmt;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\ir ../common/preamble.sql
 
 -- The slug of a region id; a NULL id shows as <null>.
 CREATE FUNCTION pg_temp.slug(id uuid) RETURNS text LANGUAGE sql AS $$

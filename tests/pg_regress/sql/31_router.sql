@@ -7,19 +7,7 @@
 --   only with estimated_cost <= 100 cents.
 --   Shard key "slug/jobtype/NN": jump consistent hash of the tenant over the
 --   region's shards (16 by default).
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
-\set VERBOSITY terse
-
--- Runs a statement; answers its SQLSTATE and message, or 'no error'.
-CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE stmt;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\ir ../common/preamble.sql
 
 -- The slug of a region id; a NULL id shows as <null>.
 CREATE FUNCTION pg_temp.slug(id uuid) RETURNS text LANGUAGE sql AS $$

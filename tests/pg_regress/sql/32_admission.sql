@@ -5,19 +5,7 @@
 -- priority, wait and shard key, count the job into the queue; with
 -- allow_fallback a refusal tries get_best_region_for_job's region.
 -- A refusal is an answer (admitted = false, with the reason) and changes nothing.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
-\set VERBOSITY terse
-
--- Runs a statement; answers its SQLSTATE and message, or 'no error'.
-CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE stmt;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\ir ../common/preamble.sql
 
 -- The slug of a region id; a NULL id shows as <null>.
 CREATE FUNCTION pg_temp.slug(id uuid) RETURNS text LANGUAGE sql AS $$

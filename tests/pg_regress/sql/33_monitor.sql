@@ -6,19 +6,7 @@
 --   global risk = min(100, 20·critical + 10·warning conflicts
 --                 + Σ regions (15 if capacity < 30, else 5 if < 50) + 25·frozen);
 --   level critical >= 70, high >= 50, medium >= 25, else low.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
-\set VERBOSITY terse
-
--- Runs a statement; answers its SQLSTATE and message, or 'no error'.
-CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE stmt;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\ir ../common/preamble.sql
 
 -- Sets all four pressures of a region to x: overall pressure = x.
 CREATE FUNCTION pg_temp.set_pressures(region uuid, x numeric) RETURNS void LANGUAGE sql AS $$

@@ -2,19 +2,7 @@
 --   api_regions_health(sort_by, sort_order, include_risk)  GET  /api/regions/health
 --   api_get_region_snapshot(region_id, include_history, periods)  GET /api/regions/{id}/snapshot
 --   api_save_region_snapshot(region_id, period_type)  POST /api/regions/{id}/snapshot
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
-\set VERBOSITY terse
-
--- Runs a statement; answers its SQLSTATE and message, or 'no error'.
-CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE stmt;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\ir ../common/preamble.sql
 
 -- Sets all four pressures of a region to x: overall pressure = x.
 CREATE FUNCTION pg_temp.set_pressures(region uuid, x numeric) RETURNS void LANGUAGE sql AS $$

@@ -1,7 +1,5 @@
 -- Roles and privileges: each role can do its part and nothing more; PUBLIC nothing.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
+\ir ../common/preamble.sql
 DROP ROLE IF EXISTS grse_test_nobody;
 CREATE ROLE grse_test_nobody NOLOGIN;
 

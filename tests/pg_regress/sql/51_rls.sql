@@ -1,8 +1,6 @@
 -- Tenant isolation: an agency (grse_tenant with request.jwt.claims, as PostgREST /
 -- Supabase set it) sees only its licensed regions, through tables and functions alike.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
+\ir ../common/preamble.sql
 
 INSERT INTO grse.regions (id, name, slug, country_code, timezone) VALUES
     ('00000000-0000-0000-0000-0000000000a1', 'Alpha', 'alpha', 'DE', 'Europe/Berlin'),

@@ -2,9 +2,7 @@
 -- public, ahead of pg_catalog in search_path; grse still computes correctly,
 -- because every grse function pins search_path = pg_catalog, pg_temp and its
 -- SQL is schema-qualified.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS grse CASCADE;
-CREATE EXTENSION grse;
+\ir ../common/preamble.sql
 CREATE SCHEMA hostile;
 
 INSERT INTO grse.regions (id, name, slug, country_code, timezone)
