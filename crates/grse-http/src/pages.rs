@@ -1,0 +1,214 @@
+//! The dashboard pages: /regions, /regions/{id}, their live event stream, sign-in and sign-out.
+//! A page takes the token from the bearer header or the HttpOnly cookie `grse_token`; without a
+//! valid one it shows the sign-in form and no data.
+
+use crate::api::{query_params, Call};
+use crate::app::{App, AppState};
+use crate::auth::{self, Caller, COOKIE};
+use crate::db::Stmt;
+use crate::error::ApiError;
+use crate::live;
+use crate::views::{self, Policy, RegionExtras, Sort};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use maud::Markup;
+use serde_json::Value;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/regions") }))
+        .route("/signin", get(signin_form).post(signin))
+        .route("/signout", post(signout))
+        .route("/regions", get(regions))
+        .route("/regions/events", get(events))
+        .route("/regions/{id}", get(region))
+}
+
+const POLICY_SQL: &str = "SELECT pg_catalog.to_jsonb(p)::text FROM grse.policy p";
+
+const TRANSITIONS_SQL: &str = "SELECT COALESCE(pg_catalog.jsonb_agg(t ORDER BY t.id DESC), '[]')::text
+      FROM (SELECT m.id, m.from_mode, m.to_mode, m.capacity, m.pressure, m.reason, m.created_at
+              FROM grse.region_mode_transitions m
+             WHERE m.region_id = $1::uuid ORDER BY m.id DESC LIMIT 10) t";
+
+const ALERTS_SQL: &str = "SELECT COALESCE(pg_catalog.jsonb_agg(t ORDER BY t.id DESC), '[]')::text
+      FROM (SELECT a.id, a.alert_type, a.severity, a.message, a.created_at, a.resolved_at
+              FROM grse.alerts a
+             WHERE a.region_id = $1::uuid ORDER BY a.id DESC LIMIT 10) t";
+
+fn html(status: StatusCode, markup: Markup) -> Response {
+    let mut r = (status, Html(markup.into_string())).into_response();
+    ApiError::decorate(status, &mut r);
+    r
+}
+
+fn cookie_header(value: &str) -> HeaderValue {
+    HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static("grse_token=; Path=/; Max-Age=0"))
+}
+
+fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("grse_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+/// The sign-in page with a message, answered 401 (and the cookie cleared when it was bad).
+fn signin_required(message: Option<&str>, clear: bool) -> Response {
+    let mut r = html(StatusCode::UNAUTHORIZED, views::signin(message));
+    if clear {
+        r.headers_mut().insert(header::SET_COOKIE, clear_cookie());
+    }
+    r
+}
+
+/// Why a page shows the sign-in form instead: the message, and whether to clear the cookie.
+struct SignIn(Option<String>, bool);
+
+impl IntoResponse for SignIn {
+    fn into_response(self) -> Response {
+        signin_required(self.0.as_deref(), self.1)
+    }
+}
+
+/// The caller of a page: the bearer header, else the cookie.
+fn page_caller(app: &App, headers: &HeaderMap) -> Result<Caller, SignIn> {
+    if let Some(bearer) = auth::bearer(headers) {
+        let token = bearer.map_err(|e| SignIn(Some(e.0), false))?;
+        return app.verifier.verify(token).map_err(|e| SignIn(Some(e.0), false));
+    }
+    match auth::cookie_token(headers) {
+        None => Err(SignIn(None, false)),
+        Some(token) => {
+            app.verifier.verify(token).map_err(|e| SignIn(Some(format!("Please sign in again: {}.", e.0)), true))
+        }
+    }
+}
+
+/// A failed data request as a page with the status the API would answer.
+fn error_response(e: ApiError) -> Response {
+    if e.status == StatusCode::UNAUTHORIZED {
+        return signin_required(Some(&e.message), false);
+    }
+    let message = match e.status {
+        StatusCode::FORBIDDEN => format!("Your role may not see this: {}", e.message),
+        StatusCode::SERVICE_UNAVAILABLE => "The database is unavailable; try again in a moment.".to_string(),
+        _ => e.message.clone(),
+    };
+    html(e.status, views::error_page(e.status.as_u16(), &message))
+}
+
+fn parse(text: Option<String>) -> Value {
+    text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null)
+}
+
+async fn signin_form() -> Response {
+    html(StatusCode::OK, views::signin(None))
+}
+
+/// Checks the pasted token (signature, expiry, and that its role can be taken), then keeps it
+/// in the HttpOnly cookie for as long as it is valid.
+async fn signin(State(app): State<AppState>, body: Bytes) -> Response {
+    let token = form_urlencoded::parse(&body).find(|(k, _)| k == "token").map(|(_, v)| v.trim().to_string());
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return signin_required(Some("Paste a token to sign in."), false);
+    };
+    let caller = match app.verifier.verify(&token) {
+        Ok(c) => c,
+        Err(e) => return signin_required(Some(&format!("That token cannot be used: {}.", e.0)), false),
+    };
+    if let Err(e) = app.db.run(&caller, vec![]).await {
+        let e = ApiError::from(e);
+        if e.status == StatusCode::FORBIDDEN {
+            return signin_required(Some(&format!("That token cannot be used: {}.", e.message)), false);
+        }
+        return error_response(e);
+    }
+    let max_age = caller.expires_at.map(|exp| format!("; Max-Age={}", exp.saturating_sub(auth::now_secs())));
+    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}", max_age.unwrap_or_default());
+    let mut r = Redirect::to("/regions").into_response();
+    r.headers_mut().insert(header::SET_COOKIE, cookie_header(&cookie));
+    r
+}
+
+async fn signout() -> Response {
+    let mut r = Redirect::to("/signin").into_response();
+    r.headers_mut().insert(header::SET_COOKIE, clear_cookie());
+    r
+}
+
+/// RegionHealthPanel: every region the caller may see, sortable as the API.
+async fn regions(State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    let caller = match page_caller(&app, &headers) {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    async {
+        let mut p = query_params(q.as_deref(), &["sortBy", "order"])?;
+        let sort = Sort { by: p.remove("sortBy"), order: p.remove("order") };
+        let call = Call::new("api_regions_health")
+            .arg("sort_by", "text", sort.by.clone().map(Some))
+            .arg("sort_order", "text", sort.order.clone().map(Some))
+            .arg("include_risk", "boolean", Some(Some("true".into())));
+        let texts = app.db.texts(&caller, vec![call.stmt(), Stmt::new(POLICY_SQL, vec![])]).await?;
+        let mut texts = texts.into_iter();
+        let health = parse(texts.next().flatten());
+        let policy = Policy::from_json(&parse(texts.next().flatten()));
+        Ok::<_, ApiError>(html(StatusCode::OK, views::regions_page(&health, &policy, &sort)))
+    }
+    .await
+    .unwrap_or_else(error_response)
+}
+
+/// RegionPressureChart and the rest of one region.
+async fn region(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let caller = match page_caller(&app, &headers) {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    async {
+        let mut p = query_params(q.as_deref(), &["periods"])?;
+        let call = Call::new("api_get_region_snapshot")
+            .arg("region_id", "uuid", Some(Some(id.clone())))
+            .arg("include_history", "boolean", Some(Some("true".into())))
+            .arg("periods", "integer", p.remove("periods").map(Some));
+        let texts = app
+            .db
+            .texts(
+                &caller,
+                vec![
+                    call.stmt(),
+                    Stmt::new(POLICY_SQL, vec![]),
+                    Stmt::new(TRANSITIONS_SQL, vec![Some(id.clone())]),
+                    Stmt::new(ALERTS_SQL, vec![Some(id)]),
+                ],
+            )
+            .await?;
+        let mut texts = texts.into_iter();
+        let answer = parse(texts.next().flatten());
+        if answer["success"] != Value::Bool(true) {
+            return Err(ApiError::new(StatusCode::NOT_FOUND, "region not found"));
+        }
+        let policy = Policy::from_json(&parse(texts.next().flatten()));
+        let transitions = parse(texts.next().flatten());
+        let alerts = parse(texts.next().flatten());
+        let extras = RegionExtras { transitions: &transitions, alerts: &alerts };
+        Ok(html(StatusCode::OK, views::region_page(&answer, &policy, extras)))
+    }
+    .await
+    .unwrap_or_else(error_response)
+}
+
+/// Server-sent events for the pages (mode changes and alerts the caller may see).
+async fn events(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    match page_caller(&app, &headers) {
+        Ok(caller) => live::stream(app.clone(), caller).into_response(),
+        Err(_) => ApiError::from(auth::AuthError("sign in to receive live updates".into())).into_response(),
+    }
+}
