@@ -15,7 +15,7 @@ pub type Score = Numeric<5, 2>;
 
 /// Hundredths as a `numeric(5,2)` value (scores are in [0, 100]).
 pub fn numeric(c: Centi) -> GResult<Score> {
-    Score::from_str(&c.to_string()).map_err(|e| internal(e))
+    Score::from_str(&c.to_string()).map_err(internal)
 }
 
 /// A money argument: a whole, finite, positive number of cents within bigint.

@@ -70,12 +70,12 @@ pub trait SpiResultExt<T> {
 
 impl<T> SpiResultExt<T> for Result<T, pgrx::spi::Error> {
     fn or_internal(self) -> GResult<T> {
-        self.map_err(|e| internal(e))
+        self.map_err(internal)
     }
 }
 
 impl<T> SpiResultExt<T> for Result<T, pgrx::datum::TryFromDatumError> {
     fn or_internal(self) -> GResult<T> {
-        self.map_err(|e| internal(e))
+        self.map_err(internal)
     }
 }

@@ -26,7 +26,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 cd "$ROOT"
 RELEASED="tests/lint/released.sha256"
-ALL_CHECKS=(fmt shellcheck released contained tabs)
+ALL_CHECKS=(fmt clippy shellcheck released contained tabs)
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
