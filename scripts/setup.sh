@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent machine setup for building and testing grse (Debian 12, as root).
-# Does only what is missing; see BUILD notes:
+# Does only what is missing (CONTRIBUTING.md, "Getting started"):
 #   1. Debian packages: PostgreSQL 15 + server headers, libclang for bindgen,
 #      sudo (used by `cargo pgrx test --runas`), pg_cron, shellcheck (the lint stage).
 #   2. cargo-pgrx 0.18.0 (≈9 min to build: skipped when already installed).

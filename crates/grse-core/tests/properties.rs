@@ -82,7 +82,7 @@ fn weight_q(w: Weight) -> Q {
     Q::new(i128::from(w.0), 10_000)
 }
 
-/// Overall pressure (real value), SPEC: Σ weight·pressure, 2 decimals.
+/// Overall pressure (real value), README "Formulas": Σ weight·pressure, 2 decimals.
 fn ref_overall_pressure(pol: &Policy, p: &Pressures) -> Centi {
     let v = weight_q(pol.pressure_weight_posting)
         .mul(centi_q(p.posting))
@@ -92,7 +92,7 @@ fn ref_overall_pressure(pol: &Policy, p: &Pressures) -> Centi {
     Centi(v.mul(Q::int(100)).round_half_up() as i64)
 }
 
-/// Capacity (real value), SPEC: 100·(wb·budgetFactor + wp·pressureFactor +
+/// Capacity (real value), README "Formulas": 100·(wb·budgetFactor + wp·pressureFactor +
 /// wf·fatigueFactor), clamped to [0, 100], 2 decimals.
 fn ref_capacity(pol: &Policy, x: &CapacityInputs) -> Centi {
     let hundred = Q::int(100);
@@ -116,7 +116,7 @@ fn ref_capacity(pol: &Policy, x: &CapacityInputs) -> Centi {
     Centi(clamped.mul(hundred).round_half_up() as i64)
 }
 
-/// SPEC mode rule, written out for a policy's thresholds.
+/// The mode rule (README "Formulas"), written out for a policy's thresholds.
 fn ref_mode(pol: &Policy, capacity: Centi, pressure: Centi) -> Mode {
     if capacity < pol.frozen_capacity_below || pressure > pol.frozen_pressure_above {
         Mode::Frozen
@@ -823,7 +823,7 @@ proptest! {
         prop_assert!(!r.recommendations.is_empty());
     }
 
-    /// With the default policy the score is the SPEC formula: min(100,
+    /// With the default policy the score is the README's formula: min(100,
     /// 20·critical + 10·warning conflicts + Σ(15 if capacity < 30, else 5 if
     /// < 50) + 25·frozen), conflicts being mode_frozen (critical), capacity
     /// < 20 critical / < 40 warning, budget % < 10 critical / < 25 warning.
