@@ -1,20 +1,22 @@
 -- Monitor read functions: region health lists and trends.
 
--- Every active region's health, by name.
+-- Every active region's health, by name; pinned_mode/pinned_until show an operator's pin
+-- (NULL when not pinned).
 CREATE FUNCTION grse.list_region_health()
 RETURNS TABLE (region_id uuid, region_name text, region_slug text, scaling_mode text,
                capacity_score numeric, overall_pressure numeric, budget_percent_remaining numeric,
                warning_index numeric, fatigue_score numeric, posting_pressure numeric,
                orchestration_pressure numeric, creative_pressure numeric, intel_pressure numeric,
                ai_budget_monthly bigint, ai_budget_remaining bigint, ai_spend_today bigint,
-               jobs_in_queue integer, mode_since timestamptz, updated_at timestamptz)
+               jobs_in_queue integer, mode_since timestamptz, updated_at timestamptz,
+               pinned_mode text, pinned_until timestamptz)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     SELECT r.id, r.name, r.slug, s.scaling_mode, s.capacity_score, s.overall_pressure,
            grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly),
            s.warning_index, s.fatigue_score, s.posting_pressure, s.orchestration_pressure,
            s.creative_pressure, s.intel_pressure, s.ai_budget_monthly, s.ai_budget_remaining,
-           s.ai_spend_today, s.jobs_in_queue, s.mode_since, s.updated_at
+           s.ai_spend_today, s.jobs_in_queue, s.mode_since, s.updated_at, s.pinned_mode, s.pinned_until
       FROM grse.regions r
       JOIN grse.region_scaling_state s0 ON s0.region_id = r.id
      CROSS JOIN LATERAL grse.with_slots(s0) s
@@ -30,7 +32,8 @@ RETURNS TABLE (region_id uuid, region_name text, region_slug text, scaling_mode 
                warning_index numeric, fatigue_score numeric, posting_pressure numeric,
                orchestration_pressure numeric, creative_pressure numeric, intel_pressure numeric,
                ai_budget_monthly bigint, ai_budget_remaining bigint, ai_spend_today bigint,
-               jobs_in_queue integer, mode_since timestamptz, updated_at timestamptz)
+               jobs_in_queue integer, mode_since timestamptz, updated_at timestamptz,
+               pinned_mode text, pinned_until timestamptz)
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE

@@ -71,6 +71,7 @@ DECLARE
         'set_monthly_budget', 'set_budget_slots', 'empty_budget_slots_internal', 'reset_daily_budget_spend', 'reset_monthly_budgets', 'roll_over_budget_periods',
         -- scaling, routing, admission
         'update_pressure_scores', 'update_scaling_mode', 'update_job_queue', 'admit_job',
+        'pin_scaling_mode', 'unpin_scaling_mode',
         -- snapshots, monitor, scheduling
         'save_region_snapshot', 'save_all_snapshots', 'api_save_region_snapshot', 'prune_history',
         'alert_critical_issues', 'run_monitor', 'schedule_default_jobs', 'unschedule_default_jobs',
@@ -136,6 +137,7 @@ GRANT EXECUTE ON FUNCTION
     grse.route_performance_job(uuid, uuid, integer, numeric, boolean),
     grse.save_region_snapshot(uuid, text), grse.save_all_snapshots(text), grse.api_save_region_snapshot(uuid, text),
     grse.alert_critical_issues(), grse.run_monitor(),
+    grse.pin_scaling_mode(uuid, text, timestamptz, text), grse.unpin_scaling_mode(uuid),
     -- called by the state trigger as the metric writer; refused outside grse
     grse.empty_budget_slots_internal(uuid, bigint, boolean)
     TO grse_operator;

@@ -93,6 +93,10 @@ BEGIN
                'active', r.active,
                'scaling_mode', s.scaling_mode,
                'mode_since', s.mode_since,
+               'mode_held_until', s.mode_held_until,
+               'pin', CASE WHEN s.pinned_mode IS NOT NULL THEN pg_catalog.jsonb_build_object(
+                          'mode', s.pinned_mode, 'until', s.pinned_until, 'reason', s.pin_reason,
+                          'pinned_at', s.pinned_at) END,
                'capacity_score', s.capacity_score,
                'overall_pressure', s.overall_pressure,
                'warning_index', s.warning_index,

@@ -233,10 +233,18 @@ CREATE TABLE grse.region_scaling_state (
     month_ledger_mark       bigint NOT NULL DEFAULT 0,
     budget_slots            integer CONSTRAINT state_budget_slots_range CHECK (budget_slots BETWEEN 1 AND 64),
     slot_allotment          bigint NOT NULL DEFAULT 0 CONSTRAINT state_slot_allotment_nonneg CHECK (slot_allotment >= 0),
+    mode_held_until         timestamptz,
+    pinned_mode             text CONSTRAINT state_pinned_mode_valid CHECK (pinned_mode IN ('normal', 'cautious', 'throttled', 'frozen')),
+    pinned_until            timestamptz,
+    pin_reason              text,
+    pinned_at               timestamptz,
 
     CONSTRAINT state_remaining_within_monthly CHECK (ai_budget_remaining <= ai_budget_monthly),
     CONSTRAINT state_day_window CHECK (day_started_at < day_ends_at),
-    CONSTRAINT state_month_window CHECK (month_started_at < month_ends_at)
+    CONSTRAINT state_month_window CHECK (month_started_at < month_ends_at),
+    CONSTRAINT state_pin_complete CHECK (
+        (pinned_mode IS NULL) = (pinned_at IS NULL)
+        AND (pinned_mode IS NOT NULL OR (pinned_until IS NULL AND pin_reason IS NULL)))
 );
 COMMENT ON TABLE grse.region_scaling_state IS
     'Live metrics of each region. Write pressures and utilization directly; capacity, warning index, overall pressure and mode are recomputed by a trigger on every write. Budget columns change only through the grse budget functions.';
@@ -254,6 +262,14 @@ COMMENT ON COLUMN grse.region_scaling_state.budget_slots IS
     'Budget slots of this region (set with grse.set_budget_slots); NULL means policy.default_budget_slots.';
 COMMENT ON COLUMN grse.region_scaling_state.slot_allotment IS
     'Budget handed to the region''s slots at their last filling (they hold at most this). While it is above 0, ai_budget_remaining, ai_spend_today and period_spent count the pool only: add grse.region_budget_slots for the true totals (the read functions do).';
+COMMENT ON COLUMN grse.region_scaling_state.mode_held_until IS
+    'While a better mode waits for policy.mode_min_dwell: when the dwell ends (the next write or monitor run after it re-judges the region); else NULL.';
+COMMENT ON COLUMN grse.region_scaling_state.pinned_mode IS
+    'The mode an operator pinned the region to (grse.pin_scaling_mode); NULL when not pinned. While pinned, metric writes update every score but not the mode.';
+COMMENT ON COLUMN grse.region_scaling_state.pinned_until IS
+    'When the pin ends (the first write or monitor run after it unpins); NULL = until grse.unpin_scaling_mode.';
+COMMENT ON COLUMN grse.region_scaling_state.pin_reason IS 'The reason given with the pin.';
+COMMENT ON COLUMN grse.region_scaling_state.pinned_at IS 'When the pin was set.';
 CREATE INDEX region_scaling_state_mode_idx ON grse.region_scaling_state (scaling_mode);
 
 -- ---------------------------------------------------------------------------
@@ -330,9 +346,14 @@ CREATE TABLE grse.region_mode_transitions (
     pressure    numeric(5,2) NOT NULL,
     reason      text NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT transition_changes_mode CHECK (from_mode <> to_mode)
+    cause       text NOT NULL DEFAULT 'metrics'
+                CONSTRAINT transition_cause_valid CHECK (cause IN ('metrics', 'pin', 'unpin', 'pin_expired')),
+    CONSTRAINT transition_changes_mode CHECK (from_mode <> to_mode OR cause <> 'metrics')
 );
-COMMENT ON TABLE grse.region_mode_transitions IS 'Every change of a region''s scaling_mode, written by the state trigger.';
+COMMENT ON TABLE grse.region_mode_transitions IS
+    'Every change of a region''s scaling_mode, and every pin, unpin and pin expiry (which may keep the mode), written by the state trigger.';
+COMMENT ON COLUMN grse.region_mode_transitions.cause IS
+    'metrics (the thresholds and hysteresis moved the mode), pin, unpin or pin_expired.';
 CREATE INDEX region_mode_transitions_region_idx ON grse.region_mode_transitions (region_id, created_at, id);
 
 CREATE TABLE grse.region_scaling_history (

@@ -13,6 +13,7 @@ mod budget;
 mod convert;
 mod error;
 mod guard;
+mod modes;
 mod monitor;
 mod periods;
 mod policy;

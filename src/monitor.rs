@@ -191,13 +191,20 @@ pub fn alert_critical_issues() -> GResult<i32> {
     Ok(n.unwrap_or(0) as i32)
 }
 
-/// The 5-minute monitor: refreshes every active region's fatigue and mode,
-/// then raises alerts. Returns what it did.
+/// The 5-minute monitor: refreshes every active region's fatigue and mode
+/// (so regions held by the mode dwell improve once it has passed, and pins
+/// past their `until` end), then raises alerts. Returns what it did.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn run_monitor() -> GResult<JsonB> {
     // in id order, like every other function that locks several regions
     let mut ids: Vec<Uuid> = regions()?.into_iter().map(|r| r.id).collect();
     ids.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let pins_expired = crate::statements::one::<i64>(
+        "SELECT count(*) FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+          WHERE r.active AND s.pinned_until <= pg_catalog.now()",
+        &[],
+    )?
+    .unwrap_or(0);
     crate::region::with_writes(|client| {
         for id in &ids {
             crate::scaling::refresh(client, *id)?;
@@ -208,6 +215,7 @@ pub fn run_monitor() -> GResult<JsonB> {
     let (risk, _) = assess()?;
     Ok(JsonB(json!({
         "regions_refreshed": ids.len(),
+        "pins_expired": pins_expired,
         "alerts_raised": alerts,
         "overall_risk": risk.score,
         "risk_level": risk.level.as_str(),

@@ -3,7 +3,7 @@
 use crate::convert::{centi, numeric};
 use crate::error::{internal, invalid, not_found, out_of_range, required, GResult, SpiResultExt};
 use crate::region::{require_active, with_writes};
-use grse_core::evaluate::{evaluate, Evaluation, RegionMetrics};
+use grse_core::evaluate::{evaluate, evaluate_from, Evaluation, RegionMetrics};
 use grse_core::fatigue::{fatigue, FatigueInputs, Transition};
 use grse_core::fixed::{parse_integer_text, DecimalError};
 use grse_core::mode::Mode;
@@ -71,8 +71,9 @@ pub fn compute_region_capacity(region_id: Option<Uuid>) -> GResult<crate::conver
 }
 
 /// Everything the state trigger derives, recomputed now from the stored
-/// metrics under the current policy (the invariant checks compare it with
-/// what is stored).
+/// metrics under the current policy, the mode judged from the stored mode
+/// state (hysteresis, pin) at the instant of the last write (the invariant
+/// checks compare it with what is stored).
 #[pg_extern(stable, parallel_safe)]
 pub fn evaluate_region(
     region_id: Option<Uuid>,
@@ -89,8 +90,11 @@ pub fn evaluate_region(
     >,
     pgrx::pg_sys::panic::ErrorReport,
 > {
-    let e = evaluation(region_id)?;
-    let reason = e.reason(&crate::policy::current()?);
+    let region_id = required(region_id, "region_id")?;
+    let policy = crate::policy::current()?;
+    let (state, at) = crate::modes::stored_mode_state(region_id)?;
+    let (e, decision) = evaluate_from(&policy, &metrics(region_id)?, Some(&state), at);
+    let reason = grse_core::hysteresis::reason(&policy, &decision, e.capacity, e.overall_pressure);
     Ok(TableIterator::once((
         numeric(e.overall_pressure)?,
         numeric(e.capacity)?,

@@ -38,6 +38,11 @@ pub enum Col {
     ModeSince,
     BudgetSlots,
     Allotment,
+    HeldUntil,
+    PinnedMode,
+    PinnedUntil,
+    PinReason,
+    PinnedAt,
 }
 
 const NAMES: [(Col, &str); COLS] = [
@@ -67,9 +72,14 @@ const NAMES: [(Col, &str); COLS] = [
     (Col::ModeSince, "mode_since"),
     (Col::BudgetSlots, "budget_slots"),
     (Col::Allotment, "slot_allotment"),
+    (Col::HeldUntil, "mode_held_until"),
+    (Col::PinnedMode, "pinned_mode"),
+    (Col::PinnedUntil, "pinned_until"),
+    (Col::PinReason, "pin_reason"),
+    (Col::PinnedAt, "pinned_at"),
 ];
 
-const COLS: usize = 26;
+const COLS: usize = 31;
 
 /// Column name → 0-based attribute index, per (relation, attribute count).
 type Layout = ((pg_sys::Oid, i32), [usize; COLS]);
@@ -146,6 +156,20 @@ impl Row {
         Ok(self.datum(c)?.value() as i64)
     }
 
+    /// A nullable bigint or timestamptz column.
+    pub fn opt_int8(&self, c: Col) -> Option<i64> {
+        let (null, raw) = self.raw(c);
+        (!null).then_some(raw as i64)
+    }
+
+    /// A nullable text column.
+    pub fn opt_text(&self, c: Col) -> GResult<Option<String>> {
+        if self.nulls[self.at(c)] {
+            return Ok(None);
+        }
+        self.text(c).map(Some)
+    }
+
     /// A numeric(5,2) score column.
     pub fn score(&self, c: Col) -> GResult<Centi> {
         // SAFETY: the column is numeric and not NULL.
@@ -175,13 +199,21 @@ impl Row {
 pub struct Changes {
     cols: Vec<i32>,
     values: Vec<pg_sys::Datum>,
+    nulls: Vec<bool>,
 }
 
 impl Changes {
     pub fn set(&mut self, row: &Row, c: Col, value: Option<pg_sys::Datum>) -> GResult<()> {
-        self.cols.push(row.at(c) as i32 + 1);
-        self.values.push(value.ok_or_else(|| internal("a computed value is NULL"))?);
+        let value = value.ok_or_else(|| internal("a computed value is NULL"))?;
+        self.set_nullable(row, c, Some(value));
         Ok(())
+    }
+
+    /// Sets a nullable column (`None`: NULL).
+    pub fn set_nullable(&mut self, row: &Row, c: Col, value: Option<pg_sys::Datum>) {
+        self.cols.push(row.at(c) as i32 + 1);
+        self.nulls.push(value.is_none());
+        self.values.push(value.unwrap_or(pg_sys::Datum::from(0usize)));
     }
 
     pub fn set_score(&mut self, row: &Row, c: Col, v: Score) -> GResult<()> {
@@ -193,14 +225,13 @@ impl Changes {
     /// # Safety
     /// `tuple` and `desc` must be the row's tuple and descriptor.
     pub unsafe fn apply(mut self, tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc) -> pg_sys::HeapTuple {
-        let mut nulls = vec![false; self.cols.len()];
         pg_sys::heap_modify_tuple_by_cols(
             tuple,
             desc,
             self.cols.len() as i32,
             self.cols.as_mut_ptr(),
             self.values.as_mut_ptr(),
-            nulls.as_mut_ptr(),
+            self.nulls.as_mut_ptr(),
         )
     }
 }

@@ -4,10 +4,13 @@
 
 use super::row::{Changes, Col, Row};
 use crate::convert::numeric;
-use crate::error::{maintained_by_grse, GResult, SpiResultExt};
+use crate::error::{internal, maintained_by_grse, GResult, SpiResultExt};
 use crate::guard;
+use crate::modes::{timestamp_text, TransitionCause};
 use crate::policy;
-use grse_core::evaluate::{evaluate, Evaluation, RegionMetrics};
+use grse_core::evaluate::{evaluate_from, Evaluation, RegionMetrics};
+use grse_core::hysteresis::{ModeDecision, ModeState, Pin};
+use grse_core::mode::Mode;
 use grse_core::pressure::Pressures;
 use grse_core::slots::holds_steady;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -53,7 +56,24 @@ fn check_guarded_columns(old: &Row, new: &Row) -> GResult<()> {
             "Use grse.set_budget_slots(region_id, slots).",
         ));
     }
+    for (c, name) in [(Col::PinnedUntil, "pinned_until"), (Col::PinnedAt, "pinned_at")] {
+        if old.opt_int8(c) != new.opt_int8(c) {
+            return Err(pin_maintained(name));
+        }
+    }
+    for (c, name) in [(Col::PinnedMode, "pinned_mode"), (Col::PinReason, "pin_reason")] {
+        if old.opt_text(c)? != new.opt_text(c)? {
+            return Err(pin_maintained(name));
+        }
+    }
     Ok(())
+}
+
+fn pin_maintained(name: &str) -> ErrorReport {
+    maintained_by_grse(
+        format!("column {name} of grse.region_scaling_state is maintained by grse"),
+        "Use grse.pin_scaling_mode(region_id, mode, until, reason) and grse.unpin_scaling_mode(region_id).",
+    )
 }
 
 #[allow(non_snake_case)]
@@ -93,18 +113,46 @@ fn metrics(row: &Row) -> GResult<RegionMetrics> {
     })
 }
 
-/// Evaluates a state row under the transaction's policy.
-fn derive(row: &Row) -> GResult<Evaluation> {
-    let m = metrics(row)?;
-    Ok(as_filled(&policy::current()?, &m, row.int8(Col::Allotment)?))
+fn stored_mode(row: &Row) -> GResult<Mode> {
+    let text = row.text(Col::Mode)?;
+    Mode::parse(&text).ok_or_else(|| internal(format!("unknown stored mode {text}")))
+}
+
+/// The pin a state row carries (whether or not it has ended).
+fn pin_of(row: &Row) -> GResult<Option<Pin>> {
+    Ok(match row.opt_text(Col::PinnedMode)? {
+        Some(text) => Some(Pin {
+            mode: Mode::parse(&text).ok_or_else(|| internal(format!("unknown pinned mode {text}")))?,
+            until_us: row.opt_int8(Col::PinnedUntil),
+        }),
+        None => None,
+    })
+}
+
+/// Where a write to a state row judges the mode from: the mode the row is
+/// in (`old`) and the pin it is written with (`new`).
+fn mode_state(old: &Row, new: &Row) -> GResult<ModeState> {
+    Ok(ModeState { mode: stored_mode(old)?, since_us: old.int8(Col::ModeSince)?, pin: pin_of(new)? })
+}
+
+/// The start of the current transaction (what `now()` says), in
+/// microseconds: every judgement of a transaction uses the same instant.
+fn now_us() -> i64 {
+    pg_sys::TimestampTz::from(pgrx::datetime::now())
 }
 
 /// The evaluation of a region whose pool is `m.budget_remaining` and whose
 /// slots were handed `allotment`: the scores as of that handing out (its
 /// judgement holds for whatever the slots still hold; reads compute the
-/// live capacity).
-fn as_filled(policy: &grse_core::Policy, m: &RegionMetrics, allotment: i64) -> Evaluation {
-    evaluate(policy, &RegionMetrics { budget_remaining: m.budget_remaining.saturating_add(allotment), ..*m })
+/// live capacity), the mode judged from `state` (hysteresis, pins).
+fn as_filled(
+    policy: &grse_core::Policy,
+    m: &RegionMetrics,
+    allotment: i64,
+    state: Option<&ModeState>,
+) -> (Evaluation, ModeDecision) {
+    let filled = RegionMetrics { budget_remaining: m.budget_remaining.saturating_add(allotment), ..*m };
+    evaluate_from(policy, &filled, state, now_us())
 }
 
 /// BEFORE INSERT OR UPDATE: guard grse-maintained columns, then recompute
@@ -149,10 +197,11 @@ fn state_before_write_checked<'a>(
         if !holds_steady(&policy, &m, allotment) {
             allotment = empty_slots(&policy, &old, &new, &mut m, &mut changes)?;
         }
-        let d = as_filled(&policy, &m, allotment);
+        let state = old.as_ref().map(|old| mode_state(old, &new)).transpose()?;
+        let (d, decision) = as_filled(&policy, &m, allotment, state.as_ref());
         let now = pgrx::datetime::now().into_datum();
-        let mode_changed = match &old {
-            Some(old) => old.text(Col::Mode)? != d.mode.as_str(),
+        let mode_changed = match &state {
+            Some(state) => state.mode != d.mode,
             None => true,
         };
         changes.set_score(&new, Col::OverallPressure, numeric(d.overall_pressure)?)?;
@@ -160,6 +209,13 @@ fn state_before_write_checked<'a>(
         changes.set_score(&new, Col::Warning, numeric(d.warning_index)?)?;
         changes.set(&new, Col::Mode, d.mode.as_str().into_datum())?;
         changes.set(&new, Col::UpdatedAt, now)?;
+        changes.set_nullable(&new, Col::HeldUntil, decision.held_until().map(pg_sys::Datum::from));
+        if decision.pin_expired {
+            // the pin has ended: cleared by the first write after it (the AFTER trigger records it)
+            for c in [Col::PinnedMode, Col::PinnedUntil, Col::PinReason, Col::PinnedAt] {
+                changes.set_nullable(&new, c, None);
+            }
+        }
         match &old {
             _ if mode_changed => changes.set(&new, Col::ModeSince, now)?,
             Some(old) => changes.set(&new, Col::ModeSince, Some(old.datum(Col::ModeSince)?))?,
@@ -228,8 +284,9 @@ fn empty_through_owner(region_id: pgrx::Uuid, pool: i64, wait: bool) -> GResult<
     }
 }
 
-/// AFTER UPDATE, only when scaling_mode changed (see the trigger's WHEN):
-/// write a region_mode_transitions row and NOTIFY grse_mode_changed.
+/// AFTER UPDATE, only when scaling_mode or the pin changed (see the
+/// trigger's WHEN): write a region_mode_transitions row and NOTIFY
+/// grse_mode_changed.
 #[pg_trigger]
 fn state_after_mode_change<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -249,42 +306,83 @@ fn state_after_mode_change_checked<'a>(
             Row::deform((*rel).rd_id, td.tg_newtuple, (*rel).rd_att)?,
         )
     };
-    let d = derive(&new)?;
+    let policy = policy::current()?;
+    // the same judgement the BEFORE trigger made (same inputs, same instant)
+    let (d, decision) = as_filled(&policy, &metrics(&new)?, new.int8(Col::Allotment)?, Some(&mode_state(&old, &new)?));
+    let from = stored_mode(&old)?;
+    let to = stored_mode(&new)?;
+    let rule = grse_core::hysteresis::reason(&policy, &decision, d.capacity, d.overall_pressure);
+    let (old_pin, new_pin) = (old.opt_int8(Col::PinnedAt), new.opt_int8(Col::PinnedAt));
+    let (cause, reason) = if new_pin.is_some() && new_pin != old_pin {
+        let mut reason = String::from("pinned by operator");
+        if let Some(until) = new.opt_int8(Col::PinnedUntil) {
+            reason.push_str(&format!(" until {}", timestamp_text(until)?));
+        }
+        if let Some(why) = new.opt_text(Col::PinReason)? {
+            reason.push_str(&format!(": {why}"));
+        }
+        (TransitionCause::Pin, reason)
+    } else if old_pin.is_some() && new_pin.is_none() {
+        let (cause, mut reason) = match old.opt_int8(Col::PinnedUntil).filter(|until| *until <= now_us()) {
+            Some(until) => (TransitionCause::PinExpired, format!("pin expired at {}", timestamp_text(until)?)),
+            None => (TransitionCause::Unpin, String::from("unpinned by operator")),
+        };
+        if let Some(why) = old.opt_text(Col::PinReason)? {
+            reason.push_str(&format!(" (pinned: {why})"));
+        }
+        if from != to {
+            reason.push_str(&format!("; {rule}"));
+        }
+        (cause, reason)
+    } else {
+        let mut reason = rule;
+        if let Some(held) = old.opt_int8(Col::HeldUntil).filter(|_| to < from) {
+            reason.push_str(&format!("; held by dwell until {}", timestamp_text(held)?));
+        }
+        (TransitionCause::Metrics, reason)
+    };
     let region_id = pgrx::Uuid::from_bytes(new.uuid_bytes(Col::RegionId)?);
-    let from = old.text(Col::Mode)?;
-    let to = new.text(Col::Mode)?;
-    record_transition(region_id, &from, &to, &d)?;
+    record_transition(region_id, from, to, &d, &reason, cause)?;
     Ok(None)
 }
 
-/// Records a mode change and announces it (NOTIFY grse_mode_changed).
+/// Records a mode change (or a pin event) and announces it (NOTIFY grse_mode_changed).
 const TRANSITION_SQL: &str = "WITH t AS (
-       INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       RETURNING region_id, from_mode, to_mode, capacity, pressure, reason, created_at)
+       INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason, cause)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       RETURNING region_id, from_mode, to_mode, capacity, pressure, reason, cause, created_at)
      SELECT pg_catalog.pg_notify('grse_mode_changed', pg_catalog.json_build_object(
               'region_id', region_id, 'from', from_mode, 'to', to_mode,
-              'capacity', capacity, 'pressure', pressure, 'reason', reason, 'at', created_at)::text)
+              'capacity', capacity, 'pressure', pressure, 'reason', reason, 'cause', cause,
+              'at', created_at)::text)
      FROM t";
 
-const TRANSITION_TYPES: [pgrx::PgOid; 6] = [
+const TRANSITION_TYPES: [pgrx::PgOid; 7] = [
     pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::UUIDOID),
     pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::TEXTOID),
     pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::TEXTOID),
     pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::NUMERICOID),
     pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::NUMERICOID),
     pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::TEXTOID),
+    pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::TEXTOID),
 ];
 
-fn record_transition(region_id: pgrx::Uuid, from: &str, to: &str, d: &Evaluation) -> GResult<()> {
-    let reason = d.reason(&policy::current()?);
+fn record_transition(
+    region_id: pgrx::Uuid,
+    from: Mode,
+    to: Mode,
+    d: &Evaluation,
+    reason: &str,
+    cause: TransitionCause,
+) -> GResult<()> {
     let args = [
         region_id.into(),
-        from.into(),
-        to.into(),
+        from.as_str().into(),
+        to.as_str().into(),
         numeric(d.capacity)?.into(),
         numeric(d.overall_pressure)?.into(),
-        reason.as_str().into(),
+        reason.into(),
+        cause.as_str().into(),
     ];
     guard::internally(|| {
         Spi::connect_mut(|client| {

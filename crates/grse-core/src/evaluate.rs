@@ -4,6 +4,7 @@
 use crate::capacity::{budget_percent_remaining, capacity, CapacityInputs};
 use crate::conditions::RegionFacts;
 use crate::fixed::Centi;
+use crate::hysteresis::{judge_mode, ModeDecision, ModeState};
 use crate::mode::{decide_mode, mode_with_reason, Mode};
 use crate::policy::Policy;
 use crate::pressure::{overall_pressure, Pressures};
@@ -57,6 +58,30 @@ pub fn evaluate(policy: &Policy, m: &RegionMetrics) -> Evaluation {
     Evaluation { overall_pressure: overall, capacity, mode, warning_index: warning_index(policy, &facts) }
 }
 
+/// The evaluation of a region coming from `state` at `now_us` (`None`: a new
+/// region): its mode by [`judge_mode`] (hysteresis and pins), its warning
+/// index counting the mode it is in, and the decision behind the mode.
+pub fn evaluate_from(
+    policy: &Policy,
+    m: &RegionMetrics,
+    state: Option<&ModeState>,
+    now_us: i64,
+) -> (Evaluation, ModeDecision) {
+    let mut e = evaluate(policy, m);
+    let d = judge_mode(policy, state, now_us, e.capacity, e.overall_pressure);
+    if d.mode != e.mode {
+        e.mode = d.mode;
+        let facts = RegionFacts {
+            mode: d.mode,
+            capacity: e.capacity,
+            pressure: e.overall_pressure,
+            budget_percent_remaining: budget_percent_remaining(m.budget_remaining, m.budget_monthly),
+        };
+        e.warning_index = warning_index(policy, &facts);
+    }
+    (e, d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +105,17 @@ mod tests {
         assert_eq!(e.mode, Mode::Throttled);
         // throttled (warning 15) + pressure > 75 (critical 35)
         assert_eq!(e.warning_index, Centi(5000));
+    }
+
+    #[test]
+    fn a_pinned_region_counts_the_pinned_mode() {
+        use crate::hysteresis::{Pin, Why};
+        let m = RegionMetrics { budget_remaining: 100_000, budget_monthly: 100_000, ..RegionMetrics::default() };
+        let s = ModeState { mode: Mode::Normal, since_us: 0, pin: Some(Pin { mode: Mode::Frozen, until_us: None }) };
+        let (e, d) = evaluate_from(&Policy::default(), &m, Some(&s), 1);
+        assert_eq!((e.mode, d.why), (Mode::Frozen, Why::Pinned));
+        // frozen counts as a critical condition (35 points)
+        assert_eq!(e.warning_index, Centi(3500));
+        assert_eq!(evaluate_from(&Policy::default(), &m, None, 1).0, evaluate(&Policy::default(), &m));
     }
 }

@@ -17,6 +17,7 @@ pub mod evaluate;
 pub mod fatigue;
 pub mod fixed;
 pub mod headers;
+pub mod hysteresis;
 pub mod mode;
 pub mod policy;
 pub mod pressure;
