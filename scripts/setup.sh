@@ -12,6 +12,8 @@ set -euo pipefail
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGRX_VERSION=0.18.0
 PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo postgresql-15-cron shellcheck)
+# grse-http's test stages: the browser tests drive Debian's Chromium; the HTTP tests use curl and jq
+PACKAGES+=(chromium curl jq)
 
 say() { echo "setup: $*"; }
 

@@ -5,7 +5,7 @@
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::db::{pg_config, Stmt};
+use crate::db::{failed, pg_config, Stmt};
 use crate::log;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
@@ -104,7 +104,7 @@ impl Live {
 
 async fn listen_once(database_url: &str, tx: &broadcast::Sender<LiveEvent>) -> Result<(), String> {
     let config = pg_config(database_url)?;
-    let (client, mut connection) = config.connect(NoTls).await.map_err(|e| e.to_string())?;
+    let (client, mut connection) = config.connect(NoTls).await.map_err(|e| failed(e).to_string())?;
     let (note_tx, mut note_rx) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         let mut messages = stream::poll_fn(move |cx| connection.poll_message(cx));
@@ -114,13 +114,13 @@ async fn listen_once(database_url: &str, tx: &broadcast::Sender<LiveEvent>) -> R
                     let _ = note_tx.send((n.channel().to_string(), n.payload().to_string()));
                 }
                 Ok(_) => {}
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(failed(e).to_string()),
             }
         }
         Ok(())
     });
     let listen: String = CHANNELS.iter().map(|c| format!("LISTEN {c};")).collect();
-    client.batch_execute(&listen).await.map_err(|e| e.to_string())?;
+    client.batch_execute(&listen).await.map_err(|e| failed(e).to_string())?;
     log::info(&format!("live: listening on {}", CHANNELS.join(", ")));
     let _ = tx.send(LiveEvent::resync());
     while let Some((channel, payload)) = note_rx.recv().await {
