@@ -10,7 +10,7 @@
 #
 # Usage: scripts/run-tests.sh [STAGE...]      (default: all stages, in order)
 #   lint         tests/lint/run.sh: rustfmt, clippy, shellcheck, released scripts unchanged (no cluster)
-#   unit         cargo test -p grse-core (pure Rust unit + property tests)
+#   unit         cargo test -p grse-core -p grse-http (pure Rust unit + property tests)
 #   pgtest       #[pg_test]s: cargo pgrx test pg15 (server run as `postgres`)
 #   regress      pg_regress over tests/pg_regress/sql/*.sql on a throw-away cluster
 #   upgrade      tests/upgrade/run.sh: ALTER EXTENSION UPDATE from each released version = a fresh install
@@ -18,6 +18,9 @@
 #                (pgbench, 32 clients) on throw-away clusters
 #   isolation    tests/isolation/run.sh: pg_isolation_regress specs (concurrent sessions, pinned output)
 #   stress       tests/stress/run.sh --short: random mix on 64 connections, a crash, invariants checked
+#   http         tests/http/run.sh: grse-http against a cluster (every status, answers equal to the SQL
+#                functions', tenant isolation, metrics, live events, a database restart)
+#   browser      tests/browser/run.sh: the pages in headless Chromium (sign in, grid, detail, live update)
 #
 # Environment:
 #   ACCEPT=1     regress: copy the actual output of every test into
@@ -38,8 +41,8 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PG_BIN=$("$PG_CONFIG" --bindir)
 CLUSTER="$ROOT/scripts/cluster.sh"
 # Stages backed by a script tests/<stage>/run.sh that ends with "<stage>: N passed, M failed".
-SCRIPT_STAGES=(upgrade)
-ALL_STAGES=(lint unit pgtest regress upgrade concurrency isolation stress)
+SCRIPT_STAGES=(upgrade http browser)
+ALL_STAGES=(lint unit pgtest regress upgrade concurrency isolation stress http browser)
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
@@ -99,7 +102,7 @@ ensure_installed() {
 # ---------------------------------------------------------------------------
 
 stage_unit() {
-    cargo test -p grse-core
+    cargo test -p grse-core -p grse-http
 }
 
 stage_pgtest() {

@@ -124,7 +124,7 @@ h1 { font-size: 1.5rem; margin: .2rem 0 1rem; }
 h2 { font-size: 1.1rem; margin: 0; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.2rem; margin-bottom: 1rem; }
 section > h2 { margin-bottom: .8rem; }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 1rem; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 1rem; margin-bottom: 1rem; }
 .card { display: block; background: #fff; border: 1px solid var(--line); border-left: 5px solid var(--normal); border-radius: 8px; padding: .9rem 1rem; color: inherit; text-decoration: none; }
 .card:hover { box-shadow: 0 2px 8px rgba(0,0,0,.08); }
 .card.mode-cautious { border-left-color: var(--cautious); } .card.mode-throttled { border-left-color: var(--throttled); } .card.mode-frozen { border-left-color: var(--frozen); }
@@ -157,8 +157,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .pressure-row { display: grid; grid-template-columns: 11rem 1fr 3.5rem; gap: .8rem; align-items: center; margin: .5rem 0; }
 .pressure-row .weight { color: var(--muted); font-size: .8rem; }
 .pressure-row .value { text-align: right; font-variant-numeric: tabular-nums; }
-svg.trend { width: 100%; height: auto; }
-svg.trend .grid { stroke: #edf0f3; } svg.trend .axis { fill: var(--muted); font-size: 11px; }
+svg.trend { width: 100%; height: auto; max-height: 300px; }
+svg.trend .grid { stroke: #edf0f3; } svg.trend .axis { fill: var(--muted); font-size: 9px; }
 svg.trend .series { fill: none; stroke-width: 2; } svg.trend .series.capacity { stroke: #2563eb; } svg.trend .series.pressure { stroke: var(--throttled); }
 svg.trend .dot.capacity { fill: #2563eb; } svg.trend .dot.pressure { fill: var(--throttled); }
 .legend { font-size: .85rem; color: var(--muted); } .legend .c { color: #2563eb; } .legend .p { color: var(--throttled); }
@@ -353,7 +353,7 @@ fn risk_panel(risk: &Value) -> Markup {
             @if let Some(conflicts) = risk["conflicts"].as_array().filter(|c| !c.is_empty()) {
                 div {
                     strong { "Conflicts" }
-                    ul { @for c in conflicts { li { span class={ "badge " (text(&c["severity"])) } { (text(&c["severity"])) } " " (text(&c["message"])) } } }
+                    ul { @for c in conflicts { li { span class={ "badge " (text(&c["severity"])) } { (text(&c["severity"])) } " " strong { (text(&c["regionName"])) } ": " (text(&c["message"])) } } }
                 }
             }
         }
@@ -449,8 +449,7 @@ pub fn region_page(answer: &Value, policy: &Policy, extras: RegionExtras<'_>) ->
                     " · mode since " (when(&s["mode_since"]))
                     @if let Some(pin) = s.get("pin").filter(|p| !p.is_null()) { " · pinned " (pin_text(pin)) }
                 }
-                div class="two" {
-                    section id="pressures" {
+                section id="pressures" {
                         h2 { "Pressure" }
                         @for (i, (key, label)) in PRESSURE_TYPES.iter().enumerate() {
                             @let v = num(&s["pressures"][*key]).unwrap_or(0.0);
@@ -465,7 +464,8 @@ pub fn region_page(answer: &Value, policy: &Policy, extras: RegionExtras<'_>) ->
                             (bar(overall, policy.pressure_band(overall), "overall pressure"))
                             div class="value" { strong { (number(overall)) } }
                         }
-                    }
+                }
+                div class="two" {
                     section id="summary" {
                         h2 { "Summary" }
                         div class="metric" data-metric="capacity" {
