@@ -2,7 +2,7 @@
 # Idempotent machine setup for building and testing grse (Debian 12, as root).
 # Does only what is missing (CONTRIBUTING.md, "Getting started"):
 #   1. Debian packages: PostgreSQL 15 + server headers, libclang for bindgen,
-#      sudo (used by `cargo pgrx test --runas`), pg_cron, shellcheck (the lint stage).
+#      sudo (used by `cargo pgrx test --runas`), pg_cron, PL/Proxy (the scale-out router), shellcheck (the lint stage).
 #   2. cargo-pgrx 0.18.0 (≈9 min to build: skipped when already installed).
 #   3. `cargo pgrx init` for the system PostgreSQL 15 (skipped when ~/.pgrx/config.toml
 #      already has it: rewriting that file forces a rebuild of pgrx-pg-sys).
@@ -11,7 +11,7 @@ set -euo pipefail
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGRX_VERSION=0.18.0
-PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo postgresql-15-cron shellcheck)
+PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo postgresql-15-cron postgresql-15-plproxy shellcheck)
 # grse-http's test stages: the browser tests drive Debian's Chromium; the HTTP tests use curl and jq
 PACKAGES+=(chromium curl jq)
 
