@@ -5,7 +5,8 @@
 #   make demo    # setup, release install, then a scripted scenario on a throw-away cluster
 #
 # Developer targets (one stage each): lint, unit, pgtest, regress, upgrade, concurrency, isolation;
-# make stress runs the long stress and crash test.
+# make stress runs the long stress and crash test; make http, make browser (grse-http's stages);
+# make dashboard serves the pages over the demo's regions; make bench-http is the HTTP load check.
 #   make install PROFILE=debug   # faster install without --release
 #   make regress ACCEPT=1        # write actual pg_regress output to tests/pg_regress/expected/
 #   KEEP=1 make concurrency      # keep the temporary cluster/logs for inspection
@@ -23,12 +24,12 @@ else
 $(error PROFILE must be release or debug, not '$(PROFILE)')
 endif
 
-.PHONY: all setup install demo test lint unit pgtest regress upgrade concurrency isolation stress bench help
+.PHONY: all setup install demo test lint unit pgtest regress upgrade concurrency isolation stress bench http browser dashboard bench-http help
 
 all: help
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 ## Machine setup: Debian packages, cargo-pgrx 0.18.0, cargo pgrx init (idempotent).
 setup:
@@ -67,6 +68,21 @@ concurrency: setup
 
 isolation: setup
 	bash scripts/run-tests.sh isolation
+
+http: setup
+	bash scripts/run-tests.sh http
+
+browser: setup
+	bash scripts/run-tests.sh browser
+
+## The dashboard on the demo's regions: builds, starts a throw-away cluster and grse-http,
+## prints the URL and a token to sign in with (Ctrl-C stops everything).
+dashboard: setup install
+	bash scripts/dashboard.sh
+
+## HTTP load check: GET /api/regions/health over 100 regions at 32 connections vs pgbench
+bench-http: setup
+	bash bench/http/run.sh
 
 ## The long stress run: 64 connections for minutes, kill -9 of the server, invariants
 ## (a short form runs inside `make test`).
