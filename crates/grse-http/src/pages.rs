@@ -8,6 +8,7 @@ use crate::auth::{self, Caller, COOKIE};
 use crate::db::Stmt;
 use crate::error::ApiError;
 use crate::live;
+use crate::metrics::HOLDS_SQL;
 use crate::views::{self, Policy, RegionExtras, Sort};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -99,6 +100,14 @@ fn error_response(e: ApiError) -> Response {
     html(e.status, views::error_page(e.status.as_u16(), &message))
 }
 
+/// Puts the open holds (region id → cents, where the installed grse keeps `ai_budget_held`) into
+/// a budget object that does not report them itself.
+fn merge_held(budget: &mut Value, holds: &Value, region_id: &str) {
+    if let (Some(b), Some(held)) = (budget.as_object_mut(), holds.get(region_id).filter(|v| v.is_number())) {
+        b.entry("held").or_insert_with(|| held.clone());
+    }
+}
+
 fn parse(text: Option<String>) -> Value {
     text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null)
 }
@@ -151,10 +160,15 @@ async fn regions(State(app): State<AppState>, headers: HeaderMap, RawQuery(q): R
             .arg("sort_by", "text", sort.by.clone().map(Some))
             .arg("sort_order", "text", sort.order.clone().map(Some))
             .arg("include_risk", "boolean", Some(Some("true".into())));
-        let texts = app.db.texts(&caller, vec![call.stmt(), Stmt::new(POLICY_SQL, vec![])]).await?;
-        let mut texts = texts.into_iter();
-        let health = parse(texts.next().flatten());
+        let stmts = vec![call.stmt(), Stmt::new(POLICY_SQL, vec![]), Stmt::new(HOLDS_SQL, vec![])];
+        let mut texts = app.db.texts(&caller, stmts).await?.into_iter();
+        let mut health = parse(texts.next().flatten());
         let policy = Policy::from_json(&parse(texts.next().flatten()));
+        let holds = parse(texts.next().flatten());
+        for r in health["regions"].as_array_mut().into_iter().flatten() {
+            let id = r["regionId"].as_str().unwrap_or_default().to_string();
+            merge_held(&mut r["budget"], &holds, &id);
+        }
         Ok::<_, ApiError>(html(StatusCode::OK, views::regions_page(&health, &policy, &sort)))
     }
     .await
@@ -186,18 +200,20 @@ async fn region(
                     call.stmt(),
                     Stmt::new(POLICY_SQL, vec![]),
                     Stmt::new(TRANSITIONS_SQL, vec![Some(id.clone())]),
-                    Stmt::new(ALERTS_SQL, vec![Some(id)]),
+                    Stmt::new(ALERTS_SQL, vec![Some(id.clone())]),
+                    Stmt::new(HOLDS_SQL, vec![]),
                 ],
             )
             .await?;
         let mut texts = texts.into_iter();
-        let answer = parse(texts.next().flatten());
+        let mut answer = parse(texts.next().flatten());
         if answer["success"] != Value::Bool(true) {
             return Err(ApiError::new(StatusCode::NOT_FOUND, "region not found"));
         }
         let policy = Policy::from_json(&parse(texts.next().flatten()));
         let transitions = parse(texts.next().flatten());
         let alerts = parse(texts.next().flatten());
+        merge_held(&mut answer["summary"]["budget"], &parse(texts.next().flatten()), &id);
         let extras = RegionExtras { transitions: &transitions, alerts: &alerts };
         Ok(html(StatusCode::OK, views::region_page(&answer, &policy, extras)))
     }
