@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared plumbing of the scale-out tests and benchmark (sourced, not run):
 # three throw-away clusters — a router and two grse nodes (eu, us) — on top of
 # tests/concurrency/lib.sh, whose cluster is the router here (its checks,
