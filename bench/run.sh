@@ -508,6 +508,10 @@ for key in "${RUN_ORDER[@]}"; do printf '%-18s %s\n' "$key" "${CMDS[$key]}"; don
 echo '```'
 } >"$R"
 
+# keep the HTTP load check's section (written by bench/http/run.sh) when rewriting the report
+if [ -f "$OUT" ] && grep -q '^<!-- http-bench begin' "$OUT"; then
+    { echo; sed -n '/^<!-- http-bench begin/,/^<!-- http-bench end/p' "$OUT"; } >>"$R"
+fi
 cp "$R" "$OUT"
 say "wrote $OUT ($(( (T_END - T_START) / 60 )) min $(( (T_END - T_START) % 60 )) s)"
 if [ "$PROBLEMS" -gt 0 ]; then
