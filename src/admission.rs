@@ -12,7 +12,10 @@
 use crate::budget::job_type_arg;
 use crate::convert::nonnegative_cents;
 use crate::error::{invalid, null_argument, required, GResult, SpiResultExt};
-use crate::router::{active_view, best, plan, view, Route};
+use crate::holds::HoldRequest;
+use crate::jobs::NewJob;
+use crate::region::with_writes;
+use crate::router::{active_view, plan, view, Route};
 use grse_core::routing::{JobType, Refusal};
 use grse_core::Policy;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -24,8 +27,10 @@ use pgrx::{AnyNumeric, Uuid};
 fn refusal_text(v_remaining: i64, cost: i64, r: Result<Route, Refusal>) -> Result<Route, String> {
     match r {
         Err(refusal) => Err(refusal.to_string()),
-        Ok(_) if v_remaining < cost => Err(format!("Insufficient budget: {v_remaining} remaining, {cost} requested")),
-        Ok(route) => Ok(route),
+        Ok(route) => match crate::budget::shortfall(v_remaining, cost) {
+            Some(why) => Err(why),
+            None => Ok(route),
+        },
     }
 }
 
@@ -33,30 +38,46 @@ struct Ask<'a> {
     policy: &'a Policy,
     job: JobType,
     tenant: [u8; 16],
+    tenant_id: Option<Uuid>,
+    requested: Option<Uuid>,
     priority: Option<i32>,
     cost: i64,
+    /// Reserve the estimated cost as a budget hold of the job.
+    hold_budget: bool,
+}
+
+/// An admitted job: where it goes, its queue depth, its record and hold.
+struct Admitted {
+    route: Route,
+    depth: i32,
+    job_id: Uuid,
+    hold_id: Option<Uuid>,
 }
 
 /// What one region said.
 enum Outcome {
-    Admitted(Route, i32),
+    Admitted(Admitted),
     /// Refused on a read, without taking a lock: another region may be tried.
     Refused(String),
-    /// Refused on the re-check under the row lock (it changed meanwhile):
-    /// the lock is held to the end of the transaction, so no other region is
-    /// locked after it — that is what keeps admissions free of deadlocks.
+    /// Refused under the row lock (it changed meanwhile, or a due period was
+    /// rolled over first): the lock is held to the end of the transaction,
+    /// so no other region is locked after it — that is what keeps admissions
+    /// free of deadlocks.
     RefusedLocked(String),
 }
 
-/// Tries one region: read, then lock and re-check, then count the job in.
+/// Tries one region: roll a due period over, read, then lock and re-check,
+/// then count the job in, record it and (if asked) hold its cost.
 fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Outcome> {
+    let rolled = crate::router::roll_over_if_due(client, id)?;
     let v = active_view(client, id, ask.job, false)?;
     if let Err(why) =
         refusal_text(v.remaining, ask.cost, plan(ask.policy, &v, ask.job, &ask.tenant, ask.priority, ask.cost))
     {
-        return Ok(Outcome::Refused(why));
+        return Ok(if rolled { Outcome::RefusedLocked(why) } else { Outcome::Refused(why) });
     }
     // the read said yes: lock the row and decide again on what is now true
+    let facts = crate::region::lock_active_keeping_slots(client, id)?;
     let mut v = view(client, id, ask.job, true)?.ok_or_else(|| crate::error::not_found("region", id))?;
     // budget in slots counts only as far as this transaction holds it (a
     // spend in flight elsewhere may take the rest): the charge that follows
@@ -69,6 +90,19 @@ fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Ou
             Ok(route) => route,
             Err(why) => return Ok(Outcome::RefusedLocked(why)),
         };
+    let ttl_seconds = ask.policy.job_ttl_micros as f64 / 1_000_000.0;
+    let hold_id = if ask.hold_budget && ask.cost > 0 {
+        let req = HoldRequest { amount: ask.cost, agency_id: None, job_type: Some(ask.job), ttl_seconds, key: None };
+        match crate::holds::hold(client, &facts, &req)? {
+            Some(h) => Some(h.hold_id),
+            None => {
+                let why = crate::budget::shortfall(0, ask.cost).unwrap_or_default();
+                return Ok(Outcome::RefusedLocked(why));
+            }
+        }
+    } else {
+        None
+    };
     let depth = client
         .update(
             "UPDATE grse.region_scaling_state SET jobs_in_queue = jobs_in_queue + 1
@@ -81,11 +115,27 @@ fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Ou
         .get_one::<i32>()
         .or_internal()?
         .unwrap_or(0);
-    Ok(Outcome::Admitted(route, depth))
+    let job_id = crate::jobs::record(
+        client,
+        &NewJob {
+            region_id: id,
+            requested_region_id: ask.requested,
+            job: ask.job,
+            tenant_id: ask.tenant_id,
+            shard_key: route.shard_key.clone(),
+            priority: route.priority,
+            estimated_cost: ask.cost,
+            hold_id,
+            delay_seconds: route.delay_seconds,
+            ttl_seconds,
+        },
+    )?;
+    Ok(Outcome::Admitted(Admitted { route, depth, job_id, hold_id }))
 }
 
 /// admitted, region_id, requested_region_id, shard_key, priority,
-/// estimated_wait, scaling_mode, queue_depth, fallback_used, reason.
+/// estimated_wait, scaling_mode, queue_depth, fallback_used, reason,
+/// delay_seconds, job_id, hold_id.
 type Decision = (
     bool,
     Option<Uuid>,
@@ -97,12 +147,17 @@ type Decision = (
     Option<i32>,
     bool,
     String,
+    Option<i32>,
+    Option<Uuid>,
+    Option<Uuid>,
 );
 
 /// Admits a job end to end. The region is `region_id`, else the region of
 /// `client_id`, else of `tenant_id` (an agency); with `allow_fallback`, a
-/// refusal there tries the best other region for the job type. Always
-/// returns one row: admitted or not, and why.
+/// refusal there tries the best other region for the job type (the nearest
+/// to `near_latitude`/`near_longitude` when given). An admitted job gets a
+/// record (`job_id`) and, with `hold_budget`, a hold of its estimated cost
+/// (`hold_id`). Always returns one row: admitted or not, and why.
 #[pg_extern(volatile, parallel_unsafe)]
 #[allow(clippy::too_many_arguments)]
 pub fn admit_job(
@@ -113,6 +168,9 @@ pub fn admit_job(
     estimated_cost: default!(Option<AnyNumeric>, "0"),
     priority: default!(Option<i32>, "NULL"),
     allow_fallback: default!(Option<bool>, "true"),
+    hold_budget: default!(Option<bool>, "false"),
+    near_latitude: default!(Option<f64>, "NULL"),
+    near_longitude: default!(Option<f64>, "NULL"),
 ) -> Result<
     TableIterator<
         'static,
@@ -127,6 +185,9 @@ pub fn admit_job(
             name!(queue_depth, Option<i32>),
             name!(fallback_used, bool),
             name!(reason, String),
+            name!(delay_seconds, Option<i32>),
+            name!(job_id, Option<Uuid>),
+            name!(hold_id, Option<Uuid>),
         ),
     >,
     ErrorReport,
@@ -134,6 +195,8 @@ pub fn admit_job(
     let job = job_type_arg(job_type)?.ok_or_else(|| null_argument("job_type"))?;
     let cost = nonnegative_cents("estimated_cost", &required(estimated_cost, "estimated_cost")?)?;
     let allow_fallback = required(allow_fallback, "allow_fallback")?;
+    let hold_budget = required(hold_budget, "hold_budget")?;
+    let near = crate::router::location_arg(near_latitude, near_longitude)?;
     if let Some(p) = priority.filter(|p| !(1..=1000).contains(p)) {
         return Err(invalid(format!("priority must lie in [1, 1000], got {p}")));
     }
@@ -142,7 +205,6 @@ pub fn admit_job(
     }
     let policy = crate::policy::current()?;
     let tenant = tenant_id.or(client_id).map(|t| *t.as_bytes()).unwrap_or_else(|| *uuid::Uuid::new_v4().as_bytes());
-    let ask = Ask { policy: &policy, job, tenant, priority, cost };
     let requested = match (region_id, client_id, tenant_id) {
         (Some(r), _, _) => Some(r),
         (None, Some(c), _) => {
@@ -155,20 +217,31 @@ pub fn admit_job(
         }
         (None, None, None) => None,
     };
-    let row = Spi::connect_mut(|client| -> GResult<Decision> {
-        let refused = |reason: String| (false, None, requested, None, None, None, None, None, false, reason);
+    let ask = Ask {
+        policy: &policy,
+        job,
+        tenant,
+        tenant_id: tenant_id.or(client_id),
+        requested,
+        priority,
+        cost,
+        hold_budget,
+    };
+    let row = with_writes(|client| -> GResult<Decision> {
+        let refused =
+            |reason: String| (false, None, requested, None, None, None, None, None, false, reason, None, None, None);
         let mut reason = match requested {
             Some(id) => match try_region(client, &ask, id)? {
-                Outcome::Admitted(route, depth) => return Ok(admitted(requested, route, depth, false)),
+                Outcome::Admitted(a) => return Ok(admitted(requested, a, false)),
                 Outcome::Refused(why) => why,
                 Outcome::RefusedLocked(why) => return Ok(refused(why)),
             },
             None => "No region resolved for the job".to_string(),
         };
         if allow_fallback {
-            match best(client, &policy, job, None, requested)? {
+            match crate::router::best_near(client, &policy, job, None, requested, near)? {
                 Some(other) => match try_region(client, &ask, other)? {
-                    Outcome::Admitted(route, depth) => return Ok(admitted(requested, route, depth, true)),
+                    Outcome::Admitted(a) => return Ok(admitted(requested, a, true)),
                     Outcome::Refused(why) | Outcome::RefusedLocked(why) => {
                         reason = format!("{reason}; fallback region refused: {why}")
                     }
@@ -181,7 +254,8 @@ pub fn admit_job(
     Ok(TableIterator::once(row))
 }
 
-fn admitted(requested: Option<Uuid>, r: Route, depth: i32, fallback: bool) -> Decision {
+fn admitted(requested: Option<Uuid>, a: Admitted, fallback: bool) -> Decision {
+    let r = a.route;
     (
         true,
         Some(r.region_id),
@@ -190,8 +264,11 @@ fn admitted(requested: Option<Uuid>, r: Route, depth: i32, fallback: bool) -> De
         Some(r.priority),
         Some(r.estimated_wait.min(i64::from(i32::MAX)) as i32),
         Some(r.mode.as_str().to_string()),
-        Some(depth),
+        Some(a.depth),
         fallback,
         if fallback { "Admitted by fallback region".to_string() } else { "Admitted".to_string() },
+        Some(r.delay_seconds),
+        Some(a.job_id),
+        a.hold_id,
     )
 }

@@ -7,8 +7,11 @@
 
 use crate::convert::amount_cents;
 use crate::error::{invalid, required, GResult, SpiResultExt};
+use crate::idempotency::{key_arg, recorded, reused, Recorded};
+use crate::ledger::{insert_into_ledger, Entry, Kind, Move};
 use crate::region::{empty_slots, lock_active_keeping_slots, with_writes};
 use crate::slots::Emptying;
+use crate::state::Locked;
 use crate::statements;
 use grse_core::mode::Mode;
 use grse_core::routing::{admits, JobType};
@@ -46,9 +49,9 @@ macro_rules! spend_sql {
             "
                   AND pg_catalog.now() < s.day_ends_at AND pg_catalog.now() < s.month_ends_at
                RETURNING s.region_id, s.ai_budget_remaining)
-             INSERT INTO grse.region_budget_transactions
-                    (region_id, transaction_type, amount, delta, balance_after, agency_id, job_type, description)
-             SELECT region_id, 'spend', $2, -$2, ai_budget_remaining, $3, $4, $5 FROM s
+             ",
+            insert_into_ledger!(),
+            "SELECT region_id, 0, 'spend', $2, -$2, ai_budget_remaining, $3, $4, $5, $6, NULL FROM s
              RETURNING balance_after"
         )
     };
@@ -62,11 +65,12 @@ const SPEND_SQL: &str = spend_sql!("AND s.slot_allotment = 0");
 /// from hiding a change of mode (see `spend`).
 const SPEND_LOCKED_SQL: &str = spend_sql!("");
 
-/// Argument types of SPEND_SQL: region, amount, agency, job type, description.
-const SPEND_TYPES: [PgOid; 5] = [
+/// Argument types of SPEND_SQL: region, amount, agency, job type, description, idempotency key.
+const SPEND_TYPES: [PgOid; 6] = [
     PgOid::BuiltIn(PgBuiltInOids::UUIDOID),
     PgOid::BuiltIn(PgBuiltInOids::INT8OID),
     PgOid::BuiltIn(PgBuiltInOids::UUIDOID),
+    PgOid::BuiltIn(PgBuiltInOids::TEXTOID),
     PgOid::BuiltIn(PgBuiltInOids::TEXTOID),
     PgOid::BuiltIn(PgBuiltInOids::TEXTOID),
 ];
@@ -76,72 +80,147 @@ const SPEND_TYPES: [PgOid; 5] = [
 /// again above the floor (see `grse_core::slots::distribute`).
 const SPENDS_PER_SHARE: i64 = 16;
 
-/// Charges `amount` cents. `Ok(false)` (nothing written) when the budget is
+/// What a spend charges.
+#[derive(Clone, Copy, Debug)]
+pub struct Charge<'a> {
+    pub amount: i64,
+    pub agency_id: Option<Uuid>,
+    pub job_type: Option<JobType>,
+    pub description: Option<&'a str>,
+    /// With a key, the spend is decided under the state row lock and a
+    /// retry returns the first answer (see `idempotency`).
+    pub key: Option<&'a str>,
+}
+
+/// Charges a spend. `Ok(false)` (nothing written) when the budget is
 /// insufficient; errors for an unknown or inactive region.
 ///
 /// Without budget slots, one conditional UPDATE of the state row. With
 /// slots, one conditional UPDATE of a free slot (see `slots::spend`); when
 /// none can pay, the state row is locked, the slots are tried once more,
 /// then the free ones (or, if needed, all) are emptied into the pool, the
-/// spend is charged to it, and the free slots are filled again.
-pub fn spend(
-    client: &mut SpiClient<'_>,
-    region_id: Uuid,
-    amount: i64,
-    agency_id: Option<Uuid>,
-    job_type: Option<JobType>,
-    description: Option<&str>,
-) -> GResult<bool> {
-    let args =
-        || [region_id.into(), amount.into(), agency_id.into(), job_type.map(|t| t.as_str()).into(), description.into()];
-    let slots = crate::policy::budget_slots(region_id)?;
-    let charged = if slots > 1 {
-        crate::slots::spend(client, region_id, slots, amount, agency_id, job_type, description)?
-    } else {
-        !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty()
+/// spend is charged to it, and the free slots are filled again. A keyed
+/// spend always takes the locked path, with every slot emptied.
+pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GResult<bool> {
+    let args = || {
+        [
+            region_id.into(),
+            c.amount.into(),
+            c.agency_id.into(),
+            c.job_type.map(|t| t.as_str()).into(),
+            c.description.into(),
+            c.key.into(),
+        ]
     };
-    if charged {
-        return Ok(true);
+    let slots = crate::policy::budget_slots(region_id)?;
+    if c.key.is_none() {
+        let charged = if slots > 1 {
+            crate::slots::spend(client, region_id, slots, c.amount, c.agency_id, c.job_type, c.description)?
+        } else {
+            !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty()
+        };
+        if charged {
+            return Ok(true);
+        }
     }
     // Not charged: decide under the row lock (rolling a due period over).
     let facts = lock_active_keeping_slots(client, region_id)?;
+    if let Some(key) = c.key {
+        match recorded(client, region_id, key)? {
+            None => {}
+            Some(Recorded::Ledger { kind, amount, agency_id, job_type, description, .. })
+                if kind == "spend"
+                    && amount == c.amount
+                    && agency_id == c.agency_id
+                    && job_type.as_deref() == c.job_type.map(|t| t.as_str())
+                    && description.as_deref() == c.description =>
+            {
+                return Ok(true);
+            }
+            Some(_) => return Err(reused(key)),
+        }
+    }
     // Another spender may have filled the slots while this one waited for the
     // lock: try them again before emptying anything (else every spender that
     // queued behind a filling would empty and refill all slots in turn).
-    if slots > 1
+    if c.key.is_none()
+        && slots > 1
         && facts.allotment > 0
-        && crate::slots::spend(client, region_id, slots, amount, agency_id, job_type, description)?
+        && crate::slots::spend(client, region_id, slots, c.amount, c.agency_id, c.job_type, c.description)?
     {
         return Ok(true);
     }
-    // Refuse on what the slots hold in this snapshot (spends in flight only
-    // lower it; refunds and fills need the lock we hold), writing nothing.
-    let held = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
-    if facts.remaining + held < amount {
+    let Some(facts) = debit_ready(client, facts, c.amount, c.key.is_some())? else {
         return Ok(false);
-    }
-    // Charge the pool: with the free slots emptied into it, or all of them
-    // if that is not enough or would let the slots hide a change of mode.
-    let policy = crate::policy::current()?;
-    let mut facts = empty_slots(client, facts, Emptying::Free)?;
-    if facts.remaining < amount
-        || !crate::slots::steady(client, &policy, region_id, facts.remaining - amount, facts.allotment, None)?
-    {
-        facts = empty_slots(client, facts, Emptying::All)?;
-        if facts.remaining < amount {
-            return Ok(false); // spends in flight took it meanwhile
-        }
-    }
+    };
     let t = statements::execute(client, SPEND_LOCKED_SQL, &SPEND_TYPES, &args())?;
     if t.is_empty() {
         return Err(crate::error::internal("a spend under the row lock was not charged"));
     }
     let pool = t.first().get_one::<i64>().or_internal()?.unwrap_or(0);
     if slots > 1 {
-        let min_share = amount.max(1).saturating_mul(SPENDS_PER_SHARE);
+        let policy = crate::policy::current()?;
+        let min_share = c.amount.max(1).saturating_mul(SPENDS_PER_SHARE);
         crate::slots::fill(client, &policy, region_id, slots, pool, facts.allotment, min_share)?;
     }
     Ok(true)
+}
+
+/// Makes the pool of a locked region able to pay a debit of `amount` (a
+/// spend or a hold). `None`, with nothing emptied, when the region's true
+/// remaining budget (pool and slots, as this snapshot shows them: spends in
+/// flight only lower it) is short. Else the free slots are emptied into the
+/// pool, or all of them if that is not enough or if the busy ones could hide
+/// a change of mode after the debit; with `whole`, all of them at once.
+pub fn debit_ready(client: &mut SpiClient<'_>, facts: Locked, amount: i64, whole: bool) -> GResult<Option<Locked>> {
+    let region_id = facts.region_id;
+    let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
+    if facts.remaining.saturating_add(in_slots) < amount {
+        return Ok(None);
+    }
+    let mut facts = empty_slots(client, facts, if whole { Emptying::All } else { Emptying::Free })?;
+    if facts.allotment > 0 {
+        let policy = crate::policy::current()?;
+        if facts.remaining < amount
+            || !crate::slots::steady(client, &policy, region_id, facts.remaining - amount, facts.allotment, None)?
+        {
+            facts = empty_slots(client, facts, Emptying::All)?;
+        }
+    }
+    // spends in flight may have taken it meanwhile
+    Ok((facts.remaining >= amount).then_some(facts))
+}
+
+/// P0002 unless an agency id given to a budget function holds a license
+/// (of any status, in any region: fallback routing runs jobs outside the
+/// home region).
+pub fn agency_arg(agency_id: Option<Uuid>) -> GResult<Option<Uuid>> {
+    if let Some(a) = agency_id {
+        crate::resolver::require_agency(a)?;
+    }
+    Ok(agency_id)
+}
+
+/// The refusal message of a budget that is short, if it is.
+pub fn shortfall(remaining: i64, cost: i64) -> Option<String> {
+    (remaining < cost).then(|| format!("Insufficient budget: {remaining} remaining, {cost} requested"))
+}
+
+/// Why a job or hold of `cost` cents is refused in a region of `mode` with
+/// `remaining` cents (frozen; throttled and above the small-job limit;
+/// insufficient budget), or None when it is allowed. check_budget,
+/// reserve_budget and admission judge by it.
+pub fn refusal(
+    policy: &grse_core::Policy,
+    mode: Mode,
+    job: Option<JobType>,
+    remaining: i64,
+    cost: i64,
+) -> Option<String> {
+    match admits(policy, mode, job, cost) {
+        Err(refusal) => Some(refusal.to_string()),
+        Ok(()) => shortfall(remaining, cost),
+    }
 }
 
 /// The seed's helper: charge `amount` cents if the budget allows; false (and
@@ -152,8 +231,9 @@ pub fn check_and_decrement_budget(
     amount: Option<AnyNumeric>,
     agency_id: default!(Option<Uuid>, "NULL"),
     job_type: default!(Option<&str>, "NULL"),
+    idempotency_key: default!(Option<&str>, "NULL"),
 ) -> GResult<bool> {
-    decrement_budget(region_id, amount, agency_id, job_type, None)
+    decrement_budget(region_id, amount, agency_id, job_type, None, idempotency_key)
 }
 
 /// Charge `amount` cents of AI spend, with an optional description.
@@ -164,17 +244,85 @@ pub fn decrement_budget(
     agency_id: default!(Option<Uuid>, "NULL"),
     job_type: default!(Option<&str>, "NULL"),
     description: default!(Option<&str>, "NULL"),
+    idempotency_key: default!(Option<&str>, "NULL"),
 ) -> GResult<bool> {
     let region_id = required(region_id, "region_id")?;
     let amount = amount_cents("amount", &required(amount, "amount")?)?;
     let job_type = job_type_arg(job_type)?;
-    with_writes(|client| spend(client, region_id, amount, agency_id, job_type, description))
+    let key = key_arg(idempotency_key)?;
+    let agency_id = agency_arg(agency_id)?;
+    let charge = Charge { amount, agency_id, job_type, description, key };
+    with_writes(|client| spend(client, region_id, &charge))
+}
+
+/// A region's budget as a read sees it, without a lock: as if a due
+/// budget period had rolled over and expired holds had been released.
+struct BudgetNow {
+    remaining: i64,
+    mode: Mode,
+}
+
+const BUDGET_NOW_SQL: &str = "SELECT r.active, s.ai_budget_monthly, s.ai_budget_remaining, s.ai_budget_held,
+        s.scaling_mode, pg_catalog.now() >= s.month_ends_at AS month_due,
+        CASE WHEN s.next_expiry_at <= pg_catalog.now()
+             THEN (SELECT COALESCE(sum(h.amount), 0)::bigint FROM grse.budget_holds h
+                    WHERE h.region_id = s.region_id AND h.status = 'held' AND h.expires_at <= pg_catalog.now())
+             ELSE 0 END AS expired,
+        CASE WHEN s.slot_allotment > 0 THEN (grse.slot_totals(s.region_id)).balance ELSE 0 END AS in_slots,
+        (extract(epoch FROM pg_catalog.now()) * 1000000)::bigint AS now_us
+   FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+  WHERE s.region_id = $1";
+
+fn budget_now(region_id: Uuid) -> GResult<BudgetNow> {
+    let (active, monthly, remaining, held, mode, month_due, expired, in_slots, now_us) = Spi::connect(|client| {
+        let t =
+            statements::select(client, BUDGET_NOW_SQL, &[PgOid::BuiltIn(PgBuiltInOids::UUIDOID)], &[region_id.into()])?;
+        if t.is_empty() {
+            return Err(crate::error::not_found("region", region_id));
+        }
+        let r = t.first();
+        let int = |c: &str| -> GResult<i64> { Ok(r.get_by_name::<i64, _>(c).or_internal()?.unwrap_or(0)) };
+        Ok((
+            r.get_by_name::<bool, _>("active").or_internal()?.unwrap_or(false),
+            int("ai_budget_monthly")?,
+            int("ai_budget_remaining")?,
+            int("ai_budget_held")?,
+            r.get_by_name::<String, _>("scaling_mode").or_internal()?.unwrap_or_default(),
+            r.get_by_name::<bool, _>("month_due").or_internal()?.unwrap_or(false),
+            int("expired")?,
+            int("in_slots")?,
+            int("now_us")?,
+        ))
+    })?;
+    if !active {
+        return Err(crate::error::inactive_region(region_id));
+    }
+    let stored_mode = Mode::parse(&mode).unwrap_or(Mode::Frozen);
+    let true_remaining = remaining.saturating_add(in_slots);
+    if !month_due && expired == 0 {
+        return Ok(BudgetNow { remaining: true_remaining, mode: stored_mode });
+    }
+    let still_held = held.saturating_sub(expired).max(0);
+    let remaining = if month_due {
+        monthly.saturating_sub(still_held).max(0)
+    } else {
+        true_remaining.saturating_add(expired).min(monthly)
+    };
+    let policy = crate::policy::current()?;
+    let metrics =
+        grse_core::evaluate::RegionMetrics { budget_remaining: remaining, ..crate::scaling::metrics(region_id)? };
+    let (state, _) = crate::modes::stored_mode_state(region_id)?;
+    let (e, _) = grse_core::evaluate::evaluate_from(&policy, &metrics, Some(&state), now_us);
+    Ok(BudgetNow { remaining, mode: e.mode })
 }
 
 /// Would a job costing `cost` cents be admitted now? Refuses (allowed =
 /// false, with the reason) for a frozen region, a throttled region and a
-/// cost above the small-job limit, or insufficient budget.
-#[pg_extern(volatile, parallel_unsafe)]
+/// cost above the small-job limit, or insufficient budget. A read: it takes
+/// no lock and writes nothing (it works in read-only transactions and on a
+/// standby), judging as if a due period had rolled over and expired holds
+/// had been released.
+#[pg_extern(stable, parallel_safe)]
 pub fn check_budget(
     region_id: Option<Uuid>,
     cost: Option<AnyNumeric>,
@@ -188,41 +336,49 @@ pub fn check_budget(
     let region_id = required(region_id, "region_id")?;
     let cost = amount_cents("cost", &required(cost, "cost")?)?;
     let policy = crate::policy::current()?;
-    let (facts, held) = with_writes(|client| {
-        let facts = lock_active_keeping_slots(client, region_id)?;
-        let held = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
-        Ok((facts, held))
-    })?;
-    let remaining = facts.remaining + held;
-    let mode = Mode::parse(&facts.scaling_mode).unwrap_or(Mode::Frozen);
-    let (allowed, message) = match admits(&policy, mode, None, cost) {
-        Err(refusal) => (false, refusal.to_string()),
-        Ok(()) if remaining < cost => (false, format!("Insufficient budget: {remaining} remaining, {cost} requested")),
-        Ok(()) => (true, "Budget available".to_string()),
+    let now = budget_now(region_id)?;
+    let (allowed, message) = match refusal(&policy, now.mode, None, now.remaining, cost) {
+        Some(why) => (false, why),
+        None => (true, "Budget available".to_string()),
     };
-    Ok(TableIterator::once((allowed, remaining, cost, message)))
+    Ok(TableIterator::once((allowed, now.remaining, cost, message)))
 }
 
 /// Gives back `amount` cents of spend (a failed or cancelled operation).
 /// A refund may not exceed what was spent and not yet refunded in the
-/// current budget period, nor lift remaining above the monthly budget
-/// (22023). Returns the remaining budget afterwards.
+/// current budget period, nor lift remaining above the monthly budget less
+/// what holds reserve (22023). Returns the remaining budget afterwards.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn refund_budget(
     region_id: Option<Uuid>,
     amount: Option<AnyNumeric>,
     reason: default!(Option<&str>, "NULL"),
+    idempotency_key: default!(Option<&str>, "NULL"),
 ) -> GResult<i64> {
     let region_id = required(region_id, "region_id")?;
     let amount = amount_cents("amount", &required(amount, "amount")?)?;
+    let key = key_arg(idempotency_key)?;
     with_writes(|client| {
-        let facts = lock_active_keeping_slots(client, region_id)?;
+        let mut facts = lock_active_keeping_slots(client, region_id)?;
+        if let Some(key) = key {
+            match recorded(client, region_id, key)? {
+                None => {}
+                Some(Recorded::Ledger { kind, amount: a, description, balance_after, .. })
+                    if kind == "refund" && a == amount && description.as_deref() == reason =>
+                {
+                    return Ok(balance_after);
+                }
+                Some(_) => return Err(reused(key)),
+            }
+            // keyed: the whole budget in the pool, so the row's balance_after is the answer
+            facts = empty_slots(client, facts, Emptying::All)?;
+        }
         let mut facts = empty_slots(client, facts, Emptying::Free)?;
         // slots left alone (a spend in flight) count as this snapshot shows them:
         // their balance can only fall and their spend only rise, so this is conservative
-        let held = crate::slots::holdings(client, region_id, facts.allotment)?;
-        let refundable = (facts.period_spent + held.period_spent - facts.period_refunded)
-            .min(facts.monthly - facts.remaining - held.balance)
+        let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?;
+        let refundable = (facts.period_spent + in_slots.period_spent - facts.period_refunded)
+            .min(facts.monthly - facts.remaining - in_slots.balance - facts.held)
             .max(0);
         if amount > refundable {
             return Err(invalid(format!(
@@ -235,32 +391,25 @@ pub fn refund_budget(
         if !crate::slots::steady(client, &policy, region_id, facts.remaining + amount, facts.allotment, None)? {
             facts = empty_slots(client, facts, Emptying::All)?;
         }
-        let t = client
-            .update(
-                "WITH s AS (
-                   UPDATE grse.region_scaling_state
-                      SET ai_budget_remaining = ai_budget_remaining + $2,
-                          period_refunded = period_refunded + $2,
-                          refunded_today = refunded_today + $2
-                    WHERE region_id = $1
-                   RETURNING region_id, ai_budget_remaining)
-                 INSERT INTO grse.region_budget_transactions
-                        (region_id, transaction_type, amount, delta, balance_after, description)
-                 SELECT region_id, 'refund', $2, $2, ai_budget_remaining, $3 FROM s
-                 RETURNING balance_after",
-                None,
-                &[region_id.into(), amount.into(), reason.into()],
-            )
-            .or_internal()?;
-        let pool = t.first().get_one::<i64>().or_internal()?.unwrap_or(facts.remaining + amount);
-        let held = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
-        Ok(pool + held)
+        let entry = Entry {
+            description: reason.map(str::to_string),
+            idempotency_key: key.map(str::to_string),
+            ..Entry::new(Kind::Refund, amount)
+        };
+        let pool = crate::ledger::apply(
+            client,
+            region_id,
+            Move { refunded: amount, entries: vec![entry], ..Move::default() },
+        )?;
+        let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
+        Ok(pool + in_slots)
     })
 }
 
 /// Sets the monthly budget. This is an allocation: remaining moves by the
-/// same difference (never below zero), written as one `allocation` ledger
-/// row with that signed delta. Returns the remaining budget afterwards.
+/// same difference (never below zero, nor above the new budget less what
+/// holds reserve), written as one `allocation` ledger row with that signed
+/// delta. Returns the remaining budget afterwards.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -> GResult<i64> {
     let region_id = required(region_id, "region_id")?;
@@ -275,6 +424,7 @@ pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -
         let pool_after = i128::from(facts.remaining) + diff;
         if facts.allotment > 0
             && (pool_after < 0
+                || pool_after + i128::from(facts.allotment) + i128::from(facts.held) > i128::from(monthly)
                 || !crate::slots::steady(
                     client,
                     &policy,
@@ -290,26 +440,20 @@ pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -
         let new_remaining = if facts.allotment > 0 {
             pool_after as i64
         } else {
-            (i128::from(facts.remaining) + diff).clamp(0, i128::from(monthly)) as i64
+            let ceiling = (i128::from(monthly) - i128::from(facts.held)).max(0);
+            (i128::from(facts.remaining) + diff).clamp(0, ceiling) as i64
         };
         let delta = new_remaining - facts.remaining;
-        client
-            .update(
-                "WITH s AS (
-                   UPDATE grse.region_scaling_state
-                      SET ai_budget_monthly = $2, ai_budget_remaining = $3
-                    WHERE region_id = $1
-                   RETURNING region_id, ai_budget_remaining)
-                 INSERT INTO grse.region_budget_transactions
-                        (region_id, transaction_type, amount, delta, balance_after, description)
-                 SELECT region_id, 'allocation', abs($4::bigint), $4::bigint, ai_budget_remaining,
-                        'monthly budget set to ' || $2
-                   FROM s WHERE $4::bigint <> 0",
-                None,
-                &[region_id.into(), monthly.into(), new_remaining.into(), delta.into()],
-            )
-            .or_internal()?;
-        let held = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
-        Ok(new_remaining + held)
+        let entry = Entry {
+            description: Some(format!("monthly budget set to {monthly}")),
+            ..Entry::new(Kind::Allocation, delta)
+        };
+        crate::ledger::apply(
+            client,
+            region_id,
+            Move { entries: vec![entry], monthly: Some(monthly), ..Move::default() },
+        )?;
+        let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
+        Ok(new_remaining + in_slots)
     })
 }

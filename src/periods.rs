@@ -9,7 +9,8 @@
 //! kept once, `ON CONFLICT DO NOTHING`).
 
 use crate::error::{GResult, SpiResultExt};
-use crate::region::{empty_slots, lock, lock_row, with_writes, Locked};
+use crate::region::{empty_slots, lock, lock_row, with_writes};
+use crate::state::Locked;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
@@ -37,15 +38,22 @@ pub fn start_day(client: &mut SpiClient<'_>, region_id: Uuid, source: &str) -> G
     Ok(())
 }
 
+/// What remaining becomes at the start of a budget period: the monthly
+/// budget less what open holds keep reserved (never below zero).
+pub fn period_start_remaining(facts: &Locked) -> i64 {
+    facts.monthly.saturating_sub(facts.held).max(0)
+}
+
 /// Starts a new monthly budget period now: remaining back to the monthly
-/// budget, with a `reset` ledger row carrying the difference.
+/// budget (less what open holds reserve), with a `reset` ledger row
+/// carrying the difference.
 pub fn start_month(client: &mut SpiClient<'_>, facts: &Locked, source: &str) -> GResult<()> {
-    let delta = facts.monthly - facts.remaining;
+    let delta = period_start_remaining(facts) - facts.remaining;
     client
         .update(
             "WITH s AS (
                UPDATE grse.region_scaling_state s
-                  SET ai_budget_remaining = s.ai_budget_monthly, period_spent = 0, period_refunded = 0,
+                  SET ai_budget_remaining = GREATEST(s.ai_budget_monthly - s.ai_budget_held, 0), period_spent = 0, period_refunded = 0,
                       month_started_at = b.starts_at, month_ends_at = b.ends_at,
                       month_ledger_mark = (SELECT COALESCE(max(l.id), 0) FROM grse.region_budget_transactions l
                                             WHERE l.region_id = s.region_id)
@@ -73,7 +81,7 @@ pub fn start_month(client: &mut SpiClient<'_>, facts: &Locked, source: &str) -> 
 pub fn roll_if_due(client: &mut SpiClient<'_>, mut facts: Locked, source: &str) -> GResult<Locked> {
     if facts.month_due {
         start_month(client, &facts, source)?;
-        facts.remaining = facts.monthly;
+        facts.remaining = period_start_remaining(&facts);
         facts.period_spent = 0;
         facts.period_refunded = 0;
         facts.month_due = false;

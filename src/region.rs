@@ -7,26 +7,11 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
 
-/// A region's budget facts, read with its state row locked.
-#[derive(Clone, Debug)]
-pub struct Locked {
-    pub region_id: Uuid,
-    pub active: bool,
-    pub monthly: i64,
-    /// The state row's ai_budget_remaining: the pool when slots hold budget.
-    pub remaining: i64,
-    /// Upper bound of what the budget slots hold (0: none).
-    pub allotment: i64,
-    pub period_spent: i64,
-    pub period_refunded: i64,
-    pub scaling_mode: String,
-    pub day_due: bool,
-    pub month_due: bool,
-}
+pub use crate::state::Locked;
 
 const LOCK_SQL: &str = "SELECT r.active, s.ai_budget_monthly, s.ai_budget_remaining, s.period_spent,
         s.period_refunded, s.scaling_mode, pg_catalog.now() >= s.day_ends_at, pg_catalog.now() >= s.month_ends_at,
-        s.slot_allotment
+        s.slot_allotment, s.ai_budget_held, COALESCE(pg_catalog.now() >= s.next_expiry_at, false)
    FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
   WHERE s.region_id = $1
   FOR UPDATE OF s";
@@ -41,6 +26,11 @@ pub fn lock_row(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<L
     if t.is_empty() {
         return Ok(None);
     }
+    // A policy change that committed while this transaction waited for the row
+    // (its AFTER trigger locks every state row, so none can commit from now on)
+    // must be the one this caller and the state trigger judge by: take it in now.
+    // SAFETY: processes pending shared invalidation messages, as any lock acquisition may.
+    unsafe { pg_sys::AcceptInvalidationMessages() };
     let t = t.first();
     Ok(Some(Locked {
         region_id,
@@ -53,6 +43,8 @@ pub fn lock_row(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<L
         day_due: col(&t, 7)?,
         month_due: col(&t, 8)?,
         allotment: col(&t, 9)?,
+        held: col(&t, 10)?,
+        expiry_due: col(&t, 11)?,
     }))
 }
 
@@ -80,15 +72,35 @@ pub fn lock(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locke
 /// for it). Otherwise the slots are left as they are: the callers decide
 /// what to empty.
 pub fn lock_active_keeping_slots(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
-    let facts = lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
+    let facts = lock_current(client, region_id)?;
     if !facts.active {
         return Err(inactive_region(region_id));
     }
+    Ok(facts)
+}
+
+/// Locks an existing region's state row (active or not) and brings it up to
+/// date: a due budget period rolled over, expired holds and jobs swept
+/// (all budget slots are emptied for either). P0002 if there is no region.
+pub fn lock_current(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
+    let mut facts = lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
     if facts.day_due || facts.month_due {
-        let facts = empty_slots(client, facts, Emptying::All)?;
-        return crate::periods::roll_if_due(client, facts, "lazy");
+        facts = empty_slots(client, facts, Emptying::All)?;
+        facts = crate::periods::roll_if_due(client, facts, "lazy")?;
+    }
+    if facts.expiry_due {
+        facts = empty_slots(client, facts, Emptying::All)?;
+        facts = crate::expiry::sweep(client, facts)?.0;
     }
     Ok(facts)
+}
+
+/// Locks an existing region's state row up to date (see [`lock_current`])
+/// with every budget slot emptied into it: the pool is the whole remaining
+/// budget. What holds, jobs and keyed (idempotent) calls work on.
+pub fn lock_whole(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
+    let facts = lock_current(client, region_id)?;
+    empty_slots(client, facts, Emptying::All)
 }
 
 /// Raises P0002 unless the region exists, and 55000 if it is inactive.
@@ -103,6 +115,10 @@ pub fn require_active(region_id: Uuid) -> GResult<()> {
 }
 
 /// Runs `f` inside one SPI connection with grse's internal writes allowed.
+/// Refused (55000) while the database is being restored.
 pub fn with_writes<T>(f: impl FnOnce(&mut SpiClient<'_>) -> GResult<T>) -> GResult<T> {
+    if crate::restore::restore_mode() {
+        return Err(crate::restore::refusal());
+    }
     guard::internally(|| Spi::connect_mut(f))
 }

@@ -4,8 +4,9 @@
 use crate::budget::job_type_arg;
 use crate::convert::{centi, nonnegative_cents};
 use crate::error::{inactive_region, internal, invalid, not_found, null_argument, required, GResult, SpiResultExt};
+use grse_core::geo::{nearest, Point};
 use grse_core::mode::Mode;
-use grse_core::routing::{admits, best_region, estimated_wait, priority, Candidate, JobType, Refusal};
+use grse_core::routing::{admits, best_region, delay_seconds, estimated_wait, priority, Candidate, JobType, Refusal};
 use grse_core::shard::{shard_key, shard_of};
 use grse_core::{Centi, Policy};
 use pgrx::pg_sys::panic::ErrorReport;
@@ -83,8 +84,11 @@ pub struct Route {
     pub region_id: Uuid,
     pub shard_key: String,
     pub priority: i32,
+    /// Includes `delay_seconds`.
     pub estimated_wait: i64,
     pub mode: Mode,
+    /// Seconds before the job may run (cautious regions).
+    pub delay_seconds: i32,
 }
 
 /// Applies the mode rules and computes priority, wait and shard key.
@@ -102,8 +106,9 @@ pub fn plan(
         region_id: v.id,
         shard_key: shard_key(&v.slug, job.as_str(), shard, v.shards),
         priority: priority(job, requested_priority, v.type_pressure),
-        estimated_wait: estimated_wait(job, v.jobs_in_queue),
+        estimated_wait: estimated_wait(job, v.jobs_in_queue).saturating_add(i64::from(delay_seconds(policy, v.mode))),
         mode: v.mode,
+        delay_seconds: delay_seconds(policy, v.mode),
     })
 }
 
@@ -145,6 +150,63 @@ pub fn best(
     Ok(best_region(policy, &cands, pref.as_ref()).map(|c| Uuid::from_bytes(c.id)))
 }
 
+/// The best region for a job type near a location (see `grse_core::geo`):
+/// without a location, [`best`]; with one, the nearest eligible region
+/// (regions without coordinates last; pressure, capacity, id break ties),
+/// unless the preferred region qualifies (as in [`best`]).
+pub fn best_near(
+    client: &SpiClient<'_>,
+    policy: &Policy,
+    job: JobType,
+    preferred: Option<Uuid>,
+    exclude: Option<Uuid>,
+    near: Option<(f64, f64)>,
+) -> GResult<Option<Uuid>> {
+    let Some((latitude, longitude)) = near else {
+        return best(client, policy, job, preferred, exclude);
+    };
+    let cands = candidates(client, job, exclude)?;
+    if let Some(p) = preferred.map(|p| *p.as_bytes()) {
+        if let Some(c) = best_region(policy, &cands, Some(&p)).filter(|c| c.id == p) {
+            return Ok(Some(Uuid::from_bytes(c.id)));
+        }
+    }
+    let ids: Vec<Uuid> = cands.iter().map(|c| Uuid::from_bytes(c.id)).collect();
+    let t = client
+        .select(
+            "SELECT u.id, r.latitude, r.longitude FROM unnest($1::uuid[]) AS u(id) JOIN grse.regions r ON r.id = u.id",
+            None,
+            &[ids.into()],
+        )
+        .or_internal()?;
+    let mut at = std::collections::HashMap::new();
+    for row in t {
+        let id = row.get::<Uuid>(1).or_internal()?.ok_or_else(|| internal("NULL region id"))?;
+        if let (Some(lat), Some(lon)) = (row.get::<f64>(2).or_internal()?, row.get::<f64>(3).or_internal()?) {
+            at.insert(*id.as_bytes(), Point { latitude: lat, longitude: lon });
+        }
+    }
+    let located: Vec<_> = cands.into_iter().map(|c| (c.clone(), at.get(&c.id).copied())).collect();
+    Ok(nearest(&located, Point { latitude, longitude }).map(|c| Uuid::from_bytes(c.id)))
+}
+
+/// A location argument pair: both or neither, finite and in range (22023).
+pub fn location_arg(latitude: Option<f64>, longitude: Option<f64>) -> GResult<Option<(f64, f64)>> {
+    match (latitude, longitude) {
+        (None, None) => Ok(None),
+        (Some(lat), Some(lon)) => {
+            if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+                return Err(invalid(format!("near_latitude must lie in [-90, 90], got {lat}")));
+            }
+            if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+                return Err(invalid(format!("near_longitude must lie in [-180, 180], got {lon}")));
+            }
+            Ok(Some((lat, lon)))
+        }
+        _ => Err(invalid("near_latitude and near_longitude must be given together")),
+    }
+}
+
 fn job_type_required(job_type: Option<&str>) -> GResult<JobType> {
     job_type_arg(job_type)?.ok_or_else(|| null_argument("job_type"))
 }
@@ -166,22 +228,27 @@ fn shard_tenant(tenant: Option<Uuid>) -> [u8; 16] {
 }
 
 /// Best region for a job type: among normal and cautious regions, the
-/// preferred one if its capacity is above 30, else the lowest pressure of
-/// that type (ties: higher capacity, then smaller id). NULL if none.
+/// preferred one if its capacity is above 30, else (with a location) the
+/// nearest one by great-circle distance, regions without coordinates last,
+/// else the lowest pressure of that type (ties: lower pressure, higher
+/// capacity, then smaller id). NULL if none.
 #[pg_extern(stable, parallel_safe)]
 pub fn get_best_region_for_job(
     job_type: Option<&str>,
     preferred_region: default!(Option<Uuid>, "NULL"),
+    near_latitude: default!(Option<f64>, "NULL"),
+    near_longitude: default!(Option<f64>, "NULL"),
 ) -> GResult<Option<Uuid>> {
     let job = job_type_required(job_type)?;
+    let near = location_arg(near_latitude, near_longitude)?;
     if let Some(p) = preferred_region {
         crate::region::require_active(p)?;
     }
     let policy = crate::policy::current()?;
-    Spi::connect(|client| best(client, &policy, job, preferred_region, None))
+    Spi::connect(|client| best_near(client, &policy, job, preferred_region, None, near))
 }
 
-type RouteRow = (Uuid, String, i32, i32, String);
+type RouteRow = (Uuid, String, i32, i32, String, i32);
 
 fn route_row(r: &Route) -> RouteRow {
     (
@@ -190,7 +257,28 @@ fn route_row(r: &Route) -> RouteRow {
         r.priority,
         r.estimated_wait.min(i64::from(i32::MAX)) as i32,
         r.mode.as_str().to_string(),
+        r.delay_seconds,
     )
+}
+
+/// Rolls a due budget period of the region over (lazily, as the budget
+/// functions do; this locks its state row to the end of the transaction).
+/// Returns whether it did. Nothing is locked when nothing is due.
+pub fn roll_over_if_due(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
+    let due = client
+        .update(
+            "SELECT pg_catalog.now() >= s.day_ends_at OR pg_catalog.now() >= s.month_ends_at
+               FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+              WHERE s.region_id = $1 AND r.active",
+            Some(1),
+            &[region_id.into()],
+        )
+        .or_internal()?;
+    if due.is_empty() || !due.first().get_one::<bool>().or_internal()?.unwrap_or(false) {
+        return Ok(false);
+    }
+    crate::region::lock_active_keeping_slots(client, region_id)?;
+    Ok(true)
 }
 
 /// Routes one job: the given region if its mode admits the job, else (with
@@ -214,6 +302,7 @@ pub fn route_job(
             name!(priority, i32),
             name!(estimated_wait, i32),
             name!(scaling_mode, String),
+            name!(delay_seconds, i32),
         ),
     >,
     ErrorReport,
@@ -233,11 +322,16 @@ pub fn route_job(
             },
         };
         let Some(first) = first else { return Ok(None) };
+        // at most one region is locked for a roll-over, so two routings cannot deadlock
+        let rolled = crate::guard::internally(|| roll_over_if_due(client, first))?;
         let v = active_view(client, first, job, false)?;
         match plan(&policy, &v, job, &tenant_bytes, requested_priority, cost) {
             Ok(r) => Ok(Some(route_row(&r))),
             Err(_) if allow_fallback => match best(client, &policy, job, None, Some(first))? {
                 Some(other) => {
+                    if !rolled {
+                        crate::guard::internally(|| roll_over_if_due(client, other))?;
+                    }
                     let v = active_view(client, other, job, false)?;
                     Ok(plan(&policy, &v, job, &tenant_bytes, requested_priority, cost).ok().map(|r| route_row(&r)))
                 }

@@ -78,6 +78,17 @@ pub fn estimated_wait(job: JobType, jobs_in_queue: i64) -> i64 {
     jobs_in_queue.max(0).saturating_mul(job.params().seconds_per_queued_job)
 }
 
+/// The delay before an admitted job may run: the policy's
+/// `cautious_delay_seconds` in a cautious region ("all jobs, with delays"),
+/// else 0. It adds to the estimated wait.
+pub fn delay_seconds(policy: &Policy, mode: Mode) -> i32 {
+    if mode == Mode::Cautious {
+        policy.cautious_delay_seconds.max(0)
+    } else {
+        0
+    }
+}
+
 /// Why a region does not take a job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -154,6 +165,18 @@ pub fn best_region<'a, Id: Ord + PartialEq>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_cautious_delays() {
+        let mut p = Policy::default();
+        p.cautious_delay_seconds = 45;
+        assert_eq!(delay_seconds(&p, Mode::Cautious), 45);
+        for m in [Mode::Normal, Mode::Throttled, Mode::Frozen] {
+            assert_eq!(delay_seconds(&p, m), 0);
+        }
+        p.cautious_delay_seconds = 0;
+        assert_eq!(delay_seconds(&p, Mode::Cautious), 0);
+    }
 
     #[test]
     fn priority_drops_with_pressure() {

@@ -1,0 +1,367 @@
+//! Budget holds: reserve → settle / release / expire.
+//!
+//! The seed's flow is "check the budget, run the AI call, charge it"; the
+//! AI call runs outside the database transaction, so a hold reserves the
+//! money first. A reserved amount leaves `ai_budget_remaining` at once (a
+//! `hold` ledger row) and counts in `ai_budget_held`; the hold then resolves
+//! exactly once, under the region's state row lock: settled (a `release` of
+//! the held amount and a `spend` of what was used), released, or expired
+//! (a `release`, by the sweeper or lazily by any budget call that locks the
+//! region). Hold operations work on the whole budget in the pool: the
+//! region's budget slots are emptied first.
+
+use crate::budget::{agency_arg, debit_ready, job_type_arg, refusal};
+use crate::convert::{amount_cents, nonnegative_cents};
+use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
+use crate::idempotency::{key_arg, recorded, reused, Recorded};
+use crate::ledger::{self, cap_credit, Entry, Kind, Move};
+use crate::region::{lock_whole, with_writes};
+use crate::state::Locked;
+use grse_core::mode::Mode;
+use grse_core::routing::JobType;
+use pgrx::datum::{Interval, TimestampWithTimeZone};
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+use pgrx::{AnyNumeric, PgSqlErrorCode, Uuid};
+
+/// What a new hold is for.
+pub struct HoldRequest<'a> {
+    pub amount: i64,
+    pub agency_id: Option<Uuid>,
+    pub job_type: Option<JobType>,
+    /// Seconds until it expires.
+    pub ttl_seconds: f64,
+    pub key: Option<&'a str>,
+}
+
+/// A hold just made.
+pub struct Held {
+    pub hold_id: Uuid,
+    pub expires_at: TimestampWithTimeZone,
+    /// The pool afterwards (the whole remaining budget: slots are empty).
+    pub remaining: i64,
+}
+
+/// Reserves `r.amount` in a region whose state row this transaction holds
+/// locked with every slot emptied (`lock_whole`), if its pool has it.
+/// None (nothing written) when it does not.
+pub fn hold(client: &mut SpiClient<'_>, facts: &Locked, r: &HoldRequest<'_>) -> GResult<Option<Held>> {
+    let Some(facts) = debit_ready(client, facts.clone(), r.amount, true)? else {
+        return Ok(None);
+    };
+    let hold_id = Uuid::from_bytes(*uuid::Uuid::new_v4().as_bytes());
+    let t = client
+        .update(
+            "INSERT INTO grse.budget_holds (id, region_id, agency_id, job_type, amount, idempotency_key, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.now() + pg_catalog.make_interval(secs => $7))
+             RETURNING expires_at",
+            Some(1),
+            &[
+                hold_id.into(),
+                facts.region_id.into(),
+                r.agency_id.into(),
+                r.job_type.map(|t| t.as_str()).into(),
+                r.amount.into(),
+                r.key.into(),
+                r.ttl_seconds.into(),
+            ],
+        )
+        .or_internal()?;
+    let expires_at = t
+        .first()
+        .get_one::<TimestampWithTimeZone>()
+        .or_internal()?
+        .ok_or_else(|| crate::error::internal("a new hold has no expiry"))?;
+    let entry = Entry {
+        agency_id: r.agency_id,
+        job_type: r.job_type.map(|t| t.as_str()),
+        description: Some("budget reserved".into()),
+        idempotency_key: r.key.map(str::to_string),
+        hold_id: Some(hold_id),
+        ..Entry::new(Kind::Hold, -r.amount)
+    };
+    let remaining = ledger::apply(
+        client,
+        facts.region_id,
+        Move { held: r.amount, expires_at: Some(expires_at), entries: vec![entry], ..Move::default() },
+    )?;
+    Ok(Some(Held { hold_id, expires_at, remaining }))
+}
+
+/// An open hold, read and locked under its region's state row lock.
+struct OpenHold {
+    amount: i64,
+    agency_id: Option<Uuid>,
+    job_type: Option<String>,
+}
+
+/// The region of a hold; P0002 if there is no such hold.
+pub fn region_of_hold(client: &mut SpiClient<'_>, hold_id: Uuid) -> GResult<Uuid> {
+    let t = client
+        .update("SELECT region_id FROM grse.budget_holds WHERE id = $1", Some(1), &[hold_id.into()])
+        .or_internal()?;
+    if t.is_empty() {
+        return Err(not_found("budget hold", hold_id));
+    }
+    t.first().get_one::<Uuid>().or_internal()?.ok_or_else(|| not_found("budget hold", hold_id))
+}
+
+/// 55000: a hold that has resolved already.
+fn resolved_already(hold_id: Uuid, status: &str) -> ErrorReport {
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        format!("budget hold {hold_id} is {status}"),
+        "grse",
+    )
+    .set_detail("A hold resolves once: settled, released or expired.")
+}
+
+fn lock_open(client: &mut SpiClient<'_>, hold_id: Uuid) -> GResult<OpenHold> {
+    let t = client
+        .update(
+            "SELECT status, amount, agency_id, job_type FROM grse.budget_holds WHERE id = $1 FOR UPDATE",
+            Some(1),
+            &[hold_id.into()],
+        )
+        .or_internal()?;
+    if t.is_empty() {
+        return Err(not_found("budget hold", hold_id));
+    }
+    let r = t.first();
+    let status = r.get_by_name::<String, _>("status").or_internal()?.unwrap_or_default();
+    if status != "held" {
+        return Err(resolved_already(hold_id, &status));
+    }
+    Ok(OpenHold {
+        amount: r.get_by_name::<i64, _>("amount").or_internal()?.unwrap_or(0),
+        agency_id: r.get_by_name::<Uuid, _>("agency_id").or_internal()?,
+        job_type: r.get_by_name::<String, _>("job_type").or_internal()?,
+    })
+}
+
+/// Resolves an open hold of a region whose state row this transaction
+/// holds locked with every slot emptied: `Some(a)` settles it charging `a`
+/// (22023 above the held amount), `None` releases it. Returns the pool (the
+/// whole remaining budget) afterwards.
+pub fn resolve(client: &mut SpiClient<'_>, facts: &Locked, hold_id: Uuid, actual: Option<i64>) -> GResult<i64> {
+    let h = lock_open(client, hold_id)?;
+    if let Some(a) = actual.filter(|a| *a > h.amount) {
+        return Err(invalid(format!("actual_amount {a} exceeds the held amount of {} cents", h.amount))
+            .set_detail("A hold settles at most the amount it reserved; charge more with decrement_budget."));
+    }
+    let used = actual.unwrap_or(0);
+    let job_type = h.job_type.as_deref().and_then(crate::expiry::job_type_static);
+    let base = Entry { agency_id: h.agency_id, job_type, hold_id: Some(hold_id), ..Entry::new(Kind::Release, 0) };
+    let mut entries = vec![Entry {
+        delta: h.amount,
+        description: Some(if actual.is_some() { "budget hold settled" } else { "budget hold released" }.into()),
+        ..base.clone()
+    }];
+    if used > 0 {
+        entries.push(Entry {
+            kind: Kind::Spend,
+            delta: -used,
+            description: Some("budget hold settled".into()),
+            ..base
+        });
+    }
+    entries.extend(cap_credit(facts.remaining, facts.monthly, h.amount - used));
+    client
+        .update(
+            "UPDATE grse.budget_holds SET status = $2, settled_amount = $3, resolved_at = pg_catalog.now()
+              WHERE id = $1",
+            None,
+            &[hold_id.into(), if actual.is_some() { "settled" } else { "released" }.into(), actual.into()],
+        )
+        .or_internal()?;
+    ledger::apply(client, facts.region_id, Move { held: -h.amount, spent: used, entries, ..Move::default() })
+}
+
+/// Seconds of a hold's time to live: the argument, else policy `hold_ttl`.
+/// Must lie in (0, 7 days] (22023).
+fn ttl_seconds(ttl: Option<Interval>, policy: &grse_core::Policy) -> GResult<f64> {
+    let micros = match ttl {
+        None => policy.hold_ttl_micros,
+        Some(i) => {
+            let micros = i128::from(i.months()) * 30 * 86_400_000_000
+                + i128::from(i.days()) * 86_400_000_000
+                + i128::from(i.micros());
+            i64::try_from(micros).unwrap_or(i64::MAX)
+        }
+    };
+    if micros <= 0 || micros > grse_core::policy::MAX_HOLD_TTL_MICROS {
+        return Err(invalid("ttl must be positive and at most 7 days"));
+    }
+    Ok(micros as f64 / 1_000_000.0)
+}
+
+type ReserveRow = (bool, Option<Uuid>, i64, i64, Option<TimestampWithTimeZone>, String);
+
+/// Reserves `amount` cents of a region's budget for an operation that runs
+/// outside the transaction. Refuses exactly as check_budget does (allowed
+/// false, no hold, the reason; nothing written). With an idempotency key, a
+/// retry returns the first call's hold.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn reserve_budget(
+    region_id: Option<Uuid>,
+    amount: Option<AnyNumeric>,
+    agency_id: default!(Option<Uuid>, "NULL"),
+    job_type: default!(Option<&str>, "NULL"),
+    ttl: default!(Option<Interval>, "NULL"),
+    idempotency_key: default!(Option<&str>, "NULL"),
+) -> Result<
+    TableIterator<
+        'static,
+        (
+            name!(allowed, bool),
+            name!(hold_id, Option<Uuid>),
+            name!(remaining, i64),
+            name!(requested, i64),
+            name!(expires_at, Option<TimestampWithTimeZone>),
+            name!(message, String),
+        ),
+    >,
+    ErrorReport,
+> {
+    let region_id = required(region_id, "region_id")?;
+    let amount = amount_cents("amount", &required(amount, "amount")?)?;
+    let job_type = job_type_arg(job_type)?;
+    let key = key_arg(idempotency_key)?;
+    let agency_id = agency_arg(agency_id)?;
+    let policy = crate::policy::current()?;
+    let ttl_seconds = ttl_seconds(ttl, &policy)?;
+    let row = with_writes(|client| -> GResult<ReserveRow> {
+        let facts = lock_whole(client, region_id)?;
+        if !facts.active {
+            return Err(crate::error::inactive_region(region_id));
+        }
+        if let Some(key) = key {
+            match recorded(client, region_id, key)? {
+                None => {}
+                Some(Recorded::Hold(h)) => return replay(client, h, amount, agency_id, job_type, ttl_seconds, key),
+                Some(_) => return Err(reused(key)),
+            }
+        }
+        let mode = Mode::parse(&facts.scaling_mode).unwrap_or(Mode::Frozen);
+        if let Some(why) = refusal(&policy, mode, None, facts.remaining, amount) {
+            return Ok((false, None, facts.remaining, amount, None, why));
+        }
+        let req = HoldRequest { amount, agency_id, job_type, ttl_seconds, key };
+        Ok(match hold(client, &facts, &req)? {
+            Some(h) => (true, Some(h.hold_id), h.remaining, amount, Some(h.expires_at), "Budget reserved".into()),
+            None => (
+                false,
+                None,
+                facts.remaining,
+                amount,
+                None,
+                crate::budget::shortfall(facts.remaining, amount).unwrap_or_default(),
+            ),
+        })
+    })?;
+    Ok(TableIterator::once(row))
+}
+
+/// The first answer of a reserve_budget call with this key, if the
+/// arguments are the same (22023 otherwise).
+fn replay(
+    client: &mut SpiClient<'_>,
+    hold_id: Uuid,
+    amount: i64,
+    agency_id: Option<Uuid>,
+    job_type: Option<JobType>,
+    ttl_seconds: f64,
+    key: &str,
+) -> GResult<ReserveRow> {
+    let t = client
+        .update(
+            "SELECT h.amount, h.agency_id, h.job_type, h.expires_at,
+                    extract(epoch FROM h.expires_at - h.created_at)::float8 AS ttl,
+                    (SELECT l.balance_after FROM grse.region_budget_transactions l
+                      WHERE l.hold_id = h.id AND l.transaction_type = 'hold') AS remaining
+               FROM grse.budget_holds h WHERE h.id = $1",
+            Some(1),
+            &[hold_id.into()],
+        )
+        .or_internal()?;
+    let r = t.first();
+    let same = r.get_by_name::<i64, _>("amount").or_internal()? == Some(amount)
+        && r.get_by_name::<Uuid, _>("agency_id").or_internal()? == agency_id
+        && r.get_by_name::<String, _>("job_type").or_internal()?.as_deref() == job_type.map(|t| t.as_str())
+        && r.get_by_name::<f64, _>("ttl").or_internal()?.is_some_and(|t| (t - ttl_seconds).abs() < 1e-6);
+    if !same {
+        return Err(reused(key));
+    }
+    Ok((
+        true,
+        Some(hold_id),
+        r.get_by_name::<i64, _>("remaining").or_internal()?.unwrap_or(0),
+        amount,
+        r.get_by_name::<TimestampWithTimeZone, _>("expires_at").or_internal()?,
+        "Budget reserved".into(),
+    ))
+}
+
+/// Settles a hold: charges `actual_amount` (0 to the held amount) as spend
+/// and gives the rest back. Returns the region's remaining budget afterwards.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn settle_budget_hold(hold_id: Option<Uuid>, actual_amount: Option<AnyNumeric>) -> GResult<i64> {
+    let hold_id = required(hold_id, "hold_id")?;
+    let actual = nonnegative_cents("actual_amount", &required(actual_amount, "actual_amount")?)?;
+    on_hold(hold_id, |client, facts| resolve(client, facts, hold_id, Some(actual)))
+}
+
+/// Releases a hold: the whole held amount goes back to remaining. Returns
+/// the region's remaining budget afterwards.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn release_budget_hold(hold_id: Option<Uuid>) -> GResult<i64> {
+    let hold_id = required(hold_id, "hold_id")?;
+    on_hold(hold_id, |client, facts| resolve(client, facts, hold_id, None))
+}
+
+/// Runs `f` with the state row of the hold's region locked (every slot
+/// emptied, expired holds swept first: an expired hold then raises 55000).
+fn on_hold(hold_id: Uuid, f: impl FnOnce(&mut SpiClient<'_>, &Locked) -> GResult<i64>) -> GResult<i64> {
+    with_writes(|client| {
+        let region_id = region_of_hold(client, hold_id)?;
+        let facts = lock_whole(client, region_id)?;
+        f(client, &facts)
+    })
+}
+
+/// Expires every hold (and job) past its expiry: of one region, or of all.
+/// Returns how many holds expired. What the scheduled sweeper runs.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn expire_budget_holds(region_id: default!(Option<Uuid>, "NULL")) -> GResult<i32> {
+    with_writes(|client| {
+        let ids = match region_id {
+            Some(id) => vec![id],
+            None => {
+                let t = client
+                    .update(
+                        "SELECT region_id FROM grse.region_scaling_state
+                          WHERE next_expiry_at <= pg_catalog.now() ORDER BY region_id",
+                        None,
+                        &[],
+                    )
+                    .or_internal()?;
+                let mut ids = Vec::with_capacity(t.len());
+                for row in t {
+                    ids.extend(row.get::<Uuid>(1).or_internal()?);
+                }
+                ids
+            }
+        };
+        let mut expired = 0;
+        for id in ids {
+            // lock_row, not lock_current: the sweep here is counted
+            let facts = crate::region::lock_row(client, id)?.ok_or_else(|| not_found("region", id))?;
+            if facts.expiry_due {
+                let facts = crate::region::empty_slots(client, facts, crate::slots::Emptying::All)?;
+                expired += crate::expiry::sweep(client, facts)?.1;
+            }
+        }
+        Ok(expired)
+    })
+}
