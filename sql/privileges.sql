@@ -70,7 +70,9 @@ DECLARE
         'check_budget', 'check_and_decrement_budget', 'decrement_budget', 'refund_budget',
         'set_monthly_budget', 'set_budget_slots', 'empty_budget_slots_internal', 'reset_daily_budget_spend', 'reset_monthly_budgets', 'roll_over_budget_periods',
         -- scaling, routing, admission
+        'reserve_budget', 'settle_budget_hold', 'release_budget_hold', 'expire_budget_holds',
         'update_pressure_scores', 'update_scaling_mode', 'update_job_queue', 'admit_job',
+        'start_job', 'finish_job', 'cancel_job', 'migrate_jobs',
         'pin_scaling_mode', 'unpin_scaling_mode',
         -- snapshots, monitor, scheduling
         'save_region_snapshot', 'save_all_snapshots', 'api_save_region_snapshot', 'prune_history',
@@ -101,7 +103,7 @@ GRANT USAGE ON TYPE grse.job_route TO grse_reader;
 GRANT EXECUTE ON FUNCTION grse.is_valid_timezone(text), grse.period_bounds(text, text, timestamptz),
     grse.budget_percent_remaining(bigint, bigint), grse.tenant_agency_id(), grse.tenant_regions(),
     grse.api_region_health_json(grse.region_scaling_state, grse.regions), grse.api_global_risk_json(jsonb),
-    grse.roll_over_budget_periods(uuid), grse.slot_totals(uuid), grse.with_slots(grse.region_scaling_state)
+    grse.slot_totals(uuid), grse.with_slots(grse.region_scaling_state)
     TO grse_reader, grse_tenant;
 
 -- read functions (SECURITY INVOKER: a tenant sees its own regions through them)
@@ -112,23 +114,28 @@ GRANT EXECUTE ON FUNCTION
     grse.generate_region_snapshot(uuid), grse.get_budget_stats(uuid),
     grse.detect_cross_region_conflicts(), grse.compute_global_risk(),
     grse.resolve_region_for_agency(uuid), grse.resolve_region_for_client(uuid), grse.resolve_region_from_headers(jsonb),
-    grse.get_best_region_for_job(text, uuid),
+    grse.get_best_region_for_job(text, uuid, double precision, double precision), grse.forecast_budget(uuid, interval),
     grse.api_regions_health(text, text, boolean), grse.api_get_region_snapshot(uuid, boolean, integer)
     TO grse_reader, grse_tenant;
 GRANT EXECUTE ON FUNCTION grse.verify_invariants(), grse.default_jobs(), grse.require_pg_cron() TO grse_reader;
 
 GRANT SELECT ON grse.regions, grse.agency_regions, grse.client_agencies, grse.region_scaling_state,
     grse.region_scaling_history, grse.region_budget_transactions, grse.region_mode_transitions,
-    grse.budget_rollovers, grse.alerts, grse.region_budget_slots
+    grse.budget_rollovers, grse.alerts, grse.region_budget_slots, grse.budget_holds, grse.jobs
     TO grse_reader, grse_tenant;
 GRANT SELECT ON grse.policy TO grse_reader, grse_tenant;
+GRANT SELECT ON grse.alert_rules, grse.alert_rule_pending TO grse_reader;
 
 -- operator: metric writes, spend, admission, routing, snapshots, monitor
 GRANT EXECUTE ON FUNCTION
-    grse.check_budget(uuid, numeric), grse.check_and_decrement_budget(uuid, numeric, uuid, text),
-    grse.decrement_budget(uuid, numeric, uuid, text, text), grse.refund_budget(uuid, numeric, text),
+    grse.check_budget(uuid, numeric), grse.check_and_decrement_budget(uuid, numeric, uuid, text, text),
+    grse.decrement_budget(uuid, numeric, uuid, text, text, text), grse.refund_budget(uuid, numeric, text, text),
+    grse.reserve_budget(uuid, numeric, uuid, text, interval, text), grse.settle_budget_hold(uuid, numeric),
+    grse.release_budget_hold(uuid), grse.expire_budget_holds(uuid),
+    grse.start_job(uuid), grse.finish_job(uuid, numeric, boolean), grse.cancel_job(uuid),
+    grse.migrate_jobs(uuid, uuid, text),
     grse.update_pressure_scores(uuid, jsonb), grse.update_scaling_mode(uuid), grse.update_job_queue(uuid, integer),
-    grse.admit_job(text, uuid, uuid, uuid, numeric, integer, boolean),
+    grse.admit_job(text, uuid, uuid, uuid, numeric, integer, boolean, boolean, double precision, double precision),
     grse.route_job(text, uuid, uuid, integer, numeric, boolean),
     grse.route_region_job(text, uuid, uuid, integer, numeric, boolean),
     grse.route_posting_job(uuid, uuid, integer, numeric, boolean),
@@ -137,6 +144,8 @@ GRANT EXECUTE ON FUNCTION
     grse.route_performance_job(uuid, uuid, integer, numeric, boolean),
     grse.save_region_snapshot(uuid, text), grse.save_all_snapshots(text), grse.api_save_region_snapshot(uuid, text),
     grse.alert_critical_issues(), grse.run_monitor(),
+    -- the automatic roll-over writes ledger rows: granted to those who may write budgets
+    grse.roll_over_budget_periods(uuid),
     grse.pin_scaling_mode(uuid, text, timestamptz, text), grse.unpin_scaling_mode(uuid),
     -- called by the state trigger as the metric writer; refused outside grse
     grse.empty_budget_slots_internal(uuid, bigint, boolean)
@@ -151,6 +160,7 @@ GRANT EXECUTE ON FUNCTION
     grse.prune_history(), grse.schedule_default_jobs(), grse.unschedule_default_jobs()
     TO grse_admin;
 GRANT UPDATE ON grse.policy TO grse_admin;
+GRANT INSERT, UPDATE, DELETE ON grse.alert_rules TO grse_admin;
 GRANT INSERT, UPDATE ON grse.regions TO grse_admin;
 GRANT INSERT, UPDATE, DELETE ON grse.agency_regions, grse.client_agencies TO grse_admin;
 GRANT UPDATE (shard_count) ON grse.region_scaling_state TO grse_admin;
@@ -165,12 +175,14 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['regions', 'agency_regions', 'client_agencies', 'region_scaling_state',
                              'region_scaling_history', 'region_budget_transactions', 'region_mode_transitions',
-                             'budget_rollovers', 'alerts', 'region_budget_slots'] LOOP
+                             'budget_rollovers', 'alerts', 'region_budget_slots', 'alert_rules',
+                             'alert_rule_pending', 'budget_holds', 'jobs'] LOOP
         EXECUTE pg_catalog.format('ALTER TABLE grse.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE pg_catalog.format('CREATE POLICY staff_read ON grse.%I FOR SELECT TO grse_reader USING (true)', t);
     END LOOP;
     FOREACH t IN ARRAY ARRAY['region_scaling_state', 'region_scaling_history', 'region_budget_transactions',
-                             'region_mode_transitions', 'budget_rollovers', 'alerts', 'region_budget_slots'] LOOP
+                             'region_mode_transitions', 'budget_rollovers', 'alerts', 'region_budget_slots',
+                             'budget_holds', 'jobs'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE POLICY tenant_read ON grse.%I FOR SELECT TO grse_tenant
                USING (region_id IN (SELECT grse.tenant_regions()))', t);
@@ -188,3 +200,4 @@ CREATE POLICY operator_metrics ON grse.region_scaling_state FOR UPDATE TO grse_o
 CREATE POLICY admin_write ON grse.regions FOR ALL TO grse_admin USING (true) WITH CHECK (true);
 CREATE POLICY admin_write ON grse.agency_regions FOR ALL TO grse_admin USING (true) WITH CHECK (true);
 CREATE POLICY admin_write ON grse.client_agencies FOR ALL TO grse_admin USING (true) WITH CHECK (true);
+CREATE POLICY admin_write ON grse.alert_rules FOR ALL TO grse_admin USING (true) WITH CHECK (true);

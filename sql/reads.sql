@@ -31,16 +31,51 @@ AS $$
       FROM grse.region_budget_slots b WHERE b.region_id = slot_totals.region_id
 $$;
 
--- A state row with its budget slots counted in: true remaining, spend of the day and of
--- the period, and the capacity from the true remaining. The row itself when no slot
--- holds budget. Every read function reads state through this (or inlines the same).
+-- A state row as the read functions show it, now: its budget slots counted in (true
+-- remaining, spend of the day and of the period, and the capacity from the true remaining),
+-- and a day or month that has ended shown as its roll-over will leave it (spend of the day
+-- 0; a new month: remaining back to the monthly budget less what open holds keep, period
+-- totals 0, and the capacity, warning index and mode judged again), so that reads answer the
+-- same before and after the roll-over, without writing (a read-only transaction, a hot
+-- standby). The row itself when neither applies. Every read function reads state through
+-- this (or inlines the same).
 CREATE FUNCTION grse.with_slots(s grse.region_scaling_state) RETURNS grse.region_scaling_state
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
 DECLARE
     t record;
+    e record;
+    tz text;
+    b record;
 BEGIN
-    IF s.slot_allotment > 0 THEN
+    IF pg_catalog.now() >= s.day_ends_at THEN
+        -- a day ends with every month: whatever ended, the slots are emptied by the roll-over
+        SELECT r.timezone INTO tz FROM grse.regions r WHERE r.id = s.region_id;
+        b := grse.period_bounds('day', tz, pg_catalog.now());
+        s.day_started_at := b.starts_at;
+        s.day_ends_at := b.ends_at;
+        s.ai_spend_today := 0;
+        s.refunded_today := 0;
+        IF pg_catalog.now() >= s.month_ends_at THEN
+            b := grse.period_bounds('month', tz, pg_catalog.now());
+            s.month_started_at := b.starts_at;
+            s.month_ends_at := b.ends_at;
+            s.ai_budget_remaining := s.ai_budget_monthly - s.ai_budget_held;
+            s.period_spent := 0;
+            s.period_refunded := 0;
+            -- evaluate_region reads the remaining budget as rolled over (slots.rs, true_remaining_sql)
+            e := grse.evaluate_region(s.region_id);
+            s.capacity_score := e.capacity_score;
+            s.warning_index := e.warning_index;
+            s.scaling_mode := e.scaling_mode;
+        ELSIF s.slot_allotment > 0 THEN
+            t := grse.slot_totals(s.region_id);
+            s.ai_budget_remaining := s.ai_budget_remaining + t.balance;
+            s.period_spent := s.period_spent + t.period_spent;
+            s.capacity_score := grse.compute_region_capacity(s.region_id);
+        END IF;
+        s.slot_allotment := 0;
+    ELSIF s.slot_allotment > 0 THEN
         t := grse.slot_totals(s.region_id);
         s.ai_budget_remaining := s.ai_budget_remaining + t.balance;
         s.ai_spend_today := s.ai_spend_today + t.spent_today;
@@ -57,21 +92,29 @@ RETURNS TABLE (region_id uuid, region_name text, scaling_mode text, capacity_sco
                overall_pressure numeric, budget_percent_remaining numeric, warning_index numeric)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    -- grse.with_slots inlined: a region whose slots hold budget reads its true totals
-    SELECT r.id, r.name, s.scaling_mode,
-           CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0 THEN grse.compute_region_capacity(r.id)
+    -- grse.with_slots inlined: a region whose slots hold budget reads its true totals, one
+    -- whose month has ended reads as rolled over (remaining = monthly - held, judged again)
+    SELECT r.id, r.name,
+           CASE WHEN pg_catalog.now() OPERATOR(pg_catalog.>=) s.month_ends_at
+                THEN (grse.evaluate_region(r.id)).scaling_mode ELSE s.scaling_mode END,
+           CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0 OR pg_catalog.now() OPERATOR(pg_catalog.>=) s.month_ends_at
+                THEN grse.compute_region_capacity(r.id)
                 ELSE s.capacity_score END,
            s.overall_pressure,
-           CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0
+           CASE WHEN pg_catalog.now() OPERATOR(pg_catalog.>=) s.month_ends_at
+                THEN grse.budget_percent_remaining(s.ai_budget_monthly OPERATOR(pg_catalog.-) s.ai_budget_held,
+                                                   s.ai_budget_monthly)
+                WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0
                 THEN grse.budget_percent_remaining(
                          s.ai_budget_remaining OPERATOR(pg_catalog.+) (grse.slot_totals(r.id)).balance,
                          s.ai_budget_monthly)
                 ELSE grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly) END,
-           s.warning_index
+           CASE WHEN pg_catalog.now() OPERATOR(pg_catalog.>=) s.month_ends_at
+                THEN (grse.evaluate_region(r.id)).warning_index ELSE s.warning_index END
       FROM grse.regions r
       JOIN grse.region_scaling_state s ON s.region_id OPERATOR(pg_catalog.=) r.id
      WHERE r.active
-     ORDER BY s.warning_index DESC, r.name, r.id
+     ORDER BY 7 DESC, r.name, r.id
 $$;
 
 -- The seed's helper: one region's scaling summary as JSON; NULL for an unknown region.
@@ -110,13 +153,17 @@ BEGIN
                'budget', pg_catalog.jsonb_build_object(
                    'monthly', s.ai_budget_monthly,
                    'remaining', s.ai_budget_remaining,
+                   'held', s.ai_budget_held,
                    'spent_today', s.ai_spend_today,
                    'spent_this_month', s.ai_budget_monthly - s.ai_budget_remaining,
                    'percent_remaining', grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly)),
                'utilization', pg_catalog.jsonb_build_object(
                    'active_agencies', s.active_agencies,
                    'active_clients', s.active_clients,
-                   'jobs_in_queue', s.jobs_in_queue),
+                   'jobs_in_queue', s.jobs_in_queue,
+                   'jobs_queued', (SELECT count(*) FROM grse.jobs j WHERE j.region_id = r.id AND j.status = 'queued'),
+                   'jobs_running', (SELECT count(*) FROM grse.jobs j WHERE j.region_id = r.id AND j.status = 'running'),
+                   'jobs_queued_manually', s.jobs_queued_manually),
                'updated_at', s.updated_at)
       INTO result
       FROM grse.regions r
@@ -127,9 +174,10 @@ BEGIN
 END
 $$;
 
--- Budget statistics of one region (rolling a due period over first).
+-- Budget statistics of one region; a period that has ended reads as rolled over (with_slots),
+-- without writing or locking anything.
 CREATE FUNCTION grse.get_budget_stats(region_id uuid) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     result jsonb;
@@ -141,11 +189,16 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = get_budget_stats.region_id) THEN
         RAISE EXCEPTION 'region % not found', get_budget_stats.region_id USING ERRCODE = 'no_data_found';
     END IF;
-    PERFORM grse.roll_over_budget_periods(get_budget_stats.region_id);
     SELECT pg_catalog.jsonb_build_object(
                'region_id', s.region_id,
                'monthly', s.ai_budget_monthly,
                'remaining', s.ai_budget_remaining,
+               'held', s.ai_budget_held,
+               'open_holds', (SELECT count(*) FROM grse.budget_holds h
+                               WHERE h.region_id = s.region_id AND h.status = 'held'),
+               'jobs_queued', (SELECT count(*) FROM grse.jobs j WHERE j.region_id = s.region_id AND j.status = 'queued'),
+               'jobs_running', (SELECT count(*) FROM grse.jobs j
+                                 WHERE j.region_id = s.region_id AND j.status = 'running'),
                'spent_today', s.ai_spend_today,
                'refunded_today', s.refunded_today,
                'spent_this_month', s.ai_budget_monthly - s.ai_budget_remaining,

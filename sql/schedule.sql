@@ -12,7 +12,9 @@ AS $$
         -- every 5 minutes: regions' local midnights fall on any quarter hour
         ('grse-budget-rollover',   '*/5 * * * *', 'SELECT grse.roll_over_budget_periods()'),
         ('grse-monitor',           '*/5 * * * *', 'SELECT grse.run_monitor()'),
-        ('grse-history-prune',     '30 3 * * *',  'SELECT grse.prune_history()')
+        ('grse-history-prune',     '30 3 * * *',  'SELECT grse.prune_history()'),
+        -- expired budget holds and jobs released and taken out of the queues
+        ('grse-expire-holds',      '* * * * *',   'SELECT grse.expire_budget_holds()')
 $$;
 
 CREATE FUNCTION grse.require_pg_cron() RETURNS void

@@ -4,18 +4,26 @@
 -- Closed sets (modes, job types, transaction and period types) are CHECKs on text,
 -- so clients read and write plain strings.
 
--- A timezone name usable by AT TIME ZONE and shaped like an IANA name
--- ("Europe/Berlin", "UTC"): no offsets, abbreviations with signs or POSIX specs.
+-- A time zone name of the tz (IANA) database, as pg_timezone_names lists them ("UTC",
+-- "Europe/Berlin", "America/Argentina/Buenos_Aires", "EST5EDT"; case-insensitive, as
+-- PostgreSQL reads them). AT TIME ZONE also accepts POSIX specs ('UTC+5', which POSIX reads
+-- as five hours west of Greenwich, 'EST5', '<+03>-3') and abbreviations ('CEST'): refused.
+-- An Area/Location name (one with a slash and no comma) is never a POSIX spec, so PostgreSQL
+-- loading it proves it a zone of the database; the few names without a slash are looked up
+-- in pg_timezone_names (which reads every zone file: slow, so only for them).
 CREATE FUNCTION grse.is_valid_timezone(tz text) RETURNS boolean
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF tz !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' THEN
-        RETURN false;
+    IF tz = 'UTC' THEN
+        RETURN true;
     END IF;
-    PERFORM now() AT TIME ZONE tz;
-    RETURN true;
+    IF tz ~ '^[A-Za-z][A-Za-z_-]*(/[A-Za-z0-9_+-]+)+$' AND tz !~* '^right/' THEN
+        PERFORM now() AT TIME ZONE tz;
+        RETURN true;
+    END IF;
+    RETURN EXISTS (SELECT 1 FROM pg_timezone_names n WHERE lower(n.name) = lower(tz) AND n.name !~ '/');
 EXCEPTION WHEN invalid_parameter_value THEN
     RETURN false;
 END
@@ -238,6 +246,9 @@ CREATE TABLE grse.region_scaling_state (
     pinned_until            timestamptz,
     pin_reason              text,
     pinned_at               timestamptz,
+    ai_budget_held          bigint NOT NULL DEFAULT 0 CONSTRAINT state_budget_held_nonneg CHECK (ai_budget_held >= 0),
+    jobs_queued_manually    integer NOT NULL DEFAULT 0 CONSTRAINT state_jobs_queued_manually_nonneg CHECK (jobs_queued_manually >= 0),
+    next_expiry_at          timestamptz,
 
     CONSTRAINT state_remaining_within_monthly CHECK (ai_budget_remaining <= ai_budget_monthly),
     CONSTRAINT state_day_window CHECK (day_started_at < day_ends_at),
@@ -270,6 +281,12 @@ COMMENT ON COLUMN grse.region_scaling_state.pinned_until IS
     'When the pin ends (the first write or monitor run after it unpins); NULL = until grse.unpin_scaling_mode.';
 COMMENT ON COLUMN grse.region_scaling_state.pin_reason IS 'The reason given with the pin.';
 COMMENT ON COLUMN grse.region_scaling_state.pinned_at IS 'When the pin was set.';
+COMMENT ON COLUMN grse.region_scaling_state.ai_budget_held IS
+    'Budget reserved by open holds (grse.budget_holds with status held), cents: already out of ai_budget_remaining.';
+COMMENT ON COLUMN grse.region_scaling_state.jobs_queued_manually IS
+    'The part of jobs_in_queue counted by grse.update_job_queue (apps without job records); the rest are grse.jobs queued or running.';
+COMMENT ON COLUMN grse.region_scaling_state.next_expiry_at IS
+    'No open hold or job of the region expires before this instant (NULL: none open); budget calls sweep expired ones once it has passed.';
 CREATE INDEX region_scaling_state_mode_idx ON grse.region_scaling_state (scaling_mode);
 
 -- ---------------------------------------------------------------------------
@@ -298,7 +315,7 @@ CREATE TABLE grse.region_budget_transactions (
     region_id         uuid NOT NULL REFERENCES grse.regions (id),
     agency_id         uuid,
     transaction_type  text NOT NULL
-                      CONSTRAINT ledger_type_valid CHECK (transaction_type IN ('allocation', 'spend', 'refund', 'reset', 'transfer')),
+                      CONSTRAINT ledger_type_valid CHECK (transaction_type IN ('allocation', 'spend', 'refund', 'reset', 'transfer', 'hold', 'release')),
     amount            bigint NOT NULL CONSTRAINT ledger_amount_positive CHECK (amount > 0),
     delta             bigint NOT NULL,
     balance_after     bigint NOT NULL CONSTRAINT ledger_balance_nonneg CHECK (balance_after >= 0),
@@ -306,10 +323,12 @@ CREATE TABLE grse.region_budget_transactions (
     job_type          text CONSTRAINT ledger_job_type_valid CHECK (job_type IN ('posting', 'orchestration', 'creative', 'intel')),
     created_at        timestamptz NOT NULL DEFAULT now(),
     slot_no           integer NOT NULL DEFAULT 0 CONSTRAINT ledger_slot_no_range CHECK (slot_no BETWEEN 0 AND 64),
+    idempotency_key   text CONSTRAINT ledger_idempotency_key_length CHECK (length(idempotency_key) BETWEEN 1 AND 200),
+    hold_id           uuid,
     CONSTRAINT ledger_amount_is_abs_delta CHECK (amount = abs(delta)),
     CONSTRAINT ledger_delta_sign CHECK (
-        (transaction_type = 'spend' AND delta < 0)
-        OR (transaction_type = 'refund' AND delta > 0)
+        (transaction_type IN ('spend', 'hold') AND delta < 0)
+        OR (transaction_type IN ('refund', 'release') AND delta > 0)
         OR transaction_type IN ('allocation', 'reset', 'transfer')),
     CONSTRAINT ledger_slot_only_spend_or_transfer CHECK (slot_no = 0 OR transaction_type IN ('spend', 'transfer'))
 );
@@ -318,6 +337,12 @@ COMMENT ON TABLE grse.region_budget_transactions IS
 COMMENT ON COLUMN grse.region_budget_transactions.slot_no IS
     '0 for the pool (the state row), else the budget slot the row belongs to.';
 CREATE INDEX region_budget_transactions_region_idx ON grse.region_budget_transactions (region_id, id);
+COMMENT ON COLUMN grse.region_budget_transactions.idempotency_key IS
+    'The idempotency key of the call that wrote the row (unique per region): a retry with it returns the first answer.';
+COMMENT ON COLUMN grse.region_budget_transactions.hold_id IS
+    'The budget hold a hold, release or settled spend row belongs to (grse.budget_holds).';
+CREATE UNIQUE INDEX region_budget_transactions_idempotency_key
+    ON grse.region_budget_transactions (region_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX region_budget_transactions_region_time_idx ON grse.region_budget_transactions (region_id, created_at);
 
 -- Each automatic budget period roll-over, at most once per region and period.
@@ -385,6 +410,49 @@ CREATE UNIQUE INDEX alerts_one_open_per_finding
     ON grse.alerts (COALESCE(region_id, '00000000-0000-0000-0000-000000000000'::uuid), alert_type)
     WHERE resolved_at IS NULL;
 
+-- Custom alert rules: alert_critical_issues() raises an alert (alert_type = the rule's
+-- name) for every region where `metric comparison threshold` has held for for_duration.
+CREATE TABLE grse.alert_rules (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name          text NOT NULL UNIQUE
+                  CONSTRAINT alert_rules_name_valid CHECK (btrim(name) <> '' AND length(name) <= 100)
+                  CONSTRAINT alert_rules_name_not_builtin
+                  CHECK (name NOT IN ('mode_frozen', 'capacity_critical', 'budget_exceeded', 'global_risk_critical')),
+    metric        text NOT NULL
+                  CONSTRAINT alert_rules_metric_valid CHECK (metric IN ('capacity', 'pressure', 'budget_percent',
+                                                                      'warning', 'fatigue', 'queue', 'forecast_days_left')),
+    comparison    text NOT NULL CONSTRAINT alert_rules_comparison_valid CHECK (comparison IN ('<', '<=', '>', '>=')),
+    threshold     numeric(14,2) NOT NULL,
+    severity      text NOT NULL DEFAULT 'warning'
+                  CONSTRAINT alert_rules_severity_valid CHECK (severity IN ('warning', 'critical')),
+    region_id     uuid REFERENCES grse.regions (id),
+    for_duration  interval NOT NULL DEFAULT '0'
+                  CONSTRAINT alert_rules_for_duration_range
+                  CHECK (for_duration >= interval '0' AND for_duration <= interval '30 days'),
+    enabled       boolean NOT NULL DEFAULT true,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT alert_rules_threshold_in_range CHECK (
+        threshold <> 'NaN' AND CASE WHEN metric IN ('queue', 'forecast_days_left') THEN threshold >= 0
+                                    ELSE threshold BETWEEN 0 AND 100 END)
+);
+COMMENT ON TABLE grse.alert_rules IS
+    'Custom alert rules: an alert (alert_type = name) per region where metric comparison threshold has held for for_duration; region_id NULL = every active region.';
+COMMENT ON COLUMN grse.alert_rules.metric IS
+    'capacity, pressure, warning, fatigue (scores 0-100), budget_percent (percent of the monthly budget remaining), queue (jobs_in_queue), forecast_days_left (days until the budget runs out at its 7-day net spend rate; never = +infinity).';
+COMMENT ON COLUMN grse.alert_rules.for_duration IS
+    'How long the condition must hold, from the first evaluation that finds it, before it alerts (0: at once).';
+
+-- Since when each enabled rule has held for each region (written by alert_critical_issues()).
+CREATE TABLE grse.alert_rule_pending (
+    rule_id    bigint NOT NULL REFERENCES grse.alert_rules (id) ON DELETE CASCADE,
+    region_id  uuid NOT NULL REFERENCES grse.regions (id),
+    since      timestamptz NOT NULL,
+    PRIMARY KEY (rule_id, region_id)
+);
+COMMENT ON TABLE grse.alert_rule_pending IS
+    'Since when a rule''s condition has held for a region, as of the last evaluation; written by alert_critical_issues() only (no role may write it).';
+
 -- ---------------------------------------------------------------------------
 -- Types returned by the router
 -- ---------------------------------------------------------------------------
@@ -393,12 +461,17 @@ CREATE TYPE grse.job_route AS (
     shard_key       text,
     priority        integer,
     estimated_wait  integer,
-    scaling_mode    text
+    scaling_mode    text,
+    delay_seconds   integer
 );
 COMMENT ON TYPE grse.job_route IS
-    'Where a job goes: region, shard key, priority, estimated wait (seconds) and the region''s mode.';
+    'Where a job goes: region, shard key, priority, estimated wait (seconds, the delay included), the region''s mode and the delay before the job may run (cautious regions).';
 
--- User data in extension tables must survive pg_dump / pg_restore.
+-- User data in extension tables must survive pg_dump / pg_restore: every table's rows
+-- (the policy row too: a restore replaces the default row with the dumped one) and the
+-- positions of the identity sequences, so that ids continue after a restore. Restoring
+-- needs grse.pre_restore() / grse.post_restore() around pg_restore (sql/restore.sql).
+SELECT pg_catalog.pg_extension_config_dump('grse.policy', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.regions', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.agency_regions', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.client_agencies', '');
@@ -409,3 +482,10 @@ SELECT pg_catalog.pg_extension_config_dump('grse.region_budget_slots', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.region_mode_transitions', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.region_scaling_history', '');
 SELECT pg_catalog.pg_extension_config_dump('grse.alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.alert_rules', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.alert_rule_pending', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.alert_rules_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.region_budget_transactions_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.budget_rollovers_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.region_mode_transitions_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.alerts_id_seq', '');

@@ -7,18 +7,18 @@ LANGUAGE sql STABLE
 AS $$
     -- budget state within its bounds (true remaining = pool + slots)
     SELECT 'remaining_in_bounds', s.region_id,
-           pg_catalog.format('remaining %s (pool %s), monthly %s', s.ai_budget_remaining + h.balance,
+           pg_catalog.format('remaining %s (pool %s), monthly %s', s.ai_budget_remaining::numeric + h.balance,
                              s.ai_budget_remaining, s.ai_budget_monthly)
       FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h
-     WHERE s.ai_budget_remaining < 0 OR s.ai_budget_remaining + h.balance > s.ai_budget_monthly
+     WHERE s.ai_budget_remaining < 0 OR s.ai_budget_remaining::numeric + h.balance > s.ai_budget_monthly
     UNION ALL
     -- the ledger adds up to the true remaining budget
     SELECT 'ledger_sum_is_remaining', s.region_id,
-           pg_catalog.format('sum(delta) %s, remaining %s', l.total, s.ai_budget_remaining + h.balance)
+           pg_catalog.format('sum(delta) %s, remaining %s', l.total, s.ai_budget_remaining::numeric + h.balance)
       FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h,
            LATERAL (SELECT COALESCE(sum(t.delta), 0) AS total FROM grse.region_budget_transactions t
                      WHERE t.region_id = s.region_id) l
-     WHERE l.total <> s.ai_budget_remaining + h.balance
+     WHERE l.total <> s.ai_budget_remaining::numeric + h.balance
     UNION ALL
     -- ... and, account by account, to the pool and to each slot
     SELECT 'ledger_sum_per_slot', a.region_id,
@@ -49,50 +49,52 @@ AS $$
       FROM (SELECT t.id, t.region_id, t.slot_no, t.delta, t.balance_after,
                    lag(t.balance_after, 1, 0::bigint) OVER (PARTITION BY t.region_id, t.slot_no ORDER BY t.id) AS prev
               FROM grse.region_budget_transactions t) c
-     WHERE c.balance_after <> c.prev + c.delta
+     WHERE c.balance_after <> c.prev::numeric + c.delta
     UNION ALL
     -- the day's spend and refunds are the ledger's since the day began
     SELECT 'spend_today_matches_ledger', s.region_id,
            pg_catalog.format('ai_spend_today %s, ledger %s; refunded_today %s, ledger %s',
-                             s.ai_spend_today + h.spent_today, l.spent, s.refunded_today, l.refunded)
+                             s.ai_spend_today::numeric + h.spent_today, l.spent, s.refunded_today, l.refunded)
       FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h,
            LATERAL (SELECT COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'spend'), 0) AS spent,
                            COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'refund'), 0) AS refunded
                       FROM grse.region_budget_transactions t
                      WHERE t.region_id = s.region_id AND t.id > s.day_ledger_mark) l
-     WHERE l.spent <> s.ai_spend_today + h.spent_today OR l.refunded <> s.refunded_today
+     WHERE l.spent <> s.ai_spend_today::numeric + h.spent_today OR l.refunded <> s.refunded_today
     UNION ALL
     -- the budget period's spend and refunds are the ledger's since the period began
     SELECT 'period_totals_match_ledger', s.region_id,
            pg_catalog.format('period_spent %s, ledger %s; period_refunded %s, ledger %s',
-                             s.period_spent + h.period_spent, l.spent, s.period_refunded, l.refunded)
+                             s.period_spent::numeric + h.period_spent, l.spent, s.period_refunded, l.refunded)
       FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h,
            LATERAL (SELECT COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'spend'), 0) AS spent,
                            COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'refund'), 0) AS refunded
                       FROM grse.region_budget_transactions t
                      WHERE t.region_id = s.region_id AND t.id > s.month_ledger_mark) l
-     WHERE l.spent <> s.period_spent + h.period_spent OR l.refunded <> s.period_refunded
+     WHERE l.spent <> s.period_spent::numeric + h.period_spent OR l.refunded <> s.period_refunded
     UNION ALL
     -- a period's refunds never exceed its spend (the pool's and the slots')
     SELECT 'refunds_within_spend', s.region_id,
-           pg_catalog.format('period_refunded %s, period_spent %s', s.period_refunded, s.period_spent + h.period_spent)
+           pg_catalog.format('period_refunded %s, period_spent %s', s.period_refunded, s.period_spent::numeric + h.period_spent)
       FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h
-     WHERE s.period_refunded > s.period_spent + h.period_spent
+     WHERE s.period_refunded > s.period_spent::numeric + h.period_spent
     UNION ALL
     SELECT 'queue_nonnegative', s.region_id, pg_catalog.format('jobs_in_queue %s', s.jobs_in_queue)
       FROM grse.region_scaling_state s WHERE s.jobs_in_queue < 0
     UNION ALL
     -- modes and scores match the metrics (with the true remaining budget) under the current
     -- policy; the stored capacity of a region whose slots hold budget is the pool's (reads
-    -- compute the live one), so it is compared only for the others
+    -- compute the live one), so it is compared only for the others; a region whose month has
+    -- ended is judged by evaluate_region as rolled over, so it is compared after its roll-over
     SELECT 'scores_match_metrics', s.region_id,
            pg_catalog.format('stored %s/%s/%s/%s, expected %s/%s/%s/%s',
                              s.overall_pressure, s.capacity_score, s.warning_index, s.scaling_mode,
                              e.overall_pressure, e.capacity_score, e.warning_index, e.scaling_mode)
       FROM grse.region_scaling_state s, LATERAL grse.evaluate_region(s.region_id) e
-     WHERE (s.overall_pressure, s.warning_index, s.scaling_mode)
-           IS DISTINCT FROM (e.overall_pressure, e.warning_index, e.scaling_mode)
-        OR (s.slot_allotment = 0 AND s.capacity_score IS DISTINCT FROM e.capacity_score)
+     WHERE pg_catalog.now() < s.month_ends_at
+       AND ((s.overall_pressure, s.warning_index, s.scaling_mode)
+            IS DISTINCT FROM (e.overall_pressure, e.warning_index, e.scaling_mode)
+            OR (s.slot_allotment = 0 AND s.capacity_score IS DISTINCT FROM e.capacity_score))
     UNION ALL
     -- at most one automatic roll-over per region and period
     SELECT 'one_rollover_per_period', r.region_id,
@@ -104,6 +106,47 @@ AS $$
     SELECT 'state_row_exists', g.id, 'region without a state row'
       FROM grse.regions g
      WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = g.id)
+    UNION ALL
+    -- what is held is the sum of the open holds
+    SELECT 'held_is_open_holds', s.region_id,
+           pg_catalog.format('ai_budget_held %s, open holds %s', s.ai_budget_held, h.total)
+      FROM grse.region_scaling_state s,
+           LATERAL (SELECT COALESCE(sum(b.amount), 0) AS total FROM grse.budget_holds b
+                     WHERE b.region_id = s.region_id AND b.status = 'held') h
+     WHERE s.ai_budget_held <> h.total
+    UNION ALL
+    -- each hold moved its amount in once, out once when it resolved, and a settled one charged its spend
+    SELECT 'hold_ledger_rows', b.region_id,
+           pg_catalog.format('hold %s (%s, %s cents): hold rows %s, released %s, spent %s', b.id, b.status, b.amount,
+                             l.held, l.released, l.spent)
+      FROM grse.budget_holds b,
+           LATERAL (SELECT COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'hold'), 0) AS held,
+                           COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'release'), 0) AS released,
+                           COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'spend'), 0) AS spent
+                      FROM grse.region_budget_transactions t
+                     WHERE t.region_id = b.region_id AND t.hold_id = b.id) l
+     WHERE l.held <> b.amount
+        OR l.released <> CASE WHEN b.status = 'held' THEN 0 ELSE b.amount END
+        OR l.spent <> COALESCE(b.settled_amount, 0)
+    UNION ALL
+    -- no open hold or job expires before the instant the region's sweep waits for
+    SELECT 'expiry_tracked', s.region_id,
+           pg_catalog.format('next_expiry_at %s, earliest open expiry %s', s.next_expiry_at, e.first)
+      FROM grse.region_scaling_state s,
+           LATERAL (SELECT LEAST((SELECT min(b.expires_at) FROM grse.budget_holds b
+                                   WHERE b.region_id = s.region_id AND b.status = 'held'),
+                                 (SELECT min(j.expires_at) FROM grse.jobs j
+                                   WHERE j.region_id = s.region_id AND j.status IN ('queued', 'running'))) AS first) e
+     WHERE e.first IS NOT NULL AND (s.next_expiry_at IS NULL OR e.first < s.next_expiry_at)
+    UNION ALL
+    -- the queue count is the jobs with records plus what update_job_queue counted
+    SELECT 'queue_matches_jobs', s.region_id,
+           pg_catalog.format('jobs_in_queue %s, queued or running jobs %s, counted manually %s',
+                             s.jobs_in_queue, j.n, s.jobs_queued_manually)
+      FROM grse.region_scaling_state s,
+           LATERAL (SELECT count(*) AS n FROM grse.jobs j
+                     WHERE j.region_id = s.region_id AND j.status IN ('queued', 'running')) j
+     WHERE s.jobs_in_queue <> j.n + s.jobs_queued_manually
 $$;
 COMMENT ON FUNCTION grse.verify_invariants() IS
-    'Every violation of grse''s guarantees (ledger sums and chains per pool and slot, period totals, bounds, budget slots within their allotment, scores vs metrics, one roll-over per period); empty when consistent.';
+    'Every violation of grse''s guarantees (ledger sums and chains per pool and slot, period totals, bounds, budget slots within their allotment, scores vs metrics, one roll-over per period, holds and their ledger rows, expiry tracking, queue counts vs job records); empty when consistent.';

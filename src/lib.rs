@@ -9,19 +9,29 @@ use pgrx::prelude::*;
 ::pgrx::pg_module_magic!(name, version);
 
 mod admission;
+mod alert_rules;
 mod budget;
+mod clock;
 mod convert;
 mod error;
+mod expiry;
+mod forecast;
 mod guard;
+mod holds;
+mod idempotency;
+mod jobs;
+mod ledger;
 mod modes;
 mod monitor;
 mod periods;
 mod policy;
 mod region;
 mod resolver;
+mod restore;
 mod router;
 mod scaling;
 mod slots;
+mod state;
 mod statements;
 mod subxact;
 mod triggers;
@@ -32,23 +42,36 @@ extension_sql_file!(
     name = "triggers",
     requires = [
         "schema",
-        triggers::state::state_before_write,
-        triggers::state::state_after_mode_change,
-        triggers::region::region_after_insert,
-        triggers::guards::append_only_guard,
-        triggers::guards::state_delete_guard,
-        triggers::policy::policy_guard,
-        triggers::policy::policy_after_update,
+        triggers::state::state_before_write_fired,
+        triggers::state::state_after_mode_change_fired,
+        triggers::region::region_after_insert_fired,
+        triggers::guards::append_only_guard_fired,
+        triggers::guards::state_delete_guard_fired,
+        triggers::guards::internal_write_guard_fired,
+        triggers::policy::policy_guard_fired,
+        triggers::policy::policy_after_update_fired,
+        triggers::touch::touch_updated_at_fired,
     ]
 );
-extension_sql_file!("../sql/reads.sql", name = "reads", requires = ["triggers", periods::roll_over_budget_periods]);
+extension_sql_file!("../sql/holds_jobs.sql", name = "holds_jobs", requires = ["triggers"]);
+extension_sql_file!("../sql/reads.sql", name = "reads", requires = ["holds_jobs", periods::roll_over_budget_periods]);
 extension_sql_file!("../sql/monitor.sql", name = "monitor", requires = ["reads"]);
 extension_sql_file!("../sql/router.sql", name = "router", requires = ["reads", router::route_job]);
 extension_sql_file!("../sql/snapshots.sql", name = "snapshots", requires = ["monitor"]);
 extension_sql_file!("../sql/api.sql", name = "api", requires = ["snapshots", monitor::compute_global_risk]);
 extension_sql_file!("../sql/verify.sql", name = "verify", requires = ["reads", scaling::evaluate_region]);
 extension_sql_file!("../sql/schedule.sql", name = "schedule", requires = ["verify", "api", "router"]);
+extension_sql_file!("../sql/restore.sql", name = "restore", requires = ["verify"]);
 extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);
+
+/// Called once when a backend loads the library.
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    // Errors must not depend on the server's environment: with RUST_BACKTRACE
+    // set, the Rust backtraces pgrx captures would be added to error details.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    restore::define_settings();
+}
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;

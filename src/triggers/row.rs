@@ -6,7 +6,8 @@ use crate::convert::{centi, Score};
 use crate::error::{internal, GResult};
 use grse_core::Centi;
 use pgrx::prelude::*;
-use pgrx::AnyNumeric;
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::{AnyNumeric, PgSqlErrorCode};
 use std::cell::RefCell;
 
 /// The columns of `grse.region_scaling_state` the trigger reads or writes.
@@ -43,6 +44,10 @@ pub enum Col {
     PinnedUntil,
     PinReason,
     PinnedAt,
+    Held,
+    JobsManual,
+    NextExpiry,
+    JobsInQueue,
 }
 
 const NAMES: [(Col, &str); COLS] = [
@@ -77,9 +82,13 @@ const NAMES: [(Col, &str); COLS] = [
     (Col::PinnedUntil, "pinned_until"),
     (Col::PinReason, "pin_reason"),
     (Col::PinnedAt, "pinned_at"),
+    (Col::Held, "ai_budget_held"),
+    (Col::JobsManual, "jobs_queued_manually"),
+    (Col::NextExpiry, "next_expiry_at"),
+    (Col::JobsInQueue, "jobs_in_queue"),
 ];
 
-const COLS: usize = 31;
+const COLS: usize = 35;
 
 /// Column name → 0-based attribute index, per (relation, attribute count).
 type Layout = ((pg_sys::Oid, i32), [usize; COLS]);
@@ -136,11 +145,12 @@ impl Row {
         self.idx[c as usize]
     }
 
-    /// The raw datum of a NOT NULL column.
+    /// The raw datum of a NOT NULL column; NULL (a write the NOT NULL
+    /// constraint would refuse after the trigger) is refused with 23502.
     pub fn datum(&self, c: Col) -> GResult<pg_sys::Datum> {
         let i = self.at(c);
         if self.nulls[i] {
-            return Err(internal(format!("{} is NULL", NAMES[c as usize].1)));
+            return Err(not_null_violation(NAMES[c as usize].1));
         }
         Ok(self.values[i])
     }
@@ -171,16 +181,23 @@ impl Row {
     }
 
     /// A numeric(5,2) score column.
+    /// NaN (which numeric(5,2) holds) is refused with 23514, naming the
+    /// column's range constraint (`state_<column>_range`).
     pub fn score(&self, c: Col) -> GResult<Centi> {
         // SAFETY: the column is numeric and not NULL.
         let n = unsafe { AnyNumeric::from_datum(self.datum(c)?, false) }.ok_or_else(|| internal("NULL score"))?;
-        centi(&n)
+        centi(&n).map_err(|_| range_violation(NAMES[c as usize].1, &n))
     }
 
     /// A text column.
     pub fn text(&self, c: Col) -> GResult<String> {
         // SAFETY: the column is text and not NULL.
         unsafe { String::from_datum(self.datum(c)?, false) }.ok_or_else(|| internal("NULL text"))
+    }
+
+    /// The region id's 16 bytes, None for NULL.
+    pub fn opt_uuid_bytes(&self, c: Col) -> Option<[u8; 16]> {
+        self.uuid_bytes(c).ok()
     }
 
     /// The region id's 16 bytes.
@@ -192,6 +209,25 @@ impl Row {
         out.copy_from_slice(bytes);
         Ok(out)
     }
+}
+
+/// 23502, worded as PostgreSQL words it.
+fn not_null_violation(column: &str) -> ErrorReport {
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
+        format!("null value in column \"{column}\" of relation \"region_scaling_state\" violates not-null constraint"),
+        "grse",
+    )
+}
+
+/// 23514 for a score that is not a number in [0, 100] (NaN).
+fn range_violation(column: &str, value: &AnyNumeric) -> ErrorReport {
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
+        format!("new row for relation \"region_scaling_state\" violates check constraint \"state_{column}_range\""),
+        "grse",
+    )
+    .set_detail(format!("{column} must be a number in [0, 100], got {value}."))
 }
 
 /// New values for some columns, applied in one `heap_modify_tuple_by_cols`.

@@ -6,7 +6,8 @@ use super::row::{Changes, Col, Row};
 use crate::convert::numeric;
 use crate::error::{internal, maintained_by_grse, GResult, SpiResultExt};
 use crate::guard;
-use crate::modes::{timestamp_text, TransitionCause};
+use crate::clock::{now_us, timestamp_text};
+use crate::modes::TransitionCause;
 use crate::policy;
 use grse_core::evaluate::{evaluate_from, Evaluation, RegionMetrics};
 use grse_core::hysteresis::{ModeDecision, ModeState, Pin};
@@ -17,8 +18,10 @@ use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
 /// Columns only grse's own functions may change (besides region_id and fatigue).
-const GUARDED_INT8: [Col; 13] = [
+const GUARDED_INT8: [Col; 15] = [
     Col::Allotment,
+    Col::Held,
+    Col::NextExpiry,
     Col::Monthly,
     Col::Remaining,
     Col::SpendToday,
@@ -39,16 +42,20 @@ fn check_guarded_columns(old: &Row, new: &Row) -> GResult<()> {
         let name = NAME_OF(c);
         maintained_by_grse(format!("column {name} of grse.region_scaling_state is maintained by grse"), HINT)
     };
-    if old.uuid_bytes(Col::RegionId)? != new.uuid_bytes(Col::RegionId)? {
+    // NULL-safe: a NULL (or NaN) written into a guarded column is refused as a change
+    if old.opt_uuid_bytes(Col::RegionId) != new.opt_uuid_bytes(Col::RegionId) {
         return Err(refuse(Col::RegionId));
     }
     for c in GUARDED_INT8 {
-        if old.int8(c)? != new.int8(c)? {
+        if old.opt_int8(c) != new.opt_int8(c) {
             return Err(refuse(c));
         }
     }
-    if old.score(Col::Fatigue)? != new.score(Col::Fatigue)? {
+    if old.score(Col::Fatigue).ok() != new.score(Col::Fatigue).ok() {
         return Err(refuse(Col::Fatigue));
+    }
+    if old.raw(Col::JobsManual) != new.raw(Col::JobsManual) {
+        return Err(refuse(Col::JobsManual));
     }
     if old.raw(Col::BudgetSlots) != new.raw(Col::BudgetSlots) {
         return Err(maintained_by_grse(
@@ -94,6 +101,9 @@ fn NAME_OF(c: Col) -> &'static str {
         Col::MonthEnd => "month_ends_at",
         Col::Fatigue => "fatigue_score",
         Col::Allotment => "slot_allotment",
+        Col::Held => "ai_budget_held",
+        Col::NextExpiry => "next_expiry_at",
+        Col::JobsManual => "jobs_queued_manually",
         _ => "a derived column",
     }
 }
@@ -135,12 +145,6 @@ fn mode_state(old: &Row, new: &Row) -> GResult<ModeState> {
     Ok(ModeState { mode: stored_mode(old)?, since_us: old.int8(Col::ModeSince)?, pin: pin_of(new)? })
 }
 
-/// The start of the current transaction (what `now()` says), in
-/// microseconds: every judgement of a transaction uses the same instant.
-fn now_us() -> i64 {
-    pg_sys::TimestampTz::from(pgrx::datetime::now())
-}
-
 /// The evaluation of a region whose pool is `m.budget_remaining` and whose
 /// slots were handed `allotment`: the scores as of that handing out (its
 /// judgement holds for whatever the slots still hold; reads compute the
@@ -158,12 +162,15 @@ fn as_filled(
 /// BEFORE INSERT OR UPDATE: guard grse-maintained columns, then recompute
 /// overall_pressure, capacity_score, scaling_mode, warning_index, mode_since
 /// and updated_at from the row being written.
-#[pg_trigger]
-fn state_before_write<'a>(
+#[pg_trigger(
+    sql = "CREATE FUNCTION grse.state_before_write() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'state_before_write_wrapper';"
+)]
+fn state_before_write_fired<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
     crate::error::raised(state_before_write_checked(trigger))
 }
+crate::triggers::trigger_entry!("state_before_write", state_before_write_wrapper, pg_finfo_state_before_write_wrapper => state_before_write_fired_wrapper);
 
 fn state_before_write_checked<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -181,10 +188,15 @@ fn state_before_write_checked<'a>(
         let old = if is_update { Some(Row::deform(relid, td.tg_trigtuple, desc)?) } else { None };
         if !guard::is_internal() {
             match &old {
+                // a state row restored from a dump is taken as it was dumped
+                None if crate::restore::restoring() => return Ok(trigger.new()),
                 None => {
                     return Err(maintained_by_grse(
                         "rows of grse.region_scaling_state are created by grse",
-                        "Insert into grse.regions: its state row is created with it.",
+                        &format!(
+                            "Insert into grse.regions: its state row is created with it. {}",
+                            crate::restore::RESTORE_HINT
+                        ),
                     ))
                 }
                 Some(old) => check_guarded_columns(old, &new)?,
@@ -193,6 +205,9 @@ fn state_before_write_checked<'a>(
         let policy = policy::current()?;
         let mut m = metrics(&new)?;
         let mut changes = Changes::default();
+        if let (Some(old), false) = (&old, guard::is_internal()) {
+            queue_write(old, &new, &mut changes)?;
+        }
         let mut allotment = new.int8(Col::Allotment)?;
         if !holds_steady(&policy, &m, allotment) {
             allotment = empty_slots(&policy, &old, &new, &mut m, &mut changes)?;
@@ -224,6 +239,24 @@ fn state_before_write_checked<'a>(
         let tuple = changes.apply(new_tuple, desc);
         Ok(Some(PgHeapTuple::from_heap_tuple(pgrx::PgTupleDesc::from_pg_unchecked(desc), tuple)))
     }
+}
+
+/// A write of `jobs_in_queue` from outside grse (an app counting its own
+/// jobs, `update_job_queue`) moves the manual part of the count only: the
+/// jobs with records (queued or running) stay counted, so the count never
+/// drops below them, and jobs_in_queue = records + jobs_queued_manually.
+fn queue_write(old: &Row, new: &Row, changes: &mut Changes) -> GResult<()> {
+    let int4 = |r: &Row, c: Col| -> GResult<i64> { Ok(i64::from(r.datum(c)?.value() as i32)) };
+    let (old_total, new_total) = (int4(old, Col::JobsInQueue)?, int4(new, Col::JobsInQueue)?);
+    if old_total == new_total {
+        return Ok(());
+    }
+    let manual = int4(old, Col::JobsManual)?;
+    let records = (old_total - manual).max(0);
+    let manual = (manual + new_total - old_total).clamp(0, i64::from(i32::MAX) - records);
+    changes.set(new, Col::JobsManual, (manual as i32).into_datum())?;
+    changes.set(new, Col::JobsInQueue, ((records + manual) as i32).into_datum())?;
+    Ok(())
 }
 
 /// The row being written would make the region's budget slots hide a
@@ -287,12 +320,15 @@ fn empty_through_owner(region_id: pgrx::Uuid, pool: i64, wait: bool) -> GResult<
 /// AFTER UPDATE, only when scaling_mode or the pin changed (see the
 /// trigger's WHEN): write a region_mode_transitions row and NOTIFY
 /// grse_mode_changed.
-#[pg_trigger]
-fn state_after_mode_change<'a>(
+#[pg_trigger(
+    sql = "CREATE FUNCTION grse.state_after_mode_change() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'state_after_mode_change_wrapper';"
+)]
+fn state_after_mode_change_fired<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
     crate::error::raised(state_after_mode_change_checked(trigger))
 }
+crate::triggers::trigger_entry!("state_after_mode_change", state_after_mode_change_wrapper, pg_finfo_state_after_mode_change_wrapper => state_after_mode_change_fired_wrapper);
 
 fn state_after_mode_change_checked<'a>(
     trigger: &'a PgTrigger<'a>,

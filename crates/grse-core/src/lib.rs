@@ -11,13 +11,17 @@
 //! semantics (half away from zero), so a result computed here is the same
 //! value `numeric` arithmetic in SQL gives for the documented formulas.
 
+pub mod alert_rules;
 pub mod capacity;
 pub mod conditions;
 pub mod evaluate;
 pub mod fatigue;
 pub mod fixed;
+pub mod geo;
+pub mod forecast;
 pub mod headers;
 pub mod hysteresis;
+pub mod json;
 pub mod mode;
 pub mod policy;
 pub mod pressure;
