@@ -71,25 +71,29 @@ ALTER TABLE grse.region_mode_transitions
     ENABLE ALWAYS TRIGGER region_mode_transitions_append_only,
     ENABLE ALWAYS TRIGGER region_mode_transitions_no_truncate;
 
--- The policy is one row; changing it re-judges every region.
+-- The policy is one row; changing it re-judges every region. The row of a
+-- dump being restored (grse.pre_restore) or of a publisher's initial copy
+-- replaces grse's own; the guards are ENABLE ALWAYS so that logical
+-- replication apply workers fire them too (policy_applied drops the cached
+-- policy when an apply worker changes it: statement triggers do not fire there).
 CREATE TRIGGER policy_one_row
     BEFORE INSERT OR DELETE ON grse.policy
     FOR EACH ROW EXECUTE FUNCTION grse.policy_guard();
 CREATE TRIGGER policy_no_truncate
     BEFORE TRUNCATE ON grse.policy
     FOR EACH STATEMENT EXECUTE FUNCTION grse.policy_guard();
+CREATE TRIGGER policy_applied
+    AFTER UPDATE ON grse.policy
+    FOR EACH ROW EXECUTE FUNCTION grse.policy_guard();
+ALTER TABLE grse.policy
+    ENABLE ALWAYS TRIGGER policy_one_row,
+    ENABLE ALWAYS TRIGGER policy_no_truncate,
+    ENABLE ALWAYS TRIGGER policy_applied;
 CREATE TRIGGER policy_rejudge_regions
     AFTER UPDATE ON grse.policy
     FOR EACH STATEMENT EXECUTE FUNCTION grse.policy_after_update();
 
--- updated_at bookkeeping for plain tables.
-CREATE FUNCTION grse.touch_updated_at() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.updated_at := pg_catalog.now();
-    RETURN NEW;
-END
-$$;
+-- updated_at bookkeeping for plain tables (grse.touch_updated_at is Rust: src/triggers/touch.rs).
 CREATE TRIGGER regions_touch BEFORE UPDATE ON grse.regions
     FOR EACH ROW EXECUTE FUNCTION grse.touch_updated_at();
 CREATE TRIGGER agency_regions_touch BEFORE UPDATE ON grse.agency_regions

@@ -4,7 +4,8 @@
 use crate::error::{invalid, not_found, required, GResult};
 use grse_core::headers::{region_hint, RegionHint};
 use pgrx::prelude::*;
-use pgrx::{JsonB, Uuid};
+use crate::convert::JsonText;
+use pgrx::Uuid;
 
 /// The region of an agency's active license in an active region: the
 /// primary license first, then the oldest, then the smallest region id.
@@ -75,12 +76,12 @@ pub fn resolve_region_for_client(client_id: Option<Uuid>) -> GResult<Option<Uuid
 /// Region of a request from its headers (a JSON object of header name →
 /// value, names case-insensitive): `x-region-id` if present (NULL if that
 /// region is unknown or inactive), else the region of `x-agency-id`'s active
-/// license, else NULL. A malformed id is an error (22P02).
+/// license, else NULL. A malformed id is an error (22P02); a document
+/// nested deeper than 32 levels too (54001).
 #[pg_extern(stable, parallel_safe)]
-pub fn resolve_region_from_headers(headers: Option<JsonB>) -> GResult<Option<Uuid>> {
-    let headers = required(headers, "headers")?;
-    let obj =
-        headers.0.as_object().ok_or_else(|| invalid("headers must be a JSON object of header names to values"))?;
+pub fn resolve_region_from_headers(headers: Option<JsonText>) -> GResult<Option<Uuid>> {
+    let headers = required(headers, "headers")?.parse("headers")?;
+    let obj = headers.as_object().ok_or_else(|| invalid("headers must be a JSON object of header names to values"))?;
     let pairs = obj.iter().map(|(k, v)| {
         let value = match v {
             serde_json::Value::String(s) => Some(s.as_str()),

@@ -1,6 +1,6 @@
 //! Scaling: capacity, pressure, mode and the scores behind them.
 
-use crate::convert::{centi, numeric};
+use crate::convert::{centi, numeric, JsonText};
 use crate::error::{internal, invalid, not_found, out_of_range, required, GResult, SpiResultExt};
 use crate::region::{require_active, with_writes};
 use grse_core::evaluate::{evaluate, evaluate_from, Evaluation, RegionMetrics};
@@ -224,9 +224,9 @@ fn activity_counts(activity: &serde_json::Value) -> GResult<Vec<(JobType, u64)>>
 /// new = min(100, old·0.7 + (jobs·10)·0.3). Types not named keep their
 /// pressure. Returns the region's pressures and mode afterwards.
 #[pg_extern(volatile, parallel_unsafe)]
-pub fn update_pressure_scores(region_id: Option<Uuid>, activity: Option<JsonB>) -> GResult<JsonB> {
+pub fn update_pressure_scores(region_id: Option<Uuid>, activity: Option<JsonText>) -> GResult<JsonB> {
     let region_id = required(region_id, "region_id")?;
-    let counts = activity_counts(&required(activity, "activity")?.0)?;
+    let counts = activity_counts(&required(activity, "activity")?.parse("activity")?)?;
     require_active(region_id)?;
     let policy = crate::policy::current()?;
     with_writes(|client| {

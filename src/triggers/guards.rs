@@ -1,21 +1,24 @@
 //! Guards that make grse's records append-only and keep state rows and the
 //! policy row in place. They hold for every role, the owner included, and
 //! are `ENABLE ALWAYS` triggers, so `session_replication_role` does not turn
-//! them off.
+//! them off. Rows loaded from a dump in restore mode or by a logical
+//! replication apply worker (see `crate::restore`) are let in as they come.
 
 use crate::error::{internal, maintained_by_grse};
 use crate::guard;
+use crate::restore;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
 /// On grse's records (the ledger, budget roll-overs, mode transitions):
 /// INSERT only from grse itself; UPDATE, DELETE and TRUNCATE never.
-#[pg_trigger]
-fn append_only_guard<'a>(
+#[pg_trigger(sql = "CREATE FUNCTION grse.append_only_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'append_only_guard_wrapper';")]
+fn append_only_guard_fired<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
     crate::error::raised(append_only_guard_checked(trigger))
 }
+trigger_entry!("append_only_guard", append_only_guard_wrapper, pg_finfo_append_only_guard_wrapper => append_only_guard_fired_wrapper);
 
 fn append_only_guard_checked<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -23,10 +26,11 @@ fn append_only_guard_checked<'a>(
     const HINT: &str = "grse's records are append-only: correct a budget mistake with a new refund or allocation through the grse budget functions.";
     let table = format!("grse.{}", trigger.table_name().map_err(internal)?);
     match trigger.op().map_err(internal)? {
-        PgTriggerOperation::Insert if guard::is_internal() => Ok(trigger.new()),
-        PgTriggerOperation::Insert => {
-            Err(maintained_by_grse(format!("rows of {table} are written by grse functions only"), HINT))
-        }
+        PgTriggerOperation::Insert if guard::is_internal() || restore::loading() => Ok(trigger.new()),
+        PgTriggerOperation::Insert => Err(maintained_by_grse(
+            format!("rows of {table} are written by grse functions only"),
+            &format!("{HINT} {}", restore::RESTORE_HINT),
+        )),
         op => {
             let verb = match op {
                 PgTriggerOperation::Update => "UPDATE",
@@ -40,12 +44,13 @@ fn append_only_guard_checked<'a>(
 
 /// On `grse.region_scaling_state`: DELETE and TRUNCATE are refused; a region
 /// is retired by setting `grse.regions.active = false`.
-#[pg_trigger]
-fn state_delete_guard<'a>(
+#[pg_trigger(sql = "CREATE FUNCTION grse.state_delete_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'state_delete_guard_wrapper';")]
+fn state_delete_guard_fired<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
     crate::error::raised(state_delete_guard_checked(trigger))
 }
+trigger_entry!("state_delete_guard", state_delete_guard_wrapper, pg_finfo_state_delete_guard_wrapper => state_delete_guard_fired_wrapper);
 
 fn state_delete_guard_checked<'a>(
     _trigger: &'a PgTrigger<'a>,
@@ -58,24 +63,34 @@ fn state_delete_guard_checked<'a>(
 
 /// On tables only grse writes (the budget slots): INSERT, UPDATE, DELETE
 /// and TRUNCATE from grse's own functions only.
-#[pg_trigger]
-fn internal_write_guard<'a>(
+#[pg_trigger(sql = "CREATE FUNCTION grse.internal_write_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'internal_write_guard_wrapper';")]
+fn internal_write_guard_fired<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
     crate::error::raised(internal_write_guard_checked(trigger))
 }
+trigger_entry!("internal_write_guard", internal_write_guard_wrapper, pg_finfo_internal_write_guard_wrapper => internal_write_guard_fired_wrapper);
 
 fn internal_write_guard_checked<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
-    if guard::is_internal() {
-        return Ok(match trigger.op().map_err(internal)? {
+    const HINT: &str = "Budget slots are filled and emptied by the grse budget functions; set their number with grse.set_budget_slots.";
+    let op = trigger.op().map_err(internal)?;
+    // a restore inserts the dumped rows; an apply worker replays the publisher's writes
+    let loaded = match op {
+        PgTriggerOperation::Insert => restore::loading(),
+        PgTriggerOperation::Update | PgTriggerOperation::Delete => restore::replicating(),
+        _ => false,
+    };
+    if guard::is_internal() || loaded {
+        return Ok(match op {
             PgTriggerOperation::Delete => trigger.old(),
             _ => trigger.new(),
         });
     }
-    Err(maintained_by_grse(
-        format!("rows of grse.{} are written by grse functions only", trigger.table_name().map_err(internal)?),
-        "Budget slots are filled and emptied by the grse budget functions; set their number with grse.set_budget_slots.",
-    ))
+    let message = format!("rows of grse.{} are written by grse functions only", trigger.table_name().map_err(internal)?);
+    Err(match op {
+        PgTriggerOperation::Insert => maintained_by_grse(message, &format!("{HINT} {}", restore::RESTORE_HINT)),
+        _ => maintained_by_grse(message, HINT),
+    })
 }

@@ -1,21 +1,28 @@
 //! AFTER INSERT on `grse.regions`: create the region's state row and its
 //! opening `allocation` ledger row (the policy's default monthly budget).
+//! Not while a dump is restored: its state row and ledger come with it.
 
 use crate::error::{internal, SpiResultExt};
 use crate::guard;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
-#[pg_trigger]
-fn region_after_insert<'a>(
+#[pg_trigger(
+    sql = "CREATE FUNCTION grse.region_after_insert() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'region_after_insert_wrapper';"
+)]
+fn region_after_insert_fired<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
     crate::error::raised(region_after_insert_checked(trigger))
 }
+trigger_entry!("region_after_insert", region_after_insert_wrapper, pg_finfo_region_after_insert_wrapper => region_after_insert_fired_wrapper);
 
 fn region_after_insert_checked<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
+    if crate::restore::restoring() {
+        return Ok(None);
+    }
     let new = trigger.new().ok_or_else(|| internal("region trigger without NEW row"))?;
     let id = new.get_by_name::<pgrx::Uuid>("id").or_internal()?.ok_or_else(|| internal("region id is NULL"))?;
     let tz = new.get_by_name::<String>("timezone").or_internal()?.ok_or_else(|| internal("timezone is NULL"))?;
