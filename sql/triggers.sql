@@ -100,3 +100,7 @@ CREATE TRIGGER agency_regions_touch BEFORE UPDATE ON grse.agency_regions
     FOR EACH ROW EXECUTE FUNCTION grse.touch_updated_at();
 CREATE TRIGGER policy_touch BEFORE UPDATE ON grse.policy
     FOR EACH ROW EXECUTE FUNCTION grse.touch_updated_at();
+
+-- Alert rules: updated_at bookkeeping.
+CREATE TRIGGER alert_rules_touch BEFORE UPDATE ON grse.alert_rules
+    FOR EACH ROW EXECUTE FUNCTION grse.touch_updated_at();

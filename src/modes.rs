@@ -2,6 +2,7 @@
 //! the invariant checks judge from. The rules (hysteresis, pins) are in
 //! `grse_core::hysteresis`; the state trigger applies them on every write.
 
+use crate::clock::{now_us, timestamp_text};
 use crate::error::{internal, invalid, not_found, required, GResult, SpiResultExt};
 use crate::region::{require_active, with_writes};
 use grse_core::hysteresis::{ModeState, Pin};
@@ -32,15 +33,6 @@ impl TransitionCause {
             TransitionCause::PinExpired => "pin_expired",
         }
     }
-}
-
-/// A `TimestampTz` (microseconds) in ISO 8601, as JSON prints it
-/// (`2026-12-01T20:15:00.5+00:00`, in the session's time zone): the same
-/// text whatever the session's DateStyle.
-pub fn timestamp_text(us: i64) -> GResult<String> {
-    let ts = TimestampWithTimeZone::try_from(us).map_err(|e| internal(format!("timestamp {us}: {e:?}")))?;
-    crate::statements::one::<String>("SELECT pg_catalog.to_json($1::pg_catalog.timestamptz) #>> '{}'", &[ts.into()])?
-        .ok_or_else(|| internal("a timestamp printed as NULL"))
 }
 
 fn mode_arg(mode: Option<&str>) -> GResult<Mode> {
@@ -102,7 +94,7 @@ pub fn pin_scaling_mode(
     let region_id = required(region_id, "region_id")?;
     let mode = mode_arg(mode)?;
     if let Some(until) = until {
-        if pg_sys::TimestampTz::from(until) <= pg_sys::TimestampTz::from(pgrx::datetime::now()) {
+        if pg_sys::TimestampTz::from(until) <= now_us() {
             return Err(invalid(format!("until must be in the future, got {}", timestamp_text(until.into())?))
                 .set_hint("Pass NULL to pin until unpin_scaling_mode is called."));
         }

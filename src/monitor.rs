@@ -135,9 +135,11 @@ pub fn compute_global_risk() -> GResult<JsonB> {
 }
 
 /// Writes an `alerts` row for every critical finding that has no open alert
-/// yet (critical conflicts, and the global risk when its level is critical),
-/// resolves open alerts whose finding has cleared, and sends each new alert
-/// as `NOTIFY grse_alerts`. Returns the number of new alerts.
+/// yet (critical conflicts, the global risk when its level is critical, and
+/// every enabled `alert_rules` rule that has held for its for_duration, as
+/// alert_type = the rule's name), resolves open alerts whose finding has
+/// cleared, and sends each new alert as `NOTIFY grse_alerts`. Returns the
+/// number of new alerts.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn alert_critical_issues() -> GResult<i32> {
     let (risk, _) = assess()?;
@@ -164,6 +166,7 @@ pub fn alert_critical_issues() -> GResult<i32> {
             "details": {"overall_risk": risk.score, "recommendations": risk.recommendations},
         }));
     }
+    findings.extend(Spi::connect_mut(|client| crate::alert_rules::findings(client, crate::clock::now_us()))?);
     let n = Spi::get_one_with_args::<i64>(
         "WITH f AS (
            SELECT * FROM pg_catalog.jsonb_to_recordset($1)

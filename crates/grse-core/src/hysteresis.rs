@@ -217,7 +217,8 @@ mod tests {
     #[test]
     fn pins_win_until_they_end() {
         let p = Policy::default();
-        let s = ModeState { mode: Mode::Normal, since_us: 0, pin: Some(Pin { mode: Mode::Frozen, until_us: Some(100) }) };
+        let s =
+            ModeState { mode: Mode::Normal, since_us: 0, pin: Some(Pin { mode: Mode::Frozen, until_us: Some(100) }) };
         let d = judge_mode(&p, Some(&s), 99, Centi(9000), Centi(0));
         assert_eq!((d.mode, d.why, d.pin_expired), (Mode::Frozen, Why::Pinned, false));
         let d = judge_mode(&p, Some(&s), 100, Centi(9000), Centi(0));
