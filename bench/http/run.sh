@@ -111,6 +111,24 @@ SOCKERR=$(sed -n 's/^ *Socket errors: *\(.*\)$/\1/p' "$WORK/wrk.out")
 ERRORS=$(( ${NON2XX:-0} + $(awk -F'[ ,]+' '{ s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i; print s + 0 }' <<<"${SOCKERR:-}") ))
 server_lines=$(grep -c ' GET /api/regions/health 200 ' "$WORK/server.log" || true)
 
+# ---- the metrics scrape over 1,000 regions and a ledger of some 200,000 rows: the first scrape reads the
+# ledger once, later ones only its new rows
+"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
+INSERT INTO grse.regions (name, slug, country_code, timezone)
+SELECT 'Region ' || g, 'region-' || g, 'DE', 'Europe/Berlin' FROM generate_series(101, 1000) g;
+SELECT count(*) FROM (SELECT grse.check_and_decrement_budget(r.id, 1, NULL,
+                                 (ARRAY['posting', 'orchestration', 'creative', 'intel'])[1 + g % 4])
+                        FROM grse.regions r, generate_series(1, 200) g) x;
+VACUUM ANALYZE;
+SQL
+LEDGER_ROWS=$("$PG_BIN/psql" -X -At -c "SELECT count(*) FROM grse.region_budget_transactions")
+scrape_ms() { curl -s -o "$WORK/metrics.txt" -w '%{time_total}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics" | awk '{ printf "%.1f", $1 * 1000 }'; }
+SCRAPE_FIRST=$(scrape_ms)
+SCRAPE_LATER=$(for _ in 1 2 3 4 5; do scrape_ms; echo; done | sort -n | sed -n 3p)
+SCRAPE_BYTES=$(wc -c <"$WORK/metrics.txt")
+SCRAPE_SERIES=$(grep -vc '^#' "$WORK/metrics.txt")
+echo "bench/http: /metrics over 1,000 regions, $LEDGER_ROWS ledger rows: first ${SCRAPE_FIRST} ms, then ${SCRAPE_LATER} ms (median of 5), $SCRAPE_SERIES series"
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "—"; else printf "%.2f", a / b }'; }
 R_FN=$(ratio "$HTTP_RPS" "$FN_TPS")
 R_TX=$(ratio "$HTTP_RPS" "$TX_TPS")
@@ -135,6 +153,10 @@ warm-up; pgbench \`-n -M prepared -c $CLIENTS -j 2 -T $SECS\`. Server, database 
 HTTP / function: **$R_FN**; HTTP / the same transaction through pgbench: **$R_TX**. Target (HTTP ≥ 0.8 × the
 function's own throughput, no error during the ${HTTP_SECS}-second burst): $MET. The server logged $server_lines
 answered requests of the burst and warm-up.
+
+\`GET /metrics\` after growing the database to 1,000 regions and $LEDGER_ROWS ledger rows: the first scrape (which
+reads the whole ledger once) took $SCRAPE_FIRST ms, later scrapes $SCRAPE_LATER ms (median of 5; they read only new
+ledger rows); $SCRAPE_SERIES series, $SCRAPE_BYTES bytes uncompressed.
 <!-- http-bench end -->
 EOF
 cat "$SECTION"

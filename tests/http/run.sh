@@ -280,6 +280,27 @@ req GET /metrics "$READER"
 got2=$(metric 'grse_budget_spent_cents_total{region="eu-frankfurt",job_type="posting"}')
 if [ "$got2" = "$spent" ]; then pass "a second scrape counts the same rows once"; else fail "second scrape $got2 = $spent"; fi
 
+echo "# --- budget holds on the metrics and pages"
+HOLD=$(psql_q -c "SELECT hold_id FROM grse.reserve_budget('$FRA', 400, NULL, 'creative')")
+held=$(psql_q -c "SELECT ai_budget_held FROM grse.region_scaling_state WHERE region_id = '$FRA'")
+req GET /metrics "$READER"
+got=$(metric 'grse_region_budget_held_cents{region="eu-frankfurt"}')
+if [ -n "$HOLD" ] && [ "$held" = 400 ] && [ "$got" = 400 ]; then pass "held gauge = the state's ai_budget_held (400)"; else fail "held gauge $got, state $held"; fi
+req GET "/regions/$FRA" "$READER"
+if [ "$STATUS" = 200 ] && grep -q 'data-field="held">4.00<' <<<"$BODY"; then pass "the region page shows the budget held (4.00)"; else fail "region page held (status $STATUS)"; fi
+req GET /regions "$READER"
+if grep -q 'data-field="held">Held <b>4.00</b>' <<<"$BODY"; then pass "the region grid shows the budget held"; else fail "grid held"; fi
+psql_q -c "SELECT grse.settle_budget_hold('$HOLD', 300)" >/dev/null
+req GET /metrics "$READER"
+spent=$(ledger_sum "$FRA" spend "'creative'")
+got=$(metric 'grse_budget_spent_cents_total{region="eu-frankfurt",job_type="creative"}')
+held=$(metric 'grse_region_budget_held_cents{region="eu-frankfurt"}')
+if [ "$got" = "$spent" ] && [ "$spent" = 1000 ] && [ "$held" = 0 ]; then
+    pass "a settled hold counts as spend (700 + 300) and is no longer held"
+else
+    fail "settled hold: spent counter $got, ledger $spent, held $held"
+fi
+
 echo "# --- pages: sign-in, cookie, data only with a token"
 req GET /regions
 if [ "$STATUS" = 401 ] && grep -q 'action="/signin"' <<<"$BODY" && ! grep -q 'Frankfurt' <<<"$BODY"; then
