@@ -32,6 +32,7 @@ COMMENT ON COLUMN grse.policy.job_ttl IS
 -- ---------------------------------------------------------------------------
 -- Budget holds, idempotency keys, job records, migration
 -- ---------------------------------------------------------------------------
+-- (at the end of this file: its state columns follow the modes' ones)
 
 -- ---------------------------------------------------------------------------
 -- Modes: cautious delays, hysteresis, pins; forecasting, alert rules, geographic routing, trends
@@ -222,3 +223,370 @@ GRANT EXECUTE ON FUNCTION grse.pin_scaling_mode(uuid, text, timestamptz, text), 
 -- ---------------------------------------------------------------------------
 -- Operations: backups, replication, standby reads, input checks, privileges
 -- ---------------------------------------------------------------------------
+
+-- ---------------------------------------------------------------------------
+-- Budget holds, idempotency keys, job records, migration (after the modes' state columns)
+-- ---------------------------------------------------------------------------
+ALTER TABLE grse.region_scaling_state
+    ADD COLUMN ai_budget_held bigint NOT NULL DEFAULT 0 CONSTRAINT state_budget_held_nonneg CHECK (ai_budget_held >= 0),
+    ADD COLUMN jobs_queued_manually integer NOT NULL DEFAULT 0
+        CONSTRAINT state_jobs_queued_manually_nonneg CHECK (jobs_queued_manually >= 0),
+    ADD COLUMN next_expiry_at timestamptz;
+COMMENT ON COLUMN grse.region_scaling_state.ai_budget_held IS
+    'Budget reserved by open holds (grse.budget_holds with status held), cents: already out of ai_budget_remaining.';
+COMMENT ON COLUMN grse.region_scaling_state.jobs_queued_manually IS
+    'The part of jobs_in_queue counted by grse.update_job_queue (apps without job records); the rest are grse.jobs queued or running.';
+COMMENT ON COLUMN grse.region_scaling_state.next_expiry_at IS
+    'No open hold or job of the region expires before this instant (NULL: none open); budget calls sweep expired ones once it has passed.';
+-- every job counted so far was counted by hand (0.2.0 has no job records)
+ALTER TABLE grse.region_scaling_state DISABLE TRIGGER region_scaling_state_derive;
+UPDATE grse.region_scaling_state SET jobs_queued_manually = jobs_in_queue;
+ALTER TABLE grse.region_scaling_state ENABLE TRIGGER region_scaling_state_derive;
+
+ALTER TABLE grse.region_budget_transactions
+    ADD COLUMN idempotency_key text
+        CONSTRAINT ledger_idempotency_key_length CHECK (length(idempotency_key) BETWEEN 1 AND 200),
+    ADD COLUMN hold_id uuid,
+    DROP CONSTRAINT ledger_type_valid,
+    ADD CONSTRAINT ledger_type_valid
+        CHECK (transaction_type IN ('allocation', 'spend', 'refund', 'reset', 'transfer', 'hold', 'release')),
+    DROP CONSTRAINT ledger_delta_sign,
+    ADD CONSTRAINT ledger_delta_sign CHECK (
+        (transaction_type IN ('spend', 'hold') AND delta < 0)
+        OR (transaction_type IN ('refund', 'release') AND delta > 0)
+        OR transaction_type IN ('allocation', 'reset', 'transfer'));
+COMMENT ON COLUMN grse.region_budget_transactions.idempotency_key IS
+    'The idempotency key of the call that wrote the row (unique per region): a retry with it returns the first answer.';
+COMMENT ON COLUMN grse.region_budget_transactions.hold_id IS
+    'The budget hold a hold, release or settled spend row belongs to (grse.budget_holds).';
+CREATE UNIQUE INDEX region_budget_transactions_idempotency_key
+    ON grse.region_budget_transactions (region_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+ALTER TYPE grse.job_route ADD ATTRIBUTE delay_seconds integer;
+COMMENT ON TYPE grse.job_route IS
+    'Where a job goes: region, shard key, priority, estimated wait (seconds, the delay included), the region''s mode and the delay before the job may run (cautious regions).';
+
+-- Budget holds and job records (sql/holds_jobs.sql). Written by grse's functions only:
+-- reserve_budget / settle_budget_hold / release_budget_hold / expire_budget_holds
+-- and admit_job / start_job / finish_job / cancel_job / migrate_jobs.
+
+-- A hold reserves budget for an operation that runs outside the transaction:
+-- the amount leaves ai_budget_remaining when it is reserved and is counted in
+-- ai_budget_held until the hold resolves, exactly once: settled (charged, up to
+-- its amount), released, or expired.
+CREATE TABLE grse.budget_holds (
+    id               uuid PRIMARY KEY,
+    region_id        uuid NOT NULL REFERENCES grse.regions (id),
+    agency_id        uuid,
+    job_type         text CONSTRAINT holds_job_type_valid CHECK (job_type IN ('posting', 'orchestration', 'creative', 'intel')),
+    amount           bigint NOT NULL CONSTRAINT holds_amount_positive CHECK (amount > 0),
+    status           text NOT NULL DEFAULT 'held'
+                     CONSTRAINT holds_status_valid CHECK (status IN ('held', 'settled', 'released', 'expired')),
+    settled_amount   bigint CONSTRAINT holds_settled_within_amount CHECK (settled_amount BETWEEN 0 AND amount),
+    idempotency_key  text CONSTRAINT holds_idempotency_key_length CHECK (length(idempotency_key) BETWEEN 1 AND 200),
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    expires_at       timestamptz NOT NULL,
+    resolved_at      timestamptz,
+    CONSTRAINT holds_expire_after_creation CHECK (expires_at > created_at),
+    CONSTRAINT holds_resolved_iff_not_held CHECK ((status = 'held') = (resolved_at IS NULL)),
+    CONSTRAINT holds_settled_amount_iff_settled CHECK ((status = 'settled') = (settled_amount IS NOT NULL))
+);
+COMMENT ON TABLE grse.budget_holds IS
+    'Budget holds (reserve_budget): held until settled, released or expired, exactly once. The region''s ai_budget_held is the sum of the amounts of its held ones; every move in and out is a hold or release ledger row.';
+COMMENT ON COLUMN grse.budget_holds.settled_amount IS 'What settle_budget_hold charged (status settled); the rest went back to remaining.';
+COMMENT ON COLUMN grse.budget_holds.idempotency_key IS
+    'The idempotency key of the reserve_budget call that made the hold (unique per region).';
+CREATE UNIQUE INDEX budget_holds_idempotency_key ON grse.budget_holds (region_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE INDEX budget_holds_open_idx ON grse.budget_holds (region_id, expires_at) WHERE status = 'held';
+
+-- An admitted job (admit_job): queued, then running, then finished
+-- (succeeded/failed), cancelled, or expired by the sweeper at expires_at.
+-- Queued and running jobs count in their region's jobs_in_queue.
+CREATE TABLE grse.jobs (
+    id                   uuid PRIMARY KEY,
+    region_id            uuid NOT NULL REFERENCES grse.regions (id),
+    requested_region_id  uuid REFERENCES grse.regions (id),
+    job_type             text NOT NULL
+                         CONSTRAINT jobs_job_type_valid CHECK (job_type IN ('posting', 'orchestration', 'creative', 'intel')),
+    tenant_id            uuid,
+    shard_key            text NOT NULL,
+    priority             integer NOT NULL CONSTRAINT jobs_priority_range CHECK (priority BETWEEN 1 AND 1000),
+    estimated_cost       bigint NOT NULL DEFAULT 0 CONSTRAINT jobs_estimated_cost_nonneg CHECK (estimated_cost >= 0),
+    hold_id              uuid REFERENCES grse.budget_holds (id),
+    status               text NOT NULL DEFAULT 'queued'
+                         CONSTRAINT jobs_status_valid
+                         CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired')),
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    run_after            timestamptz NOT NULL,
+    started_at           timestamptz,
+    finished_at          timestamptz,
+    expires_at           timestamptz NOT NULL,
+    actual_cost          bigint CONSTRAINT jobs_actual_cost_nonneg CHECK (actual_cost >= 0),
+    CONSTRAINT jobs_run_after_creation CHECK (run_after >= created_at),
+    CONSTRAINT jobs_expire_after_creation CHECK (expires_at > created_at),
+    CONSTRAINT jobs_finished_iff_done CHECK ((status IN ('queued', 'running')) = (finished_at IS NULL)),
+    CONSTRAINT jobs_started_if_running CHECK (status <> 'running' OR started_at IS NOT NULL)
+);
+COMMENT ON TABLE grse.jobs IS
+    'Admitted jobs (admit_job): queued -> running -> succeeded/failed, or cancelled, or expired at expires_at (policy.job_ttl). Queued and running jobs count in jobs_in_queue.';
+COMMENT ON COLUMN grse.jobs.run_after IS 'When the job may run: created_at plus the admission''s delay_seconds (cautious regions).';
+COMMENT ON COLUMN grse.jobs.hold_id IS 'The budget hold of the estimated cost (admit_job with hold_budget), settled or released when the job ends.';
+CREATE INDEX jobs_open_idx ON grse.jobs (region_id, expires_at) WHERE status IN ('queued', 'running');
+CREATE INDEX jobs_hold_idx ON grse.jobs (hold_id) WHERE hold_id IS NOT NULL;
+
+-- Written by grse's functions only, for every role (ENABLE ALWAYS: also under
+-- session_replication_role = replica).
+CREATE TRIGGER budget_holds_internal_only
+    BEFORE INSERT OR UPDATE OR DELETE ON grse.budget_holds
+    FOR EACH ROW EXECUTE FUNCTION grse.internal_write_guard();
+CREATE TRIGGER budget_holds_no_truncate
+    BEFORE TRUNCATE ON grse.budget_holds
+    FOR EACH STATEMENT EXECUTE FUNCTION grse.internal_write_guard();
+ALTER TABLE grse.budget_holds
+    ENABLE ALWAYS TRIGGER budget_holds_internal_only,
+    ENABLE ALWAYS TRIGGER budget_holds_no_truncate;
+CREATE TRIGGER jobs_internal_only
+    BEFORE INSERT OR UPDATE OR DELETE ON grse.jobs
+    FOR EACH ROW EXECUTE FUNCTION grse.internal_write_guard();
+CREATE TRIGGER jobs_no_truncate
+    BEFORE TRUNCATE ON grse.jobs
+    FOR EACH STATEMENT EXECUTE FUNCTION grse.internal_write_guard();
+ALTER TABLE grse.jobs
+    ENABLE ALWAYS TRIGGER jobs_internal_only,
+    ENABLE ALWAYS TRIGGER jobs_no_truncate;
+
+SELECT pg_catalog.pg_extension_config_dump('grse.budget_holds', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.jobs', '');
+
+-- Rust functions: new ones, and those whose arguments or results changed
+DROP FUNCTION grse.check_and_decrement_budget(uuid, numeric, uuid, text);
+DROP FUNCTION grse.decrement_budget(uuid, numeric, uuid, text, text);
+DROP FUNCTION grse.refund_budget(uuid, numeric, text);
+DROP FUNCTION grse.check_budget(uuid, numeric);
+DROP FUNCTION grse.admit_job(text, uuid, uuid, uuid, numeric, integer, boolean);
+DROP FUNCTION grse.route_job(text, uuid, uuid, integer, numeric, boolean);
+DROP FUNCTION grse.get_best_region_for_job(text, uuid);
+
+CREATE  FUNCTION grse."check_and_decrement_budget"(
+	"region_id" uuid, /* Option < Uuid > */
+	"amount" NUMERIC, /* Option < AnyNumeric > */
+	"agency_id" uuid DEFAULT NULL, /* Option < Uuid > */
+	"job_type" TEXT DEFAULT NULL, /* Option < & str > */
+	"idempotency_key" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS bool /* GResult < bool > */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'check_and_decrement_budget_wrapper';
+
+CREATE  FUNCTION grse."decrement_budget"(
+	"region_id" uuid, /* Option < Uuid > */
+	"amount" NUMERIC, /* Option < AnyNumeric > */
+	"agency_id" uuid DEFAULT NULL, /* Option < Uuid > */
+	"job_type" TEXT DEFAULT NULL, /* Option < & str > */
+	"description" TEXT DEFAULT NULL, /* Option < & str > */
+	"idempotency_key" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS bool /* GResult < bool > */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'decrement_budget_wrapper';
+
+CREATE  FUNCTION grse."refund_budget"(
+	"region_id" uuid, /* Option < Uuid > */
+	"amount" NUMERIC, /* Option < AnyNumeric > */
+	"reason" TEXT DEFAULT NULL, /* Option < & str > */
+	"idempotency_key" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS bigint /* GResult < i64 > */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'refund_budget_wrapper';
+
+CREATE  FUNCTION grse."check_budget"(
+	"region_id" uuid, /* Option < Uuid > */
+	"cost" NUMERIC /* Option < AnyNumeric > */
+) RETURNS TABLE (
+	"allowed" bool,  /* bool */
+	"remaining" bigint,  /* i64 */
+	"requested" bigint,  /* i64 */
+	"message" TEXT  /* String */
+)
+STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'check_budget_wrapper';
+
+CREATE  FUNCTION grse."reserve_budget"(
+	"region_id" uuid, /* Option < Uuid > */
+	"amount" NUMERIC, /* Option < AnyNumeric > */
+	"agency_id" uuid DEFAULT NULL, /* Option < Uuid > */
+	"job_type" TEXT DEFAULT NULL, /* Option < & str > */
+	"ttl" interval DEFAULT NULL, /* Option < Interval > */
+	"idempotency_key" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"allowed" bool,  /* bool */
+	"hold_id" uuid,  /* Option < Uuid > */
+	"remaining" bigint,  /* i64 */
+	"requested" bigint,  /* i64 */
+	"expires_at" timestamp with time zone,  /* Option < TimestampWithTimeZone > */
+	"message" TEXT  /* String */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'reserve_budget_wrapper';
+
+CREATE  FUNCTION grse."settle_budget_hold"(
+	"hold_id" uuid, /* Option < Uuid > */
+	"actual_amount" NUMERIC /* Option < AnyNumeric > */
+) RETURNS bigint /* GResult < i64 > */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'settle_budget_hold_wrapper';
+
+CREATE  FUNCTION grse."release_budget_hold"(
+	"hold_id" uuid /* Option < Uuid > */
+) RETURNS bigint /* GResult < i64 > */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'release_budget_hold_wrapper';
+
+CREATE  FUNCTION grse."expire_budget_holds"(
+	"region_id" uuid DEFAULT NULL /* Option < Uuid > */
+) RETURNS INT /* GResult < i32 > */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'expire_budget_holds_wrapper';
+
+CREATE  FUNCTION grse."start_job"(
+	"job_id" uuid /* Option < Uuid > */
+) RETURNS jsonb /* GResult < JsonB > */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'start_job_wrapper';
+
+CREATE  FUNCTION grse."finish_job"(
+	"job_id" uuid, /* Option < Uuid > */
+	"actual_cost" NUMERIC DEFAULT NULL, /* Option < AnyNumeric > */
+	"succeeded" bool DEFAULT true /* Option < bool > */
+) RETURNS jsonb /* GResult < JsonB > */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'finish_job_wrapper';
+
+CREATE  FUNCTION grse."cancel_job"(
+	"job_id" uuid /* Option < Uuid > */
+) RETURNS jsonb /* GResult < JsonB > */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'cancel_job_wrapper';
+
+CREATE  FUNCTION grse."migrate_jobs"(
+	"from_region" uuid, /* Option < Uuid > */
+	"to_region" uuid DEFAULT NULL, /* Option < Uuid > */
+	"job_type" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"job_id" uuid,  /* Uuid */
+	"from_region" uuid,  /* Uuid */
+	"to_region" uuid,  /* Uuid */
+	"shard_key" TEXT  /* String */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'migrate_jobs_wrapper';
+
+CREATE  FUNCTION grse."admit_job"(
+	"job_type" TEXT, /* Option < & str > */
+	"tenant_id" uuid DEFAULT NULL, /* Option < Uuid > */
+	"region_id" uuid DEFAULT NULL, /* Option < Uuid > */
+	"client_id" uuid DEFAULT NULL, /* Option < Uuid > */
+	"estimated_cost" NUMERIC DEFAULT 0, /* Option < AnyNumeric > */
+	"priority" INT DEFAULT NULL, /* Option < i32 > */
+	"allow_fallback" bool DEFAULT true, /* Option < bool > */
+	"hold_budget" bool DEFAULT false, /* Option < bool > */
+	"near_latitude" double precision DEFAULT NULL, /* Option < f64 > */
+	"near_longitude" double precision DEFAULT NULL /* Option < f64 > */
+) RETURNS TABLE (
+	"admitted" bool,  /* bool */
+	"region_id" uuid,  /* Option < Uuid > */
+	"requested_region_id" uuid,  /* Option < Uuid > */
+	"shard_key" TEXT,  /* Option < String > */
+	"priority" INT,  /* Option < i32 > */
+	"estimated_wait" INT,  /* Option < i32 > */
+	"scaling_mode" TEXT,  /* Option < String > */
+	"queue_depth" INT,  /* Option < i32 > */
+	"fallback_used" bool,  /* bool */
+	"reason" TEXT,  /* String */
+	"delay_seconds" INT,  /* Option < i32 > */
+	"job_id" uuid,  /* Option < Uuid > */
+	"hold_id" uuid  /* Option < Uuid > */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'admit_job_wrapper';
+
+CREATE  FUNCTION grse."route_job"(
+	"job_type" TEXT, /* Option < & str > */
+	"region_id" uuid DEFAULT NULL, /* Option < Uuid > */
+	"tenant_id" uuid DEFAULT NULL, /* Option < Uuid > */
+	"priority" INT DEFAULT NULL, /* Option < i32 > */
+	"estimated_cost" NUMERIC DEFAULT 0, /* Option < AnyNumeric > */
+	"allow_fallback" bool DEFAULT false /* Option < bool > */
+) RETURNS TABLE (
+	"region_id" uuid,  /* Uuid */
+	"shard_key" TEXT,  /* String */
+	"priority" INT,  /* i32 */
+	"estimated_wait" INT,  /* i32 */
+	"scaling_mode" TEXT,  /* String */
+	"delay_seconds" INT  /* i32 */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'route_job_wrapper';
+
+CREATE  FUNCTION grse."get_best_region_for_job"(
+	"job_type" TEXT, /* Option < & str > */
+	"preferred_region" uuid DEFAULT NULL, /* Option < Uuid > */
+	"near_latitude" double precision DEFAULT NULL, /* Option < f64 > */
+	"near_longitude" double precision DEFAULT NULL /* Option < f64 > */
+) RETURNS uuid /* GResult < Option < Uuid > > */
+STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'get_best_region_for_job_wrapper';
+
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'grse'::regnamespace
+                AND p.proname IN ('check_and_decrement_budget', 'decrement_budget', 'refund_budget', 'check_budget',
+                                  'reserve_budget', 'settle_budget_hold', 'release_budget_hold', 'expire_budget_holds',
+                                  'start_job', 'finish_job', 'cancel_job', 'migrate_jobs', 'admit_job', 'route_job',
+                                  'get_best_region_for_job') LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f);
+        IF (SELECT p.proname FROM pg_catalog.pg_proc p WHERE p.oid = f) <> ALL (ARRAY['route_job', 'get_best_region_for_job']) THEN
+            EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER', f);
+        END IF;
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END
+$$;
+GRANT EXECUTE ON FUNCTION grse.get_best_region_for_job(text, uuid, double precision, double precision)
+    TO grse_reader, grse_tenant;
+GRANT EXECUTE ON FUNCTION
+    grse.check_budget(uuid, numeric), grse.check_and_decrement_budget(uuid, numeric, uuid, text, text),
+    grse.decrement_budget(uuid, numeric, uuid, text, text, text), grse.refund_budget(uuid, numeric, text, text),
+    grse.reserve_budget(uuid, numeric, uuid, text, interval, text), grse.settle_budget_hold(uuid, numeric),
+    grse.release_budget_hold(uuid), grse.expire_budget_holds(uuid),
+    grse.start_job(uuid), grse.finish_job(uuid, numeric, boolean), grse.cancel_job(uuid),
+    grse.migrate_jobs(uuid, uuid, text),
+    grse.admit_job(text, uuid, uuid, uuid, numeric, integer, boolean, boolean, double precision, double precision),
+    grse.route_job(text, uuid, uuid, integer, numeric, boolean)
+    TO grse_operator;
+GRANT SELECT ON grse.budget_holds, grse.jobs TO grse_reader, grse_tenant;
+ALTER TABLE grse.budget_holds ENABLE ROW LEVEL SECURITY;
+ALTER TABLE grse.jobs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY staff_read ON grse.budget_holds FOR SELECT TO grse_reader USING (true);
+CREATE POLICY staff_read ON grse.jobs FOR SELECT TO grse_reader USING (true);
+CREATE POLICY tenant_read ON grse.budget_holds FOR SELECT TO grse_tenant
+    USING (region_id IN (SELECT grse.tenant_regions()));
+CREATE POLICY tenant_read ON grse.jobs FOR SELECT TO grse_tenant
+    USING (region_id IN (SELECT grse.tenant_regions()));
