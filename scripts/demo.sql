@@ -235,4 +235,53 @@ SELECT transaction_type, slot_no > 0 AS in_a_slot, count(*) AS ledger_rows, sum(
 SELECT count(*) AS invariant_violations FROM grse.verify_invariants();
 
 \echo
+\echo '=============================================================================='
+\echo ' 15. An AI operation protected by a budget hold (grse.reserve_budget)'
+\echo '     The money is reserved before the call runs outside the transaction, then'
+\echo '     settled with what the call cost; the rest goes back.'
+\echo '=============================================================================='
+SELECT allowed, hold_id, remaining, expires_at > now() AS expires_later, message
+  FROM grse.reserve_budget(:'frankfurt', 400, job_type => 'creative', idempotency_key => 'render-42') \gset
+\echo '--- reserved: remaining and held'
+SELECT ai_budget_remaining + (grse.slot_totals(region_id)).balance AS remaining, ai_budget_held AS held
+  FROM grse.region_scaling_state WHERE region_id = :'frankfurt';
+\echo '--- the client timed out and retried with the same key: the same hold, nothing new written'
+SELECT hold_id = :'hold_id' AS same_hold, remaining FROM grse.reserve_budget(:'frankfurt', 400, job_type => 'creative',
+                                                                       idempotency_key => 'render-42');
+\echo '--- the call cost 310 cents: settle the hold'
+SELECT grse.settle_budget_hold(:'hold_id', 310) AS remaining_after_settle;
+SELECT transaction_type, delta, description FROM grse.region_budget_transactions
+ WHERE hold_id = :'hold_id' ORDER BY id;
+SELECT status, amount, settled_amount FROM grse.budget_holds WHERE id = :'hold_id';
+
+\echo
+\echo '=============================================================================='
+\echo ' 16. A retried spend is charged once (idempotency_key)'
+\echo '=============================================================================='
+SELECT grse.check_and_decrement_budget(:'frankfurt', 120, NULL, 'posting', 'request-7') AS first_call,
+       grse.check_and_decrement_budget(:'frankfurt', 120, NULL, 'posting', 'request-7') AS retry;
+SELECT count(*) AS ledger_rows_for_the_key FROM grse.region_budget_transactions
+ WHERE region_id = :'frankfurt' AND idempotency_key = 'request-7';
+
+\echo
+\echo '=============================================================================='
+\echo ' 17. Jobs migrating out of a frozen region (grse.admit_job records, grse.migrate_jobs)'
+\echo '     Oregon admits three jobs with holds; an operator freezes it for an incident;'
+\echo '     its queued jobs move, with their holds, to the best region for each.'
+\echo '=============================================================================='
+INSERT INTO grse.regions (name, slug, country_code, timezone) VALUES ('Oregon', 'us-oregon', 'US', 'America/Los_Angeles');
+SELECT id AS oregon FROM grse.regions WHERE slug = 'us-oregon' \gset
+SELECT admitted, region_id = :'oregon' AS in_oregon, shard_key, hold_id IS NOT NULL AS holds_budget
+  FROM generate_series(1, 3) i,
+       LATERAL grse.admit_job('posting', region_id => :'oregon', estimated_cost => 150, hold_budget => true,
+                              tenant_id => ('00000000-0000-4000-8000-00000000000' || i)::uuid);
+SELECT grse.pin_scaling_mode(:'oregon', 'frozen', reason => 'incident 1234') AS pinned;
+SELECT r.slug AS to_region, m.shard_key
+  FROM grse.migrate_jobs(:'oregon') m JOIN grse.regions r ON r.id = m.to_region;
+SELECT r.slug, s.jobs_in_queue, s.ai_budget_held AS held
+  FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+ WHERE r.slug IN ('us-oregon', 'eu-frankfurt') ORDER BY r.slug;
+SELECT count(*) AS invariant_violations FROM grse.verify_invariants();
+
+\echo
 \echo 'Demo finished.'
