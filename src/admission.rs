@@ -77,7 +77,7 @@ fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Ou
         return Ok(if rolled { Outcome::RefusedLocked(why) } else { Outcome::Refused(why) });
     }
     // the read said yes: lock the row and decide again on what is now true
-    let facts = crate::region::lock_active_keeping_slots(client, id)?;
+    let facts = crate::locking::lock_active_keeping_slots(client, id)?;
     let mut v = view(client, id, ask.job, true)?.ok_or_else(|| crate::error::not_found("region", id))?;
     // budget in slots counts only as far as this transaction holds it (a
     // spend in flight elsewhere may take the rest): the charge that follows

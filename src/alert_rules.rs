@@ -67,9 +67,9 @@ fn rules(client: &SpiClient<'_>) -> GResult<Vec<Rule>> {
 /// Every active region's metric values (true totals when budget slots hold budget).
 const REGIONS_SQL: &str = concat!(
     "SELECT r.id, r.name, (",
-    crate::slots::live_capacity_sql!(),
+    crate::state::live_capacity_sql!(),
     " * 100)::bigint AS capacity, (s.overall_pressure * 100)::bigint AS pressure, ",
-    crate::slots::true_remaining_sql!(),
+    crate::state::true_remaining_sql!(),
     " AS remaining, s.ai_budget_monthly AS monthly, (s.warning_index * 100)::bigint AS warning,
       (s.fatigue_score * 100)::bigint AS fatigue, s.jobs_in_queue::bigint AS queue
        FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
@@ -125,6 +125,16 @@ fn value_text(metric: Metric, v: Option<Centi>) -> String {
     }
 }
 
+/// A metric value as JSON: a whole number for the queue, two decimals
+/// otherwise, null for "never" (+infinity).
+fn metric_json(metric: Metric, v: Option<Centi>) -> GResult<Value> {
+    match (metric, v) {
+        (_, None) => Ok(Value::Null),
+        (Metric::Queue, Some(c)) if c.0 % 100 == 0 => Ok(json!(c.0 / 100)),
+        (_, Some(c)) => number(c),
+    }
+}
+
 fn threshold_text(metric: Metric, t: Centi) -> String {
     if matches!(metric, Metric::Queue) && t.0 % 100 == 0 {
         (t.0 / 100).to_string()
@@ -171,10 +181,6 @@ pub fn findings(client: &mut SpiClient<'_>, now_us: i64) -> GResult<Vec<Value>> 
         let pending = since.get(&(rule.id, *region.id.as_bytes())).copied();
         if let RuleState::Firing { since_us } = step(true, pending, now_us, rule.for_us) {
             let (value, threshold) = (value_text(rule.metric, v), threshold_text(rule.metric, rule.threshold));
-            let v = match rule.metric {
-                Metric::Queue => v.map(|c| Centi(c.0 / 100 * 100)),
-                _ => v,
-            };
             out.push(json!({
                 "region_id": region.id.to_string(),
                 "alert_type": rule.name,
@@ -183,8 +189,8 @@ pub fn findings(client: &mut SpiClient<'_>, now_us: i64) -> GResult<Vec<Value>> 
                                    region.name, rule.metric.as_str(), rule.comparison, rule.name),
                 "details": {
                     "region_name": region.name, "rule_id": rule.id, "metric": rule.metric.as_str(),
-                    "comparison": rule.comparison.as_str(), "threshold": number(rule.threshold)?,
-                    "value": v.map(number).transpose()?,
+                    "comparison": rule.comparison.as_str(), "threshold": metric_json(rule.metric, Some(rule.threshold))?,
+                    "value": metric_json(rule.metric, v)?,
                     "for_seconds": rule.for_us / 1_000_000,
                     "holding_since": crate::clock::timestamp_text(since_us)?,
                 },

@@ -6,14 +6,16 @@
 //! previous one. Spends are one conditional UPDATE: no check-then-act race.
 
 use crate::convert::amount_cents;
-use crate::error::{invalid, required, GResult, SpiResultExt};
+use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::idempotency::{key_arg, recorded, reused, Recorded};
 use crate::ledger::{insert_into_ledger, Entry, Kind, Move};
-use crate::region::{empty_slots, lock_active_keeping_slots, with_writes};
+use crate::locking::{empty_slots, lock, lock_active_keeping_slots};
+use crate::region::with_writes;
 use crate::slots::Emptying;
 use crate::state::Locked;
 use crate::statements;
 use grse_core::mode::Mode;
+use grse_core::policy::MAX_SLOTS;
 use grse_core::routing::{admits, JobType};
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
@@ -455,5 +457,32 @@ pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -
         )?;
         let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
         Ok(new_remaining + in_slots)
+    })
+}
+
+/// Sets how many budget slots a region spends from: 1 for none (one row,
+/// as without slots), up to 64; NULL for the policy's default_budget_slots.
+/// The region's slots are emptied into its pool first; they fill again on
+/// its next spend. Returns the number now in force.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn set_budget_slots(region_id: Option<Uuid>, slots: Option<i32>) -> GResult<i32> {
+    let region_id = required(region_id, "region_id")?;
+    if let Some(n) = slots.filter(|n| !(1..=MAX_SLOTS).contains(n)) {
+        return Err(invalid(format!("slots must lie in [1, {MAX_SLOTS}], got {n}")));
+    }
+    with_writes(|client| {
+        lock(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
+        client
+            .update(
+                "UPDATE grse.region_scaling_state SET budget_slots = $2 WHERE region_id = $1",
+                None,
+                &[region_id.into(), slots.into()],
+            )
+            .or_internal()?;
+        crate::policy::invalidate_everywhere()?;
+        Ok(match slots {
+            Some(n) => n,
+            None => crate::policy::current()?.default_budget_slots,
+        })
     })
 }

@@ -20,10 +20,16 @@ const MAX_WINDOW_US: i64 = 366 * MICROS_PER_DAY;
 /// Per region (all of them, or `$1`): the forecast inputs over the window of
 /// `$2` microseconds. Remaining and period totals are the true ones (budget
 /// slots counted in); the window's net spend is Σ spend − Σ refunds of its
-/// ledger rows (holds and releases move no money out of the region).
+/// ledger rows (holds and releases move no money out of the region). A
+/// budget period that has ended but not yet been rolled over is read as the
+/// roll-over will leave it: the next period, remaining = monthly − held,
+/// nothing spent in it yet.
 const INPUTS_SQL: &str = "
-    SELECT s0.region_id, pg_catalog.now() AS now, r.created_at, s.ai_budget_remaining AS remaining,
-           s.period_spent - s.period_refunded AS period_net, s.month_ends_at,
+    SELECT s0.region_id, pg_catalog.now() AS now, r.created_at,
+           CASE WHEN d.due THEN s.ai_budget_monthly - s.ai_budget_held ELSE s.ai_budget_remaining END AS remaining,
+           CASE WHEN d.due THEN 0 ELSE s.period_spent - s.period_refunded END AS period_net,
+           CASE WHEN d.due THEN (grse.period_bounds('month', r.timezone, pg_catalog.now())).ends_at
+                ELSE s.month_ends_at END AS month_ends_at,
            COALESCE((SELECT sum(CASE t.transaction_type WHEN 'spend' THEN t.amount ELSE -t.amount END)
                        FROM grse.region_budget_transactions t
                       WHERE t.region_id = s0.region_id AND t.transaction_type IN ('spend', 'refund')
@@ -31,6 +37,7 @@ const INPUTS_SQL: &str = "
       FROM grse.region_scaling_state s0
       JOIN grse.regions r ON r.id = s0.region_id
      CROSS JOIN LATERAL grse.with_slots(s0) s
+     CROSS JOIN LATERAL (SELECT pg_catalog.now() >= s0.month_ends_at AS due) d
      WHERE $1::uuid IS NULL OR s0.region_id = $1
      ORDER BY s0.region_id";
 

@@ -15,7 +15,8 @@ use crate::convert::{amount_cents, nonnegative_cents};
 use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::idempotency::{key_arg, recorded, reused, Recorded};
 use crate::ledger::{self, cap_credit, Entry, Kind, Move};
-use crate::region::{lock_whole, with_writes};
+use crate::locking::lock_whole;
+use crate::region::with_writes;
 use crate::state::Locked;
 use grse_core::mode::Mode;
 use grse_core::routing::JobType;
@@ -358,7 +359,7 @@ pub fn expire_budget_holds(region_id: default!(Option<Uuid>, "NULL")) -> GResult
             // lock_row, not lock_current: the sweep here is counted
             let facts = crate::region::lock_row(client, id)?.ok_or_else(|| not_found("region", id))?;
             if facts.expiry_due {
-                let facts = crate::region::empty_slots(client, facts, crate::slots::Emptying::All)?;
+                let facts = crate::locking::empty_slots(client, facts, crate::slots::Emptying::All)?;
                 expired += crate::expiry::sweep(client, facts)?.1;
             }
         }

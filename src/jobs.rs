@@ -10,7 +10,8 @@
 
 use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::holds::{hold, resolve, HoldRequest};
-use crate::region::{lock_current, lock_whole, require_active, with_writes};
+use crate::locking::{lock_current, lock_whole};
+use crate::region::{require_active, with_writes};
 use crate::router::{best, plan, view};
 use crate::state::Locked;
 use grse_core::routing::JobType;

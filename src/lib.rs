@@ -21,11 +21,13 @@ mod holds;
 mod idempotency;
 mod jobs;
 mod ledger;
+mod locking;
 mod modes;
 mod monitor;
 mod periods;
 mod policy;
 mod region;
+mod resets;
 mod resolver;
 mod restore;
 mod router;
@@ -54,7 +56,7 @@ extension_sql_file!(
     ]
 );
 extension_sql_file!("../sql/holds_jobs.sql", name = "holds_jobs", requires = ["triggers"]);
-extension_sql_file!("../sql/reads.sql", name = "reads", requires = ["holds_jobs", periods::roll_over_budget_periods]);
+extension_sql_file!("../sql/reads.sql", name = "reads", requires = ["holds_jobs", resets::roll_over_budget_periods]);
 extension_sql_file!("../sql/monitor.sql", name = "monitor", requires = ["reads"]);
 extension_sql_file!("../sql/router.sql", name = "router", requires = ["reads", router::route_job]);
 extension_sql_file!("../sql/snapshots.sql", name = "snapshots", requires = ["monitor"]);

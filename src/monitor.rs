@@ -20,9 +20,9 @@ pub fn regions() -> GResult<Vec<RiskRegion<Uuid>>> {
                 // (a region whose budget slots hold budget: its true totals)
                 concat!(
                     "SELECT r.id, r.name, s.scaling_mode, (",
-                    crate::slots::live_capacity_sql!(),
+                    crate::state::live_capacity_sql!(),
                     " * 100)::bigint, (s.overall_pressure * 100)::bigint, ",
-                    crate::slots::true_remaining_sql!(),
+                    crate::state::true_remaining_sql!(),
                     ", s.ai_budget_monthly
                        FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
                       WHERE r.active ORDER BY r.name, r.id"

@@ -9,9 +9,7 @@
 //! kept once, `ON CONFLICT DO NOTHING`).
 
 use crate::error::{GResult, SpiResultExt};
-use crate::region::{empty_slots, lock, lock_row, with_writes};
 use crate::state::Locked;
-use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
 
@@ -91,84 +89,4 @@ pub fn roll_if_due(client: &mut SpiClient<'_>, mut facts: Locked, source: &str) 
         facts.day_due = false;
     }
     Ok(facts)
-}
-
-fn all_region_ids(client: &mut SpiClient<'_>, only_due: bool) -> GResult<Vec<Uuid>> {
-    let q = if only_due {
-        "SELECT region_id FROM grse.region_scaling_state
-          WHERE pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at ORDER BY region_id"
-    } else {
-        "SELECT region_id FROM grse.region_scaling_state ORDER BY region_id"
-    };
-    let t = client.update(q, None, &[]).or_internal()?;
-    let mut ids = Vec::with_capacity(t.len());
-    for row in t {
-        if let Some(id) = row.get::<Uuid>(1).or_internal()? {
-            ids.push(id);
-        }
-    }
-    Ok(ids)
-}
-
-/// The automatic roll-over (what pg_cron schedules): every region whose day
-/// or month has ended starts its new period, exactly once. Idempotent.
-/// Returns how many regions rolled over. With a region id, only that region
-/// (recorded as a lazy roll-over, as when a budget call gets there first).
-#[pg_extern(volatile, parallel_unsafe)]
-pub fn roll_over_budget_periods(region_id: default!(Option<Uuid>, "NULL")) -> GResult<i32> {
-    with_writes(|client| {
-        let ids = match region_id {
-            Some(id) => {
-                crate::region::require_active(id).or_else(|e| {
-                    // an inactive region still rolls over; only an unknown one is an error
-                    lock_row(client, id)?.map(|_| ()).ok_or(e)
-                })?;
-                vec![id]
-            }
-            None => all_region_ids(client, true)?,
-        };
-        let source = if region_id.is_some() { "lazy" } else { "scheduled" };
-        let mut rolled = 0;
-        for id in ids {
-            if let Some(facts) = lock_row(client, id)? {
-                if facts.day_due || facts.month_due {
-                    let facts = empty_slots(client, facts, crate::slots::Emptying::All)?;
-                    roll_if_due(client, facts, source)?;
-                    rolled += 1;
-                }
-            }
-        }
-        Ok(rolled)
-    })
-}
-
-/// The seed's manual daily reset: every region's spend of the day back to 0
-/// now, starting a new day period. Returns the number of regions reset.
-#[pg_extern(volatile, parallel_unsafe)]
-pub fn reset_daily_budget_spend() -> GResult<i32> {
-    with_writes(|client| {
-        let ids = all_region_ids(client, false)?;
-        for id in &ids {
-            if lock(client, *id)?.is_some() {
-                start_day(client, *id, "manual")?;
-            }
-        }
-        Ok(ids.len() as i32)
-    })
-}
-
-/// The seed's manual monthly reset: every region's remaining budget back to
-/// its monthly budget now (a `reset` ledger row per changed region), starting
-/// a new budget period. Returns the number of regions reset.
-#[pg_extern(volatile, parallel_unsafe)]
-pub fn reset_monthly_budgets() -> GResult<i32> {
-    with_writes(|client| {
-        let ids = all_region_ids(client, false)?;
-        for id in &ids {
-            if let Some(facts) = lock(client, *id)? {
-                start_month(client, &facts, "manual")?;
-            }
-        }
-        Ok(ids.len() as i32)
-    })
 }

@@ -1,10 +1,10 @@
 //! The region context resolver: which region an agency, a client or a
 //! request belongs to. Unknown ids resolve to NULL, as in the seed.
 
+use crate::convert::JsonText;
 use crate::error::{invalid, not_found, required, GResult};
 use grse_core::headers::{region_hint, RegionHint};
 use pgrx::prelude::*;
-use crate::convert::JsonText;
 use pgrx::Uuid;
 
 /// The region of an agency's active license in an active region: the

@@ -41,7 +41,7 @@ pub fn view(client: &mut SpiClient<'_>, id: Uuid, job: JobType, lock: bool) -> G
         concat!(
             "SELECT r.slug, r.active, s.scaling_mode, s.capacity_score, s.{}, s.jobs_in_queue,
                     COALESCE(s.shard_count, p.default_shard_count), ",
-            crate::slots::true_remaining_sql!(),
+            crate::state::true_remaining_sql!(),
             " FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id, grse.policy p
               WHERE r.id = $1 {}"
         ),
@@ -117,7 +117,7 @@ pub fn candidates(client: &SpiClient<'_>, job: JobType, exclude: Option<Uuid>) -
     let q = format!(
         concat!(
             "SELECT s.region_id, s.scaling_mode, ",
-            crate::slots::live_capacity_sql!(),
+            crate::state::live_capacity_sql!(),
             ", s.{}
                FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
           WHERE r.active AND s.scaling_mode IN ('normal', 'cautious')
@@ -277,7 +277,7 @@ pub fn roll_over_if_due(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<
     if due.is_empty() || !due.first().get_one::<bool>().or_internal()?.unwrap_or(false) {
         return Ok(false);
     }
-    crate::region::lock_active_keeping_slots(client, region_id)?;
+    crate::locking::lock_active_keeping_slots(client, region_id)?;
     Ok(true)
 }
 

@@ -17,7 +17,7 @@ use pgrx::{AnyNumeric, JsonB, Uuid};
 /// A region's metrics, its budget being the true total (pool + slots).
 const METRICS_SQL: &str = concat!(
     "SELECT s.posting_pressure, s.orchestration_pressure, s.creative_pressure, s.intel_pressure, s.fatigue_score, ",
-    crate::slots::true_remaining_sql!(),
+    crate::state::true_remaining_sql!(),
     ", s.ai_budget_monthly FROM grse.region_scaling_state s WHERE s.region_id = $1"
 );
 

@@ -28,41 +28,17 @@
 //! transaction that spent from a slot and then locks the same region's
 //! state row; PostgreSQL detects that (40P01) and the retry succeeds.
 
-use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
-use crate::region::{lock, with_writes};
+use crate::error::{GResult, SpiResultExt};
+use crate::region::with_writes;
 use crate::statements;
 use grse_core::evaluate::RegionMetrics;
 use grse_core::routing::JobType;
-use grse_core::policy::MAX_SLOTS;
 use grse_core::slots::{distribute, holds_steady, slot_for};
 use grse_core::Policy;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::{PgBuiltInOids, PgOid, Uuid};
 
-/// SQL: the true remaining budget of the state row `s` (its pool plus what
-/// its slots hold, read only when they may hold something); for a region
-/// whose month has ended, what its roll-over will leave (the monthly budget
-/// less what open holds keep), so that reads answer as after the roll-over.
-macro_rules! true_remaining_sql {
-    () => {
-        "(CASE WHEN pg_catalog.now() >= s.month_ends_at THEN s.ai_budget_monthly - s.ai_budget_held
-               ELSE s.ai_budget_remaining + CASE WHEN s.slot_allotment > 0
-                                                 THEN (grse.slot_totals(s.region_id)).balance ELSE 0 END END)"
-    };
-}
-pub(crate) use true_remaining_sql;
-
-/// SQL: the capacity of the state row `s` from its true remaining budget
-/// (the stored score is the one as of the last filling of its slots, or of
-/// the month that has ended).
-macro_rules! live_capacity_sql {
-    () => {
-        "(CASE WHEN s.slot_allotment > 0 OR pg_catalog.now() >= s.month_ends_at
-               THEN grse.compute_region_capacity(s.region_id) ELSE s.capacity_score END)"
-    };
-}
-pub(crate) use live_capacity_sql;
 
 /// A spend from a slot: the backend's own slot if it is free and holds
 /// the amount, else the first free slot that does (a slot another
@@ -358,33 +334,6 @@ pub fn fill(
         )
         .or_internal()?;
     Ok(handed)
-}
-
-/// Sets how many budget slots a region spends from: 1 for none (one row,
-/// as without slots), up to 64; NULL for the policy's default_budget_slots.
-/// The region's slots are emptied into its pool first; they fill again on
-/// its next spend. Returns the number now in force.
-#[pg_extern(volatile, parallel_unsafe)]
-pub fn set_budget_slots(region_id: Option<Uuid>, slots: Option<i32>) -> GResult<i32> {
-    let region_id = required(region_id, "region_id")?;
-    if let Some(n) = slots.filter(|n| !(1..=MAX_SLOTS).contains(n)) {
-        return Err(invalid(format!("slots must lie in [1, {MAX_SLOTS}], got {n}")));
-    }
-    with_writes(|client| {
-        lock(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
-        client
-            .update(
-                "UPDATE grse.region_scaling_state SET budget_slots = $2 WHERE region_id = $1",
-                None,
-                &[region_id.into(), slots.into()],
-            )
-            .or_internal()?;
-        crate::policy::invalidate_everywhere()?;
-        Ok(match slots {
-            Some(n) => n,
-            None => crate::policy::current()?.default_budget_slots,
-        })
-    })
 }
 
 /// The state trigger's way to empty a region's slots (it runs as the user

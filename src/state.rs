@@ -1,5 +1,6 @@
-//! The state row of a region as the budget machinery sees it (a leaf: no
-//! other grse module is imported here).
+//! The state row of a region as the budget machinery sees it, and the SQL
+//! fragments that read its true totals (a leaf: no other grse module is
+//! imported here).
 
 use pgrx::Uuid;
 
@@ -23,3 +24,27 @@ pub struct Locked {
     /// An open hold or job may have expired (`next_expiry_at` has passed).
     pub expiry_due: bool,
 }
+
+/// SQL: the true remaining budget of the state row `s` (its pool plus what
+/// its slots hold, read only when they may hold something); for a region
+/// whose month has ended, what its roll-over will leave (the monthly budget
+/// less what open holds keep), so that reads answer as after the roll-over.
+macro_rules! true_remaining_sql {
+    () => {
+        "(CASE WHEN pg_catalog.now() >= s.month_ends_at THEN s.ai_budget_monthly - s.ai_budget_held
+               ELSE s.ai_budget_remaining + CASE WHEN s.slot_allotment > 0
+                                                 THEN (grse.slot_totals(s.region_id)).balance ELSE 0 END END)"
+    };
+}
+pub(crate) use true_remaining_sql;
+
+/// SQL: the capacity of the state row `s` from its true remaining budget
+/// (the stored score is the one as of the last filling of its slots, or of
+/// the month that has ended).
+macro_rules! live_capacity_sql {
+    () => {
+        "(CASE WHEN s.slot_allotment > 0 OR pg_catalog.now() >= s.month_ends_at
+               THEN grse.compute_region_capacity(s.region_id) ELSE s.capacity_score END)"
+    };
+}
+pub(crate) use live_capacity_sql;

@@ -12,7 +12,9 @@ use pgrx::prelude::*;
 
 /// On grse's records (the ledger, budget roll-overs, mode transitions):
 /// INSERT only from grse itself; UPDATE, DELETE and TRUNCATE never.
-#[pg_trigger(sql = "CREATE FUNCTION grse.append_only_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'append_only_guard_wrapper';")]
+#[pg_trigger(
+    sql = "CREATE FUNCTION grse.append_only_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'append_only_guard_wrapper';"
+)]
 fn append_only_guard_fired<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
@@ -44,7 +46,9 @@ fn append_only_guard_checked<'a>(
 
 /// On `grse.region_scaling_state`: DELETE and TRUNCATE are refused; a region
 /// is retired by setting `grse.regions.active = false`.
-#[pg_trigger(sql = "CREATE FUNCTION grse.state_delete_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'state_delete_guard_wrapper';")]
+#[pg_trigger(
+    sql = "CREATE FUNCTION grse.state_delete_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'state_delete_guard_wrapper';"
+)]
 fn state_delete_guard_fired<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
@@ -63,7 +67,9 @@ fn state_delete_guard_checked<'a>(
 
 /// On tables only grse writes (the budget slots): INSERT, UPDATE, DELETE
 /// and TRUNCATE from grse's own functions only.
-#[pg_trigger(sql = "CREATE FUNCTION grse.internal_write_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'internal_write_guard_wrapper';")]
+#[pg_trigger(
+    sql = "CREATE FUNCTION grse.internal_write_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'internal_write_guard_wrapper';"
+)]
 fn internal_write_guard_fired<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
@@ -88,7 +94,8 @@ fn internal_write_guard_checked<'a>(
             _ => trigger.new(),
         });
     }
-    let message = format!("rows of grse.{} are written by grse functions only", trigger.table_name().map_err(internal)?);
+    let message =
+        format!("rows of grse.{} are written by grse functions only", trigger.table_name().map_err(internal)?);
     Err(match op {
         PgTriggerOperation::Insert => maintained_by_grse(message, &format!("{HINT} {}", restore::RESTORE_HINT)),
         _ => maintained_by_grse(message, HINT),

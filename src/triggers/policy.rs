@@ -45,7 +45,10 @@ fn policy_guard_checked<'a>(
             "grse.policy holds exactly one row",
             &format!("Change the policy with UPDATE grse.policy SET .... {}", crate::restore::RESTORE_HINT),
         )),
-        _ => Err(maintained_by_grse("grse.policy holds exactly one row", "Change the policy with UPDATE grse.policy SET ...")),
+        _ => Err(maintained_by_grse(
+            "grse.policy holds exactly one row",
+            "Change the policy with UPDATE grse.policy SET ...",
+        )),
     }
 }
 

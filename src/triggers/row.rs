@@ -5,8 +5,8 @@
 use crate::convert::{centi, Score};
 use crate::error::{internal, GResult};
 use grse_core::Centi;
-use pgrx::prelude::*;
 use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
 use pgrx::{AnyNumeric, PgSqlErrorCode};
 use std::cell::RefCell;
 

@@ -3,10 +3,10 @@
 //! is recorded and announced with `NOTIFY grse_mode_changed`.
 
 use super::row::{Changes, Col, Row};
+use crate::clock::{now_us, timestamp_text};
 use crate::convert::numeric;
 use crate::error::{internal, maintained_by_grse, GResult, SpiResultExt};
 use crate::guard;
-use crate::clock::{now_us, timestamp_text};
 use crate::modes::TransitionCause;
 use crate::policy;
 use grse_core::evaluate::{evaluate_from, Evaluation, RegionMetrics};
