@@ -11,7 +11,7 @@
 
 use crate::budget::job_type_arg;
 use crate::convert::nonnegative_cents;
-use crate::error::{invalid, null_argument, required, GResult, SpiResultExt};
+use crate::error::{null_argument, required, GResult, SpiResultExt};
 use crate::holds::HoldRequest;
 use crate::jobs::NewJob;
 use crate::region::with_writes;
@@ -197,9 +197,7 @@ pub fn admit_job(
     let allow_fallback = required(allow_fallback, "allow_fallback")?;
     let hold_budget = required(hold_budget, "hold_budget")?;
     let near = crate::router::location_arg(near_latitude, near_longitude)?;
-    if let Some(p) = priority.filter(|p| !(1..=1000).contains(p)) {
-        return Err(invalid(format!("priority must lie in [1, 1000], got {p}")));
-    }
+    let priority = crate::error::priority_arg(priority)?;
     if region_id.is_none() && client_id.is_none() && tenant_id.is_none() {
         return Err(null_argument("one of region_id, client_id and tenant_id"));
     }

@@ -23,15 +23,7 @@ use pgrx::{AnyNumeric, PgBuiltInOids, PgOid, Uuid};
 
 /// Reads an optional job type argument; `performance` is stored as `intel`.
 pub fn job_type_arg(job_type: Option<&str>) -> GResult<Option<JobType>> {
-    job_type
-        .map(|t| {
-            JobType::parse(t).ok_or_else(|| {
-                invalid(format!(
-                    "unknown job type \"{t}\": expected posting, orchestration, creative, intel or performance"
-                ))
-            })
-        })
-        .transpose()
+    job_type.map(|t| JobType::parse(t).ok_or_else(|| crate::error::unknown_job_type(t, ""))).transpose()
 }
 
 /// The one-statement spend: succeeds only if the region is active, its

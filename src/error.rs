@@ -39,6 +39,31 @@ pub fn inactive_region(id: impl std::fmt::Display) -> ErrorReport {
         .set_hint("Set grse.regions.active to true to use the region again.")
 }
 
+/// 55000: an object (a hold, a job) is not in a state that allows the operation.
+pub fn wrong_state(message: impl Into<String>) -> ErrorReport {
+    report(PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, message.into())
+}
+
+/// 22001: a text argument longer than grse keeps.
+pub fn too_long(message: impl Into<String>) -> ErrorReport {
+    report(PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION, message.into())
+}
+
+/// 22023: a job type grse does not know (`context`: where it was found, e.g. " in activity").
+pub fn unknown_job_type(t: &str, context: &str) -> ErrorReport {
+    invalid(format!(
+        "unknown job type \"{t}\"{context}: expected posting, orchestration, creative, intel or performance"
+    ))
+}
+
+/// 22023: the priority argument of routing and admission, if given, lies in [1, 1000].
+pub fn priority_arg(priority: Option<i32>) -> GResult<Option<i32>> {
+    match priority {
+        Some(p) if !(1..=1000).contains(&p) => Err(invalid(format!("priority must lie in [1, 1000], got {p}"))),
+        other => Ok(other),
+    }
+}
+
 /// 42501-like refusal of a direct write to data grse maintains itself.
 pub fn maintained_by_grse(message: impl Into<String>, hint: &str) -> ErrorReport {
     report(PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE, message.into()).set_hint(hint.to_string())

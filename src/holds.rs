@@ -24,7 +24,7 @@ use pgrx::datum::{Interval, TimestampWithTimeZone};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::{AnyNumeric, PgSqlErrorCode, Uuid};
+use pgrx::{AnyNumeric, Uuid};
 
 /// What a new hold is for.
 pub struct HoldRequest<'a> {
@@ -110,12 +110,8 @@ pub fn region_of_hold(client: &mut SpiClient<'_>, hold_id: Uuid) -> GResult<Uuid
 
 /// 55000: a hold that has resolved already.
 fn resolved_already(hold_id: Uuid, status: &str) -> ErrorReport {
-    ErrorReport::new(
-        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-        format!("budget hold {hold_id} is {status}"),
-        "grse",
-    )
-    .set_detail("A hold resolves once: settled, released or expired.")
+    crate::error::wrong_state(format!("budget hold {hold_id} is {status}"))
+        .set_detail("A hold resolves once: settled, released or expired.")
 }
 
 fn lock_open(client: &mut SpiClient<'_>, hold_id: Uuid) -> GResult<OpenHold> {

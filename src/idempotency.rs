@@ -19,11 +19,9 @@ pub const MAX_KEY_CHARS: usize = 200;
 pub fn key_arg(key: Option<&str>) -> GResult<Option<&str>> {
     match key {
         Some("") => Err(invalid("idempotency_key must not be empty")),
-        Some(k) if k.chars().count() > MAX_KEY_CHARS => Err(pgrx::pg_sys::panic::ErrorReport::new(
-            pgrx::PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION,
-            format!("idempotency_key is longer than {MAX_KEY_CHARS} characters"),
-            "grse",
-        )),
+        Some(k) if k.chars().count() > MAX_KEY_CHARS => {
+            Err(crate::error::too_long(format!("idempotency_key is longer than {MAX_KEY_CHARS} characters")))
+        }
         other => Ok(other),
     }
 }

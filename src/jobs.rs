@@ -18,7 +18,7 @@ use grse_core::routing::JobType;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::{AnyNumeric, JsonB, PgSqlErrorCode, Uuid};
+use pgrx::{AnyNumeric, JsonB, Uuid};
 use std::collections::BTreeMap;
 
 /// A new job record, counted in the admitted region's queue by the caller.
@@ -77,12 +77,8 @@ struct LockedJob {
 
 /// 55000: the job is not in a state that allows the operation.
 fn wrong_status(job_id: Uuid, status: &str, allowed: &str) -> ErrorReport {
-    ErrorReport::new(
-        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-        format!("job {job_id} is {status}"),
-        "grse",
-    )
-    .set_detail(format!("Only a job that is {allowed} can be changed so."))
+    crate::error::wrong_state(format!("job {job_id} is {status}"))
+        .set_detail(format!("Only a job that is {allowed} can be changed so."))
 }
 
 fn region_of_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<Uuid> {

@@ -211,13 +211,6 @@ fn job_type_required(job_type: Option<&str>) -> GResult<JobType> {
     job_type_arg(job_type)?.ok_or_else(|| null_argument("job_type"))
 }
 
-fn priority_arg(priority: Option<i32>) -> GResult<Option<i32>> {
-    match priority {
-        Some(p) if !(1..=1000).contains(&p) => Err(invalid(format!("priority must lie in [1, 1000], got {p}"))),
-        other => Ok(other),
-    }
-}
-
 /// The tenant whose hash picks the shard; without one, a fresh random id
 /// spreads jobs over the region's shards.
 fn shard_tenant(tenant: Option<Uuid>) -> [u8; 16] {
@@ -308,7 +301,7 @@ pub fn route_job(
     ErrorReport,
 > {
     let job = job_type_required(job_type)?;
-    let requested_priority = priority_arg(priority)?;
+    let requested_priority = crate::error::priority_arg(priority)?;
     let cost = nonnegative_cents("estimated_cost", &required(estimated_cost, "estimated_cost")?)?;
     let allow_fallback = required(allow_fallback, "allow_fallback")?;
     let policy = crate::policy::current()?;

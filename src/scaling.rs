@@ -189,9 +189,7 @@ fn activity_counts(activity: &serde_json::Value) -> GResult<Vec<(JobType, u64)>>
         activity.as_object().ok_or_else(|| invalid("activity must be a JSON object of job counts per job type"))?;
     let mut out: Vec<(JobType, u64)> = Vec::new();
     for (key, value) in obj {
-        let job = JobType::parse(key).ok_or_else(|| {
-            invalid(format!("unknown job type \"{key}\" in activity: expected posting, orchestration, creative, intel or performance"))
-        })?;
+        let job = JobType::parse(key).ok_or_else(|| crate::error::unknown_job_type(key, " in activity"))?;
         let jobs = match value {
             // whole numbers in any notation (3, 3.0, 3e2), read exactly, within bigint
             serde_json::Value::Number(n) => match parse_integer_text(&n.to_string()) {
