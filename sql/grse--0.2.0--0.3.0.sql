@@ -220,6 +220,74 @@ GRANT EXECUTE ON FUNCTION grse.list_region_health(), grse.get_regions_by_metric(
 GRANT EXECUTE ON FUNCTION grse.pin_scaling_mode(uuid, text, timestamptz, text), grse.unpin_scaling_mode(uuid)
     TO grse_operator;
 
+-- Budget forecasting.
+CREATE  FUNCTION grse."forecast_budget"(
+	"region_id" uuid, /* Option < Uuid > */
+	"window" interval DEFAULT '7 days' /* Option < Interval > */
+) RETURNS jsonb /* GResult < JsonB > */
+STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'forecast_budget_wrapper';
+ALTER FUNCTION grse.forecast_budget(uuid, interval) SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION grse.forecast_budget(uuid, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION grse.forecast_budget(uuid, interval) TO grse_reader, grse_tenant;
+
+-- Custom alert rules: alert_critical_issues() raises an alert (alert_type = the rule's
+-- name) for every region where `metric comparison threshold` has held for for_duration.
+CREATE TABLE grse.alert_rules (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name          text NOT NULL UNIQUE
+                  CONSTRAINT alert_rules_name_valid CHECK (btrim(name) <> '' AND length(name) <= 100)
+                  CONSTRAINT alert_rules_name_not_builtin
+                  CHECK (name NOT IN ('mode_frozen', 'capacity_critical', 'budget_exceeded', 'global_risk_critical')),
+    metric        text NOT NULL
+                  CONSTRAINT alert_rules_metric_valid CHECK (metric IN ('capacity', 'pressure', 'budget_percent',
+                                                                      'warning', 'fatigue', 'queue', 'forecast_days_left')),
+    comparison    text NOT NULL CONSTRAINT alert_rules_comparison_valid CHECK (comparison IN ('<', '<=', '>', '>=')),
+    threshold     numeric(14,2) NOT NULL,
+    severity      text NOT NULL DEFAULT 'warning'
+                  CONSTRAINT alert_rules_severity_valid CHECK (severity IN ('warning', 'critical')),
+    region_id     uuid REFERENCES grse.regions (id),
+    for_duration  interval NOT NULL DEFAULT '0'
+                  CONSTRAINT alert_rules_for_duration_range
+                  CHECK (for_duration >= interval '0' AND for_duration <= interval '30 days'),
+    enabled       boolean NOT NULL DEFAULT true,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT alert_rules_threshold_in_range CHECK (
+        threshold <> 'NaN' AND CASE WHEN metric IN ('queue', 'forecast_days_left') THEN threshold >= 0
+                                    ELSE threshold BETWEEN 0 AND 100 END)
+);
+COMMENT ON TABLE grse.alert_rules IS
+    'Custom alert rules: an alert (alert_type = name) per region where metric comparison threshold has held for for_duration; region_id NULL = every active region.';
+COMMENT ON COLUMN grse.alert_rules.metric IS
+    'capacity, pressure, warning, fatigue (scores 0-100), budget_percent (percent of the monthly budget remaining), queue (jobs_in_queue), forecast_days_left (days until the budget runs out at its 7-day net spend rate; never = +infinity).';
+COMMENT ON COLUMN grse.alert_rules.for_duration IS
+    'How long the condition must hold, from the first evaluation that finds it, before it alerts (0: at once).';
+
+-- Since when each enabled rule has held for each region (written by alert_critical_issues()).
+CREATE TABLE grse.alert_rule_pending (
+    rule_id    bigint NOT NULL REFERENCES grse.alert_rules (id) ON DELETE CASCADE,
+    region_id  uuid NOT NULL REFERENCES grse.regions (id),
+    since      timestamptz NOT NULL,
+    PRIMARY KEY (rule_id, region_id)
+);
+COMMENT ON TABLE grse.alert_rule_pending IS
+    'Since when a rule''s condition has held for a region, as of the last evaluation; written by alert_critical_issues() only (no role may write it).';
+CREATE TRIGGER alert_rules_touch BEFORE UPDATE ON grse.alert_rules
+    FOR EACH ROW EXECUTE FUNCTION grse.touch_updated_at();
+SELECT pg_catalog.pg_extension_config_dump('grse.alert_rules', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.alert_rule_pending', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.alert_rules_id_seq', '');
+REVOKE ALL ON grse.alert_rules, grse.alert_rule_pending FROM PUBLIC;
+GRANT SELECT ON grse.alert_rules, grse.alert_rule_pending TO grse_reader;
+GRANT INSERT, UPDATE, DELETE ON grse.alert_rules TO grse_admin;
+ALTER TABLE grse.alert_rules ENABLE ROW LEVEL SECURITY;
+ALTER TABLE grse.alert_rule_pending ENABLE ROW LEVEL SECURITY;
+CREATE POLICY staff_read ON grse.alert_rules FOR SELECT TO grse_reader USING (true);
+CREATE POLICY staff_read ON grse.alert_rule_pending FOR SELECT TO grse_reader USING (true);
+CREATE POLICY admin_write ON grse.alert_rules FOR ALL TO grse_admin USING (true) WITH CHECK (true);
+
 -- ---------------------------------------------------------------------------
 -- Operations: backups, replication, standby reads, input checks, privileges
 -- ---------------------------------------------------------------------------
