@@ -12,14 +12,15 @@ use pgrx::Uuid;
 pub use crate::state::Locked;
 
 const LOCK_SQL: &str = "SELECT r.active, s.ai_budget_monthly, s.ai_budget_remaining, s.period_spent,
-        s.period_refunded, s.scaling_mode, pg_catalog.now() >= s.day_ends_at, pg_catalog.now() >= s.month_ends_at,
-        s.slot_allotment, s.ai_budget_held, COALESCE(pg_catalog.now() >= s.next_expiry_at, false)
+        s.period_refunded, s.scaling_mode, pg_catalog.now() >= s.day_ends_at AS day_due,
+        pg_catalog.now() >= s.month_ends_at AS month_due, s.slot_allotment, s.ai_budget_held,
+        COALESCE(pg_catalog.now() >= s.next_expiry_at, false) AS expiry_due
    FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
   WHERE s.region_id = $1
   FOR UPDATE OF s";
 
-fn col<T: FromDatum + IntoDatum>(row: &pgrx::spi::SpiTupleTable<'_>, i: usize) -> GResult<T> {
-    row.get::<T>(i).or_internal()?.ok_or_else(|| internal("unexpected NULL in region state"))
+fn col<T: FromDatum + IntoDatum>(row: &pgrx::spi::SpiTupleTable<'_>, name: &str) -> GResult<T> {
+    row.get_by_name::<T, _>(name).or_internal()?.ok_or_else(|| internal(format!("{name} is NULL in region state")))
 }
 
 /// Locks the region's state row and reads its facts, slots left as they are.
@@ -36,17 +37,17 @@ pub fn lock_row(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<L
     let t = t.first();
     Ok(Some(Locked {
         region_id,
-        active: col(&t, 1)?,
-        monthly: col(&t, 2)?,
-        remaining: col(&t, 3)?,
-        period_spent: col(&t, 4)?,
-        period_refunded: col(&t, 5)?,
-        scaling_mode: col(&t, 6)?,
-        day_due: col(&t, 7)?,
-        month_due: col(&t, 8)?,
-        allotment: col(&t, 9)?,
-        held: col(&t, 10)?,
-        expiry_due: col(&t, 11)?,
+        active: col(&t, "active")?,
+        monthly: col(&t, "ai_budget_monthly")?,
+        remaining: col(&t, "ai_budget_remaining")?,
+        period_spent: col(&t, "period_spent")?,
+        period_refunded: col(&t, "period_refunded")?,
+        scaling_mode: col(&t, "scaling_mode")?,
+        day_due: col(&t, "day_due")?,
+        month_due: col(&t, "month_due")?,
+        allotment: col(&t, "slot_allotment")?,
+        held: col(&t, "ai_budget_held")?,
+        expiry_due: col(&t, "expiry_due")?,
     }))
 }
 
