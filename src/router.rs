@@ -39,10 +39,10 @@ fn pressure_column(job: JobType) -> &'static str {
 pub fn view(client: &mut SpiClient<'_>, id: Uuid, job: JobType, lock: bool) -> GResult<Option<RegionView>> {
     let q = format!(
         concat!(
-            "SELECT r.slug, r.active, s.scaling_mode, s.capacity_score, s.{}, s.jobs_in_queue,
-                    COALESCE(s.shard_count, p.default_shard_count), ",
+            "SELECT r.slug, r.active, s.scaling_mode, s.{} AS type_pressure, s.jobs_in_queue,
+                    COALESCE(s.shard_count, p.default_shard_count) AS shards, ",
             crate::state::true_remaining_sql!(),
-            " FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id, grse.policy p
+            " AS remaining FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id, grse.policy p
               WHERE r.id = $1 {}"
         ),
         pressure_column(job),
@@ -53,19 +53,21 @@ pub fn view(client: &mut SpiClient<'_>, id: Uuid, job: JobType, lock: bool) -> G
         return Ok(None);
     }
     let t = t.first();
-    let text = |i| -> GResult<String> { t.get::<String>(i).or_internal()?.ok_or_else(|| internal("NULL in region")) };
-    let num =
-        |i| -> GResult<Centi> { centi(&t.get::<AnyNumeric>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?) };
-    let mode_text = text(3)?;
+    let text = |c: &str| -> GResult<String> {
+        t.get_by_name::<String, _>(c).or_internal()?.ok_or_else(|| internal(format!("{c} is NULL")))
+    };
+    let mode_text = text("scaling_mode")?;
+    let pressure =
+        t.get_by_name::<AnyNumeric, _>("type_pressure").or_internal()?.ok_or_else(|| internal("NULL score"))?;
     Ok(Some(RegionView {
         id,
-        slug: text(1)?,
-        active: t.get::<bool>(2).or_internal()?.unwrap_or(false),
+        slug: text("slug")?,
+        active: t.get_by_name::<bool, _>("active").or_internal()?.unwrap_or(false),
         mode: Mode::parse(&mode_text).ok_or_else(|| internal(format!("unknown mode {mode_text}")))?,
-        type_pressure: num(5)?,
-        jobs_in_queue: i64::from(t.get::<i32>(6).or_internal()?.unwrap_or(0)),
-        shards: t.get::<i32>(7).or_internal()?.unwrap_or(16).max(1) as u32,
-        remaining: t.get::<i64>(8).or_internal()?.unwrap_or(0),
+        type_pressure: centi(&pressure)?,
+        jobs_in_queue: i64::from(t.get_by_name::<i32, _>("jobs_in_queue").or_internal()?.unwrap_or(0)),
+        shards: t.get_by_name::<i32, _>("shards").or_internal()?.unwrap_or(16).max(1) as u32,
+        remaining: t.get_by_name::<i64, _>("remaining").or_internal()?.unwrap_or(0),
     }))
 }
 
@@ -112,13 +114,18 @@ pub fn plan(
     })
 }
 
-/// Active normal/cautious regions other than `exclude`, for the best-region choice.
-pub fn candidates(client: &SpiClient<'_>, job: JobType, exclude: Option<Uuid>) -> GResult<Vec<Candidate<[u8; 16]>>> {
+/// Active normal/cautious regions other than `exclude`, for the best-region
+/// choice, with their coordinates where they have them.
+pub fn candidates_at(
+    client: &SpiClient<'_>,
+    job: JobType,
+    exclude: Option<Uuid>,
+) -> GResult<Vec<(Candidate<[u8; 16]>, Option<Point>)>> {
     let q = format!(
         concat!(
             "SELECT s.region_id, s.scaling_mode, ",
             crate::state::live_capacity_sql!(),
-            ", s.{}
+            " AS capacity, s.{} AS type_pressure, r.latitude, r.longitude
                FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
           WHERE r.active AND s.scaling_mode IN ('normal', 'cautious')
             AND s.region_id IS DISTINCT FROM $1"
@@ -128,13 +135,38 @@ pub fn candidates(client: &SpiClient<'_>, job: JobType, exclude: Option<Uuid>) -
     let rows = client.select(q.as_str(), None, &[exclude.into()]).or_internal()?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let id = row.get::<Uuid>(1).or_internal()?.ok_or_else(|| internal("NULL region id"))?;
-        let mode = row.get::<String>(2).or_internal()?.and_then(|m| Mode::parse(&m)).unwrap_or(Mode::Frozen);
-        let capacity = centi(&row.get::<AnyNumeric>(3).or_internal()?.ok_or_else(|| internal("NULL capacity"))?)?;
-        let type_pressure = centi(&row.get::<AnyNumeric>(4).or_internal()?.ok_or_else(|| internal("NULL pressure"))?)?;
-        out.push(Candidate { id: *id.as_bytes(), mode, capacity, type_pressure });
+        let score = |c: &str| -> GResult<Centi> {
+            centi(&row.get_by_name::<AnyNumeric, _>(c).or_internal()?.ok_or_else(|| internal(format!("{c} is NULL")))?)
+        };
+        let id = row.get_by_name::<Uuid, _>("region_id").or_internal()?.ok_or_else(|| internal("NULL region id"))?;
+        let mode = row
+            .get_by_name::<String, _>("scaling_mode")
+            .or_internal()?
+            .and_then(|m| Mode::parse(&m))
+            .unwrap_or(Mode::Frozen);
+        let at = match (
+            row.get_by_name::<f64, _>("latitude").or_internal()?,
+            row.get_by_name::<f64, _>("longitude").or_internal()?,
+        ) {
+            (Some(latitude), Some(longitude)) => Some(Point { latitude, longitude }),
+            _ => None,
+        };
+        out.push((
+            Candidate {
+                id: *id.as_bytes(),
+                mode,
+                capacity: score("capacity")?,
+                type_pressure: score("type_pressure")?,
+            },
+            at,
+        ));
     }
     Ok(out)
+}
+
+/// Active normal/cautious regions other than `exclude`, for the best-region choice.
+pub fn candidates(client: &SpiClient<'_>, job: JobType, exclude: Option<Uuid>) -> GResult<Vec<Candidate<[u8; 16]>>> {
+    Ok(candidates_at(client, job, exclude)?.into_iter().map(|(c, _)| c).collect())
 }
 
 /// The best region for a job type (see `grse_core::routing::best_region`).
@@ -165,28 +197,13 @@ pub fn best_near(
     let Some((latitude, longitude)) = near else {
         return best(client, policy, job, preferred, exclude);
     };
-    let cands = candidates(client, job, exclude)?;
+    let located = candidates_at(client, job, exclude)?;
     if let Some(p) = preferred.map(|p| *p.as_bytes()) {
+        let cands: Vec<_> = located.iter().map(|(c, _)| c.clone()).collect();
         if let Some(c) = best_region(policy, &cands, Some(&p)).filter(|c| c.id == p) {
             return Ok(Some(Uuid::from_bytes(c.id)));
         }
     }
-    let ids: Vec<Uuid> = cands.iter().map(|c| Uuid::from_bytes(c.id)).collect();
-    let t = client
-        .select(
-            "SELECT u.id, r.latitude, r.longitude FROM unnest($1::uuid[]) AS u(id) JOIN grse.regions r ON r.id = u.id",
-            None,
-            &[ids.into()],
-        )
-        .or_internal()?;
-    let mut at = std::collections::HashMap::new();
-    for row in t {
-        let id = row.get::<Uuid>(1).or_internal()?.ok_or_else(|| internal("NULL region id"))?;
-        if let (Some(lat), Some(lon)) = (row.get::<f64>(2).or_internal()?, row.get::<f64>(3).or_internal()?) {
-            at.insert(*id.as_bytes(), Point { latitude: lat, longitude: lon });
-        }
-    }
-    let located: Vec<_> = cands.into_iter().map(|c| (c.clone(), at.get(&c.id).copied())).collect();
     Ok(nearest(&located, Point { latitude, longitude }).map(|c| Uuid::from_bytes(c.id)))
 }
 
