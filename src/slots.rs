@@ -39,7 +39,6 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::{PgBuiltInOids, PgOid, Uuid};
 
-
 /// A spend from a slot: the backend's own slot if it is free and holds
 /// the amount, else the first free slot that does (a slot another
 /// transaction holds is skipped, never waited for); only while the region
