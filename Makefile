@@ -4,7 +4,8 @@
 #   make test    # setup, then every test stage; ends with "tests: N passed, M failed"
 #   make demo    # setup, release install, then a scripted scenario on a throw-away cluster
 #
-# Developer targets (one stage each): lint, unit, pgtest, regress, upgrade, concurrency, isolation;
+# Developer targets (one stage each): lint, unit, pgtest, regress, upgrade, concurrency, isolation,
+# restore, replication, battery;
 # make stress runs the long stress and crash test; make http, make browser (grse-http's stages);
 # make dashboard serves the pages over the demo's regions; make bench-http is the HTTP load check.
 #   make install PROFILE=debug   # faster install without --release
@@ -24,12 +25,12 @@ else
 $(error PROFILE must be release or debug, not '$(PROFILE)')
 endif
 
-.PHONY: all setup install demo test lint unit pgtest regress upgrade concurrency isolation stress bench http browser dashboard bench-http help
+.PHONY: all setup install demo test lint unit pgtest regress upgrade concurrency isolation stress bench http browser restore replication battery dashboard bench-http help
 
 all: help
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
 
 ## Machine setup: Debian packages, cargo-pgrx 0.18.0, cargo pgrx init (idempotent).
 setup:
@@ -43,7 +44,8 @@ install: setup
 demo: setup install
 	bash scripts/demo.sh
 
-## All test stages in order: lint, unit, pgtest, regress, upgrade, concurrency, isolation, stress (short).
+## All test stages in order: lint, unit, pgtest, regress, upgrade, concurrency, isolation, stress (short),
+## http, browser, restore, replication, battery.
 test: setup
 	bash scripts/run-tests.sh
 
@@ -74,6 +76,15 @@ http: setup
 
 browser: setup
 	bash scripts/run-tests.sh browser
+
+restore: setup
+	bash scripts/run-tests.sh restore
+
+replication: setup
+	bash scripts/run-tests.sh replication
+
+battery: setup
+	bash scripts/run-tests.sh battery
 
 ## The dashboard on the demo's regions: builds, starts a throw-away cluster and grse-http,
 ## prints the URL and a token to sign in with (Ctrl-C stops everything).

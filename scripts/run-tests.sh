@@ -21,6 +21,12 @@
 #   http         tests/http/run.sh: grse-http against a cluster (every status, answers equal to the SQL
 #                functions', tenant isolation, metrics, live events, a database restart)
 #   browser      tests/browser/run.sh: the pages in headless Chromium (sign in, grid, detail, live update)
+#   restore      tests/restore/run.sh: pg_dump / pg_restore (custom, --jobs, plain) with pre_restore and
+#                post_restore: every row back, invariants, work continues; restores without the steps fail
+#   replication  tests/replication/run.sh: logical replication to a subscriber (tables equal, guards
+#                still refuse direct writes) and a hot standby serving every read function
+#   battery      tests/battery/run.sh: every function and column with NULL/NaN/infinite/huge/deep values:
+#                no internal error, NaN refused with 22xxx/23xxx, nothing changed by a refusal
 #
 # Environment:
 #   ACCEPT=1     regress: copy the actual output of every test into
@@ -41,8 +47,8 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PG_BIN=$("$PG_CONFIG" --bindir)
 CLUSTER="$ROOT/scripts/cluster.sh"
 # Stages backed by a script tests/<stage>/run.sh that ends with "<stage>: N passed, M failed".
-SCRIPT_STAGES=(upgrade http browser)
-ALL_STAGES=(lint unit pgtest regress upgrade concurrency isolation stress http browser)
+SCRIPT_STAGES=(upgrade http browser restore replication battery)
+ALL_STAGES=(lint unit pgtest regress upgrade concurrency isolation stress http browser restore replication battery)
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"

@@ -64,7 +64,7 @@ BEGIN
             s.period_spent := 0;
             s.period_refunded := 0;
             -- evaluate_region reads the remaining budget as rolled over (slots.rs, true_remaining_sql)
-            e := grse.evaluate_region(s.region_id);
+            SELECT * INTO e FROM grse.evaluate_region(s.region_id);
             s.capacity_score := e.capacity_score;
             s.warning_index := e.warning_index;
             s.scaling_mode := e.scaling_mode;
@@ -96,7 +96,7 @@ AS $$
     -- whose month has ended reads as rolled over (remaining = monthly - held, judged again)
     SELECT r.id, r.name,
            CASE WHEN pg_catalog.now() OPERATOR(pg_catalog.>=) s.month_ends_at
-                THEN (grse.evaluate_region(r.id)).scaling_mode ELSE s.scaling_mode END,
+                THEN (SELECT e.scaling_mode FROM grse.evaluate_region(r.id) e) ELSE s.scaling_mode END,
            CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0 OR pg_catalog.now() OPERATOR(pg_catalog.>=) s.month_ends_at
                 THEN grse.compute_region_capacity(r.id)
                 ELSE s.capacity_score END,
@@ -110,7 +110,7 @@ AS $$
                          s.ai_budget_monthly)
                 ELSE grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly) END,
            CASE WHEN pg_catalog.now() OPERATOR(pg_catalog.>=) s.month_ends_at
-                THEN (grse.evaluate_region(r.id)).warning_index ELSE s.warning_index END
+                THEN (SELECT e.warning_index FROM grse.evaluate_region(r.id) e) ELSE s.warning_index END
       FROM grse.regions r
       JOIN grse.region_scaling_state s ON s.region_id OPERATOR(pg_catalog.=) r.id
      WHERE r.active

@@ -95,7 +95,7 @@ BEGIN
     -- the foreign keys, which the restore did not check
     FOR c IN SELECT k.conname, k.conrelid::regclass AS child, k.confrelid::regclass AS parent,
                     (SELECT pg_catalog.string_agg(pg_catalog.format('c.%I = p.%I', ca.attname, pa.attname), ' AND ')
-                       FROM pg_catalog.unnest(k.conkey, k.confkey) AS u(ck, pk)
+                       FROM unnest(k.conkey, k.confkey) AS u(ck, pk)  -- (multi-argument unnest is syntax: no schema)
                        JOIN pg_catalog.pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = u.ck
                        JOIN pg_catalog.pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = u.pk) AS joined,
                     (SELECT pg_catalog.string_agg(pg_catalog.format('c.%I IS NOT NULL', ca.attname), ' AND ')

@@ -34,9 +34,13 @@ INSERT INTO battery.good_by_name VALUES
     ('delta', '1'),
     ('slots', '4'),
     ('mode', $$'cautious'$$),
-    ('headers', $${"x-region-id": "00000000-0000-4000-8000-0000000000b1"}$$),
-    ('activity', $${"posting": 2}$$),
-    ('risk', $${"overall_risk": 10, "conflicts": []}$$),
+    ('headers', $$'{"x-region-id": "00000000-0000-4000-8000-0000000000b1"}'$$),
+    ('activity', $$'{"posting": 2}'$$),
+    ('risk', $$'{"overall_risk": 10, "conflicts": []}'$$),
+    ('idempotency_key', 'NULL'),
+    ('until', 'NULL'),
+    ('hold_id', '(SELECT h.id FROM grse.budget_holds h ORDER BY h.status <> ''held'', h.created_at LIMIT 1)'),
+    ('job_id', '(SELECT j.id FROM grse.jobs j ORDER BY j.created_at LIMIT 1)'),
     ('ttl', $$'5 minutes'$$),
     ('window', $$'7 days'$$),
     ('near_latitude', '50.1'),
@@ -64,7 +68,7 @@ INSERT INTO battery.good_by_type VALUES
     ('smallint', '1'),
     ('double precision', '1'),
     ('boolean', 'false'),
-    ('jsonb', $${}$$),
+    ('jsonb', $$'{}'$$),
     ('interval', $$'1 hour'$$),
     ('timestamp with time zone', 'now()');
 
@@ -119,11 +123,11 @@ INSERT INTO battery.bad VALUES
     ('jsonb', 'deep object (300)', '(repeat(''{"a": '', 300) || ''1'' || repeat(''}'', 300))'),
     ('jsonb', 'deep array (5000)', '(repeat(''['', 5000) || repeat('']'', 5000))'),
     ('jsonb', 'deep in a key (200)', '(''{"posting": '' || repeat(''['', 200) || repeat('']'', 200) || ''}'')'),
-    ('jsonb', 'NaN-like counts', $${"posting": "NaN", "creative": -1}$$),
-    ('jsonb', 'huge count', $${"posting": 1e30}$$),
-    ('jsonb', 'fractional count', $${"posting": 0.5}$$),
-    ('jsonb', 'bad header id', $${"x-region-id": "not-a-uuid"}$$),
-    ('jsonb', 'repeated header', $${"x-region-id": ["a", "b"], "X-Agency-Id": 7}$$),
+    ('jsonb', 'NaN-like counts', $$'{"posting": "NaN", "creative": -1}'$$),
+    ('jsonb', 'huge count', $$'{"posting": 1e30}'$$),
+    ('jsonb', 'fractional count', $$'{"posting": 0.5}'$$),
+    ('jsonb', 'bad header id', $$'{"x-region-id": "not-a-uuid"}'$$),
+    ('jsonb', 'repeated header', $$'{"x-region-id": ["a", "b"], "X-Agency-Id": 7}'$$),
     ('interval', 'NULL', 'NULL'),
     ('interval', 'negative', $$'-1 day'$$),
     ('interval', 'zero', $$'0'$$),
@@ -147,26 +151,35 @@ CREATE TABLE battery.cases (
     kind     text NOT NULL,   -- 'call', 'trigger', 'column'
     special  boolean NOT NULL DEFAULT false,  -- NaN or infinite: must be refused with 22xxx/23xxx
     role     text,            -- run as this role (NULL: the superuser)
-    sql      text NOT NULL,
-    sqlstate text,
+    sql      text NOT NULL
+);
+-- What each case gave, per pass (the battery runs twice: over the fixture's data, then
+-- over regions with budgets near the bigint limit).
+CREATE TABLE battery.results (
+    pass     integer NOT NULL,
+    n        integer NOT NULL REFERENCES battery.cases,
+    sqlstate text,            -- NULL: accepted
     message  text,
     detail   text,
-    changed  boolean
+    changed  boolean,         -- refused, yet some grse table changed
+    ms       numeric,         -- how long it took
+    PRIMARY KEY (pass, n)
 );
 
 -- A call of a function with every argument good but one.
-CREATE FUNCTION battery.call(fn regprocedure, bad_ord integer, bad_expr text) RETURNS text
+CREATE FUNCTION battery.call(target regprocedure, bad_ord integer, bad_expr text) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT format('SELECT count(*) FROM %s.%I(%s) AS x', n.nspname, p.proname,
                   COALESCE(string_agg(format('(%s)::%s',
-                                             CASE WHEN a.ord = bad_ord THEN bad_expr
+                                             CASE WHEN a.ord = $2 THEN $3
                                                   ELSE COALESCE(g.expr, t.expr, 'NULL') END,
-                                             format_type(a.typ, NULL)), ', ' ORDER BY a.ord), ''))
+                                             format_type(a.typ, NULL)), ', ' ORDER BY a.ord)
+                             FILTER (WHERE a.ord IS NOT NULL), ''))
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       LEFT JOIN battery.args a ON a.fn = p.oid
       LEFT JOIN battery.good_by_name g ON g.name = a.name
       LEFT JOIN battery.good_by_type t ON t.typ = a.typ
-     WHERE p.oid = fn
+     WHERE p.oid = $1
      GROUP BY n.nspname, p.proname
 $$;
 
@@ -242,7 +255,7 @@ $$;
 
 -- Runs every case in a subtransaction (as its role), recording its SQLSTATE, message and
 -- detail, and for a refused case whether anything changed.
-CREATE FUNCTION battery.run() RETURNS integer
+CREATE FUNCTION battery.run(pass integer) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     c record;
@@ -250,10 +263,12 @@ DECLARE
     st text;
     msg text;
     det text;
-    n integer := 0;
+    ran integer := 0;
+    t0 timestamptz;
 BEGIN
     FOR c IN SELECT * FROM battery.cases ORDER BY n LOOP
         st := NULL; msg := NULL; det := NULL;
+        t0 := clock_timestamp();
         BEGIN
             IF c.role IS NOT NULL THEN
                 EXECUTE format('SET ROLE %I', c.role);
@@ -266,14 +281,15 @@ BEGIN
         RESET ROLE;
         IF st IS NULL THEN
             sum_before := battery.checksum();   -- an accepted call may change the data
-            UPDATE battery.cases SET sqlstate = NULL, changed = NULL WHERE cases.n = c.n;
+            INSERT INTO battery.results (pass, n, ms)
+            VALUES (run.pass, c.n, extract(epoch FROM clock_timestamp() - t0) * 1000);
         ELSE
-            UPDATE battery.cases SET sqlstate = st, message = msg, detail = det,
-                                     changed = (battery.checksum() IS DISTINCT FROM sum_before)
-             WHERE cases.n = c.n;
+            INSERT INTO battery.results (pass, n, sqlstate, message, detail, changed, ms)
+            VALUES (run.pass, c.n, st, msg, det, battery.checksum() IS DISTINCT FROM sum_before,
+                    extract(epoch FROM clock_timestamp() - t0) * 1000);
         END IF;
-        n := n + 1;
+        ran := ran + 1;
     END LOOP;
-    RETURN n;
+    RETURN ran;
 END
 $$;

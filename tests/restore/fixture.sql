@@ -87,8 +87,9 @@ BEGIN
                                          estimated_cost => 50, hold_budget => true)$q$;
     END IF;
     IF to_regclass('grse.alert_rules') IS NOT NULL THEN
-        EXECUTE $q$INSERT INTO grse.alert_rules (name, metric, comparison, threshold, severity)
-                   VALUES ('low capacity', 'capacity', '<', 50, 'warning')$q$;
+        EXECUTE $q$INSERT INTO grse.alert_rules (name, metric, comparison, threshold, severity, for_duration)
+                   VALUES ('low capacity', 'capacity', '<', 50, 'warning', '0'),
+                          ('slow burn', 'budget_percent', '<', 99, 'warning', '1 hour')$q$;
         PERFORM grse.alert_critical_issues();
     END IF;
 END

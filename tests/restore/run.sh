@@ -50,7 +50,12 @@ SELECT (SELECT count(*) FROM grse.verify_invariants()) = 0
    AND (SELECT count(*) FROM grse.alerts) > 0
    AND (SELECT small_job_max_cents FROM grse.policy) = 250"
 psql_q -d src -f "$HERE/tables.sql" >"$WORK/src.tables"
-echo "# source: $(grep -c '^table' "$WORK/src.tables") tables, $(grep -c '^sequence' "$WORK/src.tables") sequences"
+if grep -q 'is not dumped' "$WORK/src.tables"; then
+    fail "every grse table and sequence is dumped with the extension (pg_extension_config_dump):"
+    grep 'is not dumped' "$WORK/src.tables" | sed 's/^/#   /'
+else
+    pass "every grse table and sequence is dumped with the extension ($(grep -c '^table' "$WORK/src.tables") tables, $(grep -c '^sequence' "$WORK/src.tables") sequences)"
+fi
 
 "$PG_BIN/pg_dump" -d src -Fc -f "$WORK/grse.dump" 2>"$WORK/pg_dump.log"
 "$PG_BIN/pg_dump" -d src -Fp -f "$WORK/grse.sql" 2>>"$WORK/pg_dump.log"
