@@ -31,10 +31,7 @@ pub fn distance_km(a: Point, b: Point) -> f64 {
 }
 
 /// The nearest eligible candidate to `near` (see the module doc).
-pub fn nearest<'a, Id: Ord>(
-    candidates: &'a [(Candidate<Id>, Option<Point>)],
-    near: Point,
-) -> Option<&'a Candidate<Id>> {
+pub fn nearest<Id: Ord>(candidates: &[(Candidate<Id>, Option<Point>)], near: Point) -> Option<&Candidate<Id>> {
     let key = |(_, at): &(Candidate<Id>, Option<Point>)| at.map(|p| distance_km(p, near)).unwrap_or(f64::INFINITY);
     candidates
         .iter()

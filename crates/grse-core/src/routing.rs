@@ -168,8 +168,7 @@ mod tests {
 
     #[test]
     fn only_cautious_delays() {
-        let mut p = Policy::default();
-        p.cautious_delay_seconds = 45;
+        let mut p = Policy { cautious_delay_seconds: 45, ..Policy::default() };
         assert_eq!(delay_seconds(&p, Mode::Cautious), 45);
         for m in [Mode::Normal, Mode::Throttled, Mode::Frozen] {
             assert_eq!(delay_seconds(&p, m), 0);
