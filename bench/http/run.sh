@@ -10,8 +10,11 @@
 # Writes the figures into bench/RESULTS.md (section "HTTP load check", replaced on every run)
 # and prints them.
 #
-# Environment: SECS (pgbench seconds, default 20), HTTP_SECS (wrk seconds, default 60),
-# CLIENTS (default 32), POOL_SIZE (grse-http's pool, default 16), KEEP=1.
+# Throughput is measured in ROUNDS alternating rounds (pgbench of the function, then wrk, SECS each),
+# so that load from outside the run (a shared machine) weighs on both alike; then pgbench of the
+# server's own transaction, then the burst (HTTP_SECS of wrk: p99 and errors).
+# Environment: SECS (default 15), ROUNDS (default 3), HTTP_SECS (default 60), CLIENTS (default 32),
+# POOL_SIZE (grse-http's pool, default 16), KEEP=1.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -19,9 +22,10 @@ ROOT=$(cd "$HERE/../.." && pwd)
 CLUSTER="$ROOT/scripts/cluster.sh"
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PG_BIN=$("$PG_CONFIG" --bindir)
-SECS=${SECS:-20}
+SECS=${SECS:-15}
 HTTP_SECS=${HTTP_SECS:-60}
 CLIENTS=${CLIENTS:-32}
+ROUNDS=${ROUNDS:-3}
 POOL_SIZE=${POOL_SIZE:-16}
 OUT="$ROOT/bench/RESULTS.md"
 DB=grse_bench_http
@@ -86,11 +90,6 @@ SELECT pg_catalog.set_config('role', 'grse_reader', true), pg_catalog.set_config
 SELECT grse.api_regions_health();
 COMMIT;
 SQL
-run_pgbench function postgres "$WORK/function.sql"
-FN_TPS=$TPS FN_P99=$P99 FN_FAILED=${FAILED:-0}
-run_pgbench tx grse_http "$WORK/tx.sql"
-TX_TPS=$TPS TX_P99=$P99 TX_FAILED=${FAILED:-0}
-
 PORT=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1)->sockport')
 DATABASE_URL="postgresql://grse_http@127.0.0.1:$PGPORT/$DB" GRSE_JWT_SECRET="$SECRET" \
     GRSE_HTTP_ADDR="127.0.0.1:$PORT" GRSE_DB_POOL_SIZE="$POOL_SIZE" "$BIN" >"$WORK/server.log" 2>&1 &
@@ -100,9 +99,32 @@ URL="http://127.0.0.1:$PORT/api/regions/health"
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break; sleep 0.1; done
 curl -fsS -H "Authorization: Bearer $TOKEN" "$URL" | grep -q '"success": true' || { echo "bench/http: the endpoint does not answer" >&2; exit 1; }
 wrk -t 2 -c "$CLIENTS" -d 5s -H "Authorization: Bearer $TOKEN" "$URL" >/dev/null   # warm-up
+wrk_rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
+
+# Throughput: the function through pgbench and the endpoint through wrk, alternating for ROUNDS
+# rounds of SECS each, so that load from outside the run affects both alike.
+ROUND_ROWS=""
+FN_SUM=0 HTTP_SUM=0 FN_FAILED=0
+for r in $(seq 1 "$ROUNDS"); do
+    run_pgbench "function-$r" postgres "$WORK/function.sql"
+    FN_P99=$P99
+    FN_FAILED=$((FN_FAILED + ${FAILED:-0}))
+    wrk -t 2 -c "$CLIENTS" -d "${SECS}s" -H "Authorization: Bearer $TOKEN" "$URL" >"$WORK/wrk-$r.out"
+    rps=$(wrk_rps "$WORK/wrk-$r.out")
+    echo "bench/http: round $r: function $TPS tps, HTTP $rps requests/s"
+    ROUND_ROWS+="| $r | $(printf '%.0f' "$TPS") | $(printf '%.0f' "$rps") | $(awk -v a="$rps" -v b="$TPS" 'BEGIN { printf "%.2f", a / b }') |"$'\n'
+    FN_SUM=$(awk -v a="$FN_SUM" -v b="$TPS" 'BEGIN { print a + b }')
+    HTTP_SUM=$(awk -v a="$HTTP_SUM" -v b="$rps" 'BEGIN { print a + b }')
+done
+FN_TPS=$(awk -v a="$FN_SUM" -v n="$ROUNDS" 'BEGIN { print a / n }')
+ROUNDS_RPS=$(awk -v a="$HTTP_SUM" -v n="$ROUNDS" 'BEGIN { print a / n }')
+run_pgbench tx grse_http "$WORK/tx.sql"
+TX_TPS=$TPS TX_P99=$P99 TX_FAILED=${FAILED:-0}
+
+# The burst: HTTP_SECS at full load, latency distribution and errors.
 wrk -t 2 -c "$CLIENTS" -d "${HTTP_SECS}s" --latency -H "Authorization: Bearer $TOKEN" "$URL" >"$WORK/wrk.out"
 cat "$WORK/wrk.out"
-HTTP_RPS=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$WORK/wrk.out")
+HTTP_RPS=$(wrk_rps "$WORK/wrk.out")
 to_ms() { awk -v x="$1" 'BEGIN { v = x + 0; if (x ~ /us$/) v /= 1000; else if (x ~ /ms$/) v += 0; else if (x ~ /s$/) v *= 1000; printf "%.2f", v }'; }
 HTTP_P99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.out")")
 HTTP_REQS=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$WORK/wrk.out")
@@ -130,7 +152,7 @@ SCRAPE_SERIES=$(grep -vc '^#' "$WORK/metrics.txt")
 echo "bench/http: /metrics over 1,000 regions, $LEDGER_ROWS ledger rows: first ${SCRAPE_FIRST} ms, then ${SCRAPE_LATER} ms (median of 5), $SCRAPE_SERIES series"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "—"; else printf "%.2f", a / b }'; }
-R_FN=$(ratio "$HTTP_RPS" "$FN_TPS")
+R_FN=$(ratio "$ROUNDS_RPS" "$FN_TPS")
 R_TX=$(ratio "$HTTP_RPS" "$TX_TPS")
 MET=$(awk -v r="$R_FN" -v e="$ERRORS" 'BEGIN { print (r + 0 >= 0.8 && e == 0) ? "**met**" : "**not met**" }')
 COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -141,18 +163,25 @@ cat >"$SECTION" <<EOF
 ## HTTP load check: GET /api/regions/health over 100 regions, $CLIENTS connections
 
 \`bash bench/http/run.sh\` (\`make bench-http\`), $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT, $(nproc) CPUs; one throw-away
-cluster (fsync on); grse-http release build, pool of $POOL_SIZE connections, wrk \`-t 2 -c $CLIENTS -d ${HTTP_SECS}s\` after a 5 s
-warm-up; pgbench \`-n -M prepared -c $CLIENTS -j 2 -T $SECS\`. Server, database and load generator share the machine.
+cluster (fsync on); grse-http release build, pool of $POOL_SIZE connections; wrk \`-t 2 -c $CLIENTS\`; pgbench
+\`-n -M prepared -c $CLIENTS -j 2\`. Server, database and load generator share the machine (and, here, other work on it:
+the rounds alternate so that it weighs on both sides alike).
+
+Throughput, $ROUNDS alternating rounds of $SECS s (pgbench of the function, then wrk against the endpoint):
+
+| round | \`SELECT grse.api_regions_health()\` through pgbench (superuser), TPS | HTTP requests/s | HTTP / function |
+|---:|---:|---:|---:|
+${ROUND_ROWS}| mean | $(printf '%.0f' "$FN_TPS") | $(printf '%.0f' "$ROUNDS_RPS") | **$R_FN** |
 
 | path | requests/s | p99 ms | errors |
 |---|---:|---:|---:|
-| pgbench: \`SELECT grse.api_regions_health()\` (superuser) | $(printf '%.0f' "$FN_TPS") | $FN_P99 | $FN_FAILED |
-| pgbench: grse-http's transaction (role switch, claims, timeout, the call) as grse_reader | $(printf '%.0f' "$TX_TPS") | $TX_P99 | $TX_FAILED |
-| HTTP: grse-http, bearer token of grse_reader | $(printf '%.0f' "$HTTP_RPS") | $HTTP_P99 | $ERRORS of $HTTP_REQS |
+| pgbench: the function (last round) | | $FN_P99 | $FN_FAILED |
+| pgbench: grse-http's transaction (role switch, claims, timeout, the call) as grse_reader, $SECS s | $(printf '%.0f' "$TX_TPS") | $TX_P99 | $TX_FAILED |
+| HTTP burst: grse-http, bearer token of grse_reader, ${HTTP_SECS} s | $(printf '%.0f' "$HTTP_RPS") | $HTTP_P99 | $ERRORS of $HTTP_REQS |
 
-HTTP / function: **$R_FN**; HTTP / the same transaction through pgbench: **$R_TX**. Target (HTTP ≥ 0.8 × the
-function's own throughput, no error during the ${HTTP_SECS}-second burst): $MET. The server logged $server_lines
-answered requests of the burst and warm-up.
+HTTP / function (mean of the rounds): **$R_FN**; HTTP burst / the server's own transaction through pgbench: **$R_TX**.
+Target (HTTP ≥ 0.8 × the function's own throughput, no error during the ${HTTP_SECS}-second burst): $MET. The server
+logged $server_lines answered requests of the endpoint.
 
 \`GET /metrics\` after growing the database to 1,000 regions and $LEDGER_ROWS ledger rows: the first scrape (which
 reads the whole ledger once) took $SCRAPE_FIRST ms, later scrapes $SCRAPE_LATER ms (median of 5; they read only new
