@@ -96,7 +96,7 @@ fn interval_text(i: Interval) -> GResult<String> {
 
 /// Hundredths as a JSON number with two decimals (exact: serde_json keeps the digits).
 pub fn number(c: grse_core::Centi) -> GResult<Value> {
-    c.to_string().parse::<serde_json::Number>().map(Value::Number).map_err(|e| internal(e))
+    c.to_string().parse::<serde_json::Number>().map(Value::Number).map_err(internal)
 }
 
 /// Where a region's budget is heading at its net spend rate over `window`
