@@ -27,7 +27,8 @@ pub fn job_type_arg(job_type: Option<&str>) -> GResult<Option<JobType>> {
 }
 
 /// The one-statement spend: succeeds only if the region is active, its
-/// periods are current and it has the budget; writes the ledger row.
+/// periods are current, no hold or job of it is due to expire (else the
+/// locked path sweeps them first) and it has the budget; writes the ledger row.
 macro_rules! spend_sql {
     ($condition:literal) => {
         concat!(
@@ -42,6 +43,7 @@ macro_rules! spend_sql {
             $condition,
             "
                   AND pg_catalog.now() < s.day_ends_at AND pg_catalog.now() < s.month_ends_at
+                  AND (s.next_expiry_at IS NULL OR pg_catalog.now() < s.next_expiry_at)
                RETURNING s.region_id, s.ai_budget_remaining)
              ",
             insert_into_ledger!(),
