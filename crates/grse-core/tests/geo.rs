@@ -52,3 +52,49 @@ proptest! {
         }
     }
 }
+
+/// Candidates with distinct ids, often at one of a few shared places (so that
+/// equal distances occur) or without coordinates.
+fn crowd() -> impl Strategy<Value = Vec<(Candidate<u16>, Option<Point>)>> {
+    let place = prop_oneof![
+        1 => Just(None),
+        2 => prop::sample::select(vec![
+            Point { latitude: 52.52, longitude: 13.405 },
+            Point { latitude: 48.8566, longitude: 2.3522 },
+        ]).prop_map(Some),
+        2 => point().prop_map(Some),
+    ];
+    prop::collection::vec((candidate(), place), 0..12).prop_map(|v| {
+        v.into_iter().enumerate().map(|(i, ((c, _), at))| (Candidate { id: i as u16, ..c }, at)).collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Pressure breaks ties: no eligible region at the winner's distance has
+    /// a lower pressure of the job type.
+    #[test]
+    fn equal_distances_go_to_the_lower_pressure(cands in crowd(), near in point()) {
+        let open = |c: &Candidate<u16>| matches!(c.mode, Mode::Normal | Mode::Cautious);
+        let key = |at: &Option<Point>| at.map(|p| distance_km(p, near)).unwrap_or(f64::INFINITY);
+        if let Some(best) = nearest(&cands, near) {
+            let best_at = cands.iter().find(|(c, _)| c.id == best.id).map(|(_, at)| *at).unwrap();
+            for (c, at) in cands.iter().filter(|(c, at)| open(c) && key(at) == key(&best_at)) {
+                prop_assert!(c.type_pressure >= best.type_pressure, "{:?} at {:?} has a lower pressure than {:?}", c, at, best);
+            }
+        }
+    }
+
+    /// The order in which the candidates come does not change the winner.
+    #[test]
+    fn the_winner_does_not_depend_on_the_order(cands in crowd(), near in point(), rotate in any::<prop::sample::Index>()) {
+        let mut turned = cands.clone();
+        if !turned.is_empty() {
+            let k = rotate.index(turned.len());
+            turned.rotate_left(k);
+            turned.reverse();
+        }
+        prop_assert_eq!(nearest(&cands, near).map(|c| c.id), nearest(&turned, near).map(|c| c.id));
+    }
+}
