@@ -109,7 +109,9 @@ try {
   await page.screenshot({ path: path.join(ARTIFACTS, 'regions-live.png'), fullPage: true });
 
   // --- click through to a region: four pressure bars with the right widths and weights
-  const [detailId, detailName] = regions.find((r) => r[0] !== target) ?? regions[0];
+  // the most loaded other region (the one a reader of the page would look at)
+  const [detailId, detailName] = regions.filter((r) => r[0] !== target)
+    .sort((a, b) => Number(b[3]) - Number(a[3]))[0] ?? regions[0];
   await Promise.all([page.waitForURL(`${BASE}/regions/${detailId}`), page.click(`.card[data-region-id="${detailId}"]`)]);
   ok((await page.locator('h1 [data-field=name]').textContent()) === detailName, `clicking ${detailName} opens its page`);
   const [p] = sql(`SELECT s.posting_pressure, s.orchestration_pressure, s.creative_pressure, s.intel_pressure,

@@ -153,6 +153,7 @@ table { width: 100%; border-collapse: collapse; font-size: .9rem; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.when { white-space: nowrap; }
 .two { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1rem; }
 .pressure-row { display: grid; grid-template-columns: 11rem 1fr 3.5rem; gap: .8rem; align-items: center; margin: .5rem 0; }
 .pressure-row .weight { color: var(--muted); font-size: .8rem; }
@@ -553,7 +554,7 @@ fn transitions_table(rows: &Value) -> Markup {
                 tr { th { "When" } th { "From" } th { "To" } th class="num" { "Capacity" } th class="num" { "Pressure" } th { "Reason" } }
                 @for t in rows {
                     tr {
-                        td { (when(&t["created_at"])) }
+                        td class="when" { (when(&t["created_at"])) }
                         td { span class={ "badge mode-" (text(&t["from_mode"])) } { (text(&t["from_mode"])) } }
                         td { span class={ "badge mode-" (text(&t["to_mode"])) } { (text(&t["to_mode"])) } }
                         td class="num" { (score(&t["capacity"])) }
@@ -575,7 +576,7 @@ fn alerts_table(rows: &Value) -> Markup {
                 tr { th { "When" } th { "Severity" } th { "Alert" } th { "Resolved" } }
                 @for a in rows {
                     tr {
-                        td { (when(&a["created_at"])) }
+                        td class="when" { (when(&a["created_at"])) }
                         td { span class={ "badge " (text(&a["severity"])) } { (text(&a["severity"])) } }
                         td { (text(&a["message"])) }
                         td { @if a["resolved_at"].is_null() { "open" } @else { (when(&a["resolved_at"])) } }
