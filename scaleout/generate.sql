@@ -274,8 +274,10 @@ DECLARE
     ord integer := 0;
     m text; d text; h text;
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS grse_router_new (object text PRIMARY KEY, kind text, drop_ddl text, ddl text, ord integer)
+    IF to_regclass('pg_temp.grse_router_new') IS NULL THEN
+        CREATE TEMP TABLE grse_router_new (object text PRIMARY KEY, kind text, drop_ddl text, ddl text, ord integer)
         ON COMMIT DROP;
+    END IF;
     DELETE FROM grse_router_new;
     DELETE FROM grse_router.unrouted;
     BEGIN

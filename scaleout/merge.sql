@@ -18,10 +18,14 @@ CREATE OR REPLACE FUNCTION grse_router.policy() RETURNS jsonb
 LANGUAGE sql VOLATILE
 AS $$ SELECT j FROM grse_remote.scan(grse_router.any_node(), 'policy') j LIMIT 1 $$;
 
-CREATE OR REPLACE FUNCTION grse_remote.route_candidates__all(job_type text)
+DROP FUNCTION IF EXISTS grse_remote.route_candidates__all(text);
+CREATE OR REPLACE FUNCTION grse_remote.route_candidates__all(job_type text, near_latitude double precision,
+                                                             near_longitude double precision)
 RETURNS TABLE (region_id uuid, capacity numeric, type_pressure numeric, latitude double precision,
                longitude double precision)
-LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON ALL; SELECT * FROM grse_node.route_candidates(job_type); $$;
+LANGUAGE plproxy AS $$
+    CLUSTER 'grse'; RUN ON ALL; SELECT * FROM grse_node.route_candidates(job_type, near_latitude, near_longitude);
+$$;
 
 CREATE OR REPLACE FUNCTION grse_remote.agency_licenses__all(agency_id uuid)
 RETURNS TABLE (region_id uuid, is_primary boolean, created_at timestamptz, known boolean)
@@ -35,6 +39,12 @@ CREATE OR REPLACE FUNCTION grse_remote.client_agency(_node integer, client_id uu
 LANGUAGE plproxy AS $$
     CLUSTER 'grse'; RUN ON _node;
     SELECT (SELECT c.agency_id FROM grse.client_agencies c WHERE c.client_id = client_id) AS agency_id;
+$$;
+
+CREATE OR REPLACE FUNCTION grse_remote.queued_job_types(_node integer, region_id uuid) RETURNS TABLE (job_type text)
+LANGUAGE plproxy AS $$
+    CLUSTER 'grse'; RUN ON _node;
+    SELECT DISTINCT j.job_type FROM grse.jobs j WHERE j.region_id = region_id AND j.status = 'queued';
 $$;
 
 -- compute_global_risk() and the health rows it judged, of every node (one snapshot per node).
@@ -125,54 +135,41 @@ AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION grse_router.merge_compute_global_risk() RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE sql VOLATILE
 AS $$
-DECLARE
-    pol jsonb;
-    at text := to_json(now()) #>> '{}';
-    score bigint;
-    conflicts jsonb;
-    recs jsonb;
-    assessed bigint;
-BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS grse_router_risk (node integer, risk jsonb, health jsonb) ON COMMIT DROP;
-    DELETE FROM grse_router_risk;
-    INSERT INTO grse_router_risk SELECT row_number() OVER (), f.risk, f.health FROM grse_remote.risk_facts__all() f;
-    pol := grse_router.policy();
+    WITH f AS MATERIALIZED (
+        SELECT row_number() OVER () AS node, x.risk, x.health FROM grse_remote.risk_facts__all() x),
+    p AS (SELECT grse_router.policy() AS pol, to_json(now()) #>> '{}' AS at),
     -- conflicts in region order (each region's in its node's order)
-    SELECT COALESCE(jsonb_agg(c.c || jsonb_build_object('detected_at', at)
-                              ORDER BY c.c ->> 'region_name', (c.c ->> 'region_id')::uuid, c.ord), '[]'),
-           COALESCE(sum(CASE c.c ->> 'severity' WHEN 'critical' THEN 20 ELSE 10 END), 0)
-      INTO conflicts, score
-      FROM (SELECT e.c, r.node * 1000000 + e.ord AS ord
-              FROM grse_router_risk r, jsonb_array_elements(r.risk -> 'conflicts') WITH ORDINALITY AS e(c, ord)) c;
-    -- + per region: 15 below the throttled capacity, else 5 below the cautious one; 25 if frozen
-    SELECT score + COALESCE(sum(CASE WHEN (h ->> 'capacity_score')::numeric < (pol ->> 'throttled_capacity_below')::numeric THEN 15
-                                     WHEN (h ->> 'capacity_score')::numeric < (pol ->> 'cautious_capacity_below')::numeric THEN 5
-                                     ELSE 0 END
-                                + CASE WHEN h ->> 'scaling_mode' = 'frozen' THEN 25 ELSE 0 END), 0),
-           count(*)
-      INTO score, assessed
-      FROM grse_router_risk r, jsonb_array_elements(r.health) h;
-    score := least(score, 100);
-    SELECT COALESCE(jsonb_agg(to_jsonb(x.rec) ORDER BY x.grp, x.region_name, x.node, x.ord), '[]')
-      INTO recs
-      FROM (SELECT e.rec, k.grp, k.region_name, r.node, e.ord
-              FROM grse_router_risk r, jsonb_array_elements_text(r.risk -> 'recommendations') WITH ORDINALITY AS e(rec, ord),
-                   LATERAL grse_router.recommendation_rank(e.rec) k
-             WHERE e.rec <> 'All regions operating normally') x;
-    IF recs = '[]' THEN
-        recs := '["All regions operating normally"]';
-    END IF;
-    RETURN jsonb_build_object(
-        'overall_risk', score,
-        'risk_level', CASE WHEN score >= 70 THEN 'critical' WHEN score >= 50 THEN 'high'
-                           WHEN score >= 25 THEN 'medium' ELSE 'low' END,
-        'conflicts', conflicts,
-        'recommendations', recs,
-        'regions_assessed', assessed,
-        'assessed_at', at);
-END
+    c AS (SELECT e.c, f.node, e.ord FROM f, jsonb_array_elements(f.risk -> 'conflicts') WITH ORDINALITY AS e(c, ord)),
+    h AS (SELECT e.h FROM f, jsonb_array_elements(f.health) e(h)),
+    -- recommendations: frozen, budget, pressure, capacity findings, each in region order
+    r AS (SELECT e.rec, k.grp, k.region_name, f.node, e.ord
+            FROM f, jsonb_array_elements_text(f.risk -> 'recommendations') WITH ORDINALITY AS e(rec, ord),
+                 LATERAL grse_router.recommendation_rank(e.rec) k
+           WHERE e.rec <> 'All regions operating normally'),
+    -- 20 per critical and 10 per warning conflict; per region 15 below the throttled
+    -- capacity, else 5 below the cautious one, and 25 if frozen; at most 100
+    s AS (SELECT least(100,
+                 (SELECT COALESCE(sum(CASE c.c ->> 'severity' WHEN 'critical' THEN 20 ELSE 10 END), 0) FROM c)
+               + (SELECT COALESCE(sum(CASE WHEN (h.h ->> 'capacity_score')::numeric < (p.pol ->> 'throttled_capacity_below')::numeric THEN 15
+                                           WHEN (h.h ->> 'capacity_score')::numeric < (p.pol ->> 'cautious_capacity_below')::numeric THEN 5
+                                           ELSE 0 END
+                                      + CASE WHEN h.h ->> 'scaling_mode' = 'frozen' THEN 25 ELSE 0 END), 0)
+                    FROM h)) AS score
+            FROM p)
+    SELECT jsonb_build_object(
+               'overall_risk', s.score,
+               'risk_level', CASE WHEN s.score >= 70 THEN 'critical' WHEN s.score >= 50 THEN 'high'
+                                  WHEN s.score >= 25 THEN 'medium' ELSE 'low' END,
+               'conflicts', (SELECT COALESCE(jsonb_agg(c.c || jsonb_build_object('detected_at', p.at)
+                                                       ORDER BY c.c ->> 'region_name', (c.c ->> 'region_id')::uuid,
+                                                                c.node, c.ord), '[]') FROM c),
+               'recommendations', (SELECT COALESCE(jsonb_agg(to_jsonb(r.rec) ORDER BY r.grp, r.region_name, r.node, r.ord),
+                                                   '["All regions operating normally"]') FROM r),
+               'regions_assessed', (SELECT count(*) FROM h),
+               'assessed_at', p.at)
+      FROM s, p
 $$;
 
 -- The router's part of alert_critical_issues(): the global risk alert, judged
@@ -219,17 +216,19 @@ CREATE OR REPLACE FUNCTION grse_router.merge_run_monitor() RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-    refreshed bigint;
-    raised bigint;
+    counts jsonb;
     risk jsonb;
 BEGIN
-    SELECT COALESCE(sum((m ->> 'regions_refreshed')::bigint), 0), COALESCE(sum((m ->> 'alerts_raised')::bigint), 0)
-      INTO refreshed, raised
-      FROM grse_remote.run_region_monitor__all() m;
+    -- every node's counts (regions refreshed, alerts raised, ...) added up
+    SELECT COALESCE(jsonb_object_agg(t.key, t.total), '{}') INTO counts
+      FROM (SELECT e.key, sum(e.value::numeric) AS total
+              FROM grse_remote.run_region_monitor__all() m, jsonb_each_text(m) e
+             WHERE jsonb_typeof(m -> e.key) = 'number' AND e.key <> 'overall_risk'
+             GROUP BY e.key) t;
     risk := grse_router.merge_compute_global_risk();
-    raised := raised + grse_router.raise_global_alerts(risk);
-    RETURN jsonb_build_object('regions_refreshed', refreshed, 'alerts_raised', raised,
-                              'overall_risk', risk -> 'overall_risk', 'risk_level', risk -> 'risk_level');
+    RETURN counts || jsonb_build_object(
+        'alerts_raised', COALESCE((counts ->> 'alerts_raised')::integer, 0) + grse_router.raise_global_alerts(risk),
+        'overall_risk', risk -> 'overall_risk', 'risk_level', risk -> 'risk_level');
 END
 $$;
 
@@ -237,30 +236,55 @@ $$;
 -- Best region, resolvers
 -- ---------------------------------------------------------------------------
 
+-- Great-circle distance in km (haversine, the Earth's mean radius), computed
+-- as grse_core::geo::distance_km computes it (same operations in the same order).
+CREATE OR REPLACE FUNCTION grse_router.distance_km(lat1 double precision, lon1 double precision,
+                                                   lat2 double precision, lon2 double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT 2.0::double precision * 6371.0088::double precision
+           * asin(least(sqrt(power(sin((radians(lat2) - radians(lat1)) / 2.0), 2)
+                             + cos(radians(lat1)) * cos(radians(lat2)) * power(sin(radians(lon2 - lon1) / 2.0), 2)),
+                        1.0))
+$$;
+
 -- The best region for a job type over every node: the preferred region if its
--- node says it qualifies, else the lowest pressure of that type (ties: higher
--- capacity, then smaller id), leaving out `exclude` (the region a fallback leaves).
-CREATE OR REPLACE FUNCTION grse_router.best_region(job_type text, preferred uuid, exclude uuid) RETURNS uuid
+-- node says it qualifies; else, with a location, the nearest candidate (regions
+-- without coordinates last), else the lowest pressure of that type; ties go to
+-- the lower pressure, the higher capacity, the smaller id. `exclude`: the region
+-- a fallback leaves.
+CREATE OR REPLACE FUNCTION grse_router.best_region(job_type text, preferred uuid, exclude uuid,
+                                                   near_latitude double precision DEFAULT NULL,
+                                                   near_longitude double precision DEFAULT NULL) RETURNS uuid
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     b uuid;
 BEGIN
     IF preferred IS NOT NULL THEN
-        b := grse_remote.get_best_region_for_job(grse_router.region_node(preferred), job_type, preferred);
+        b := grse_remote.get_best_region_for_job(grse_router.region_node(preferred), job_type, preferred,
+                                                 near_latitude, near_longitude);
         IF b = preferred THEN
             RETURN b;
         END IF;
     END IF;
-    RETURN (SELECT c.region_id FROM grse_remote.route_candidates__all(job_type) c
+    RETURN (SELECT c.region_id FROM grse_remote.route_candidates__all(job_type, near_latitude, near_longitude) c
              WHERE c.region_id IS DISTINCT FROM exclude
-             ORDER BY c.type_pressure, c.capacity DESC, c.region_id LIMIT 1);
+             ORDER BY CASE WHEN near_latitude IS NULL OR near_longitude IS NULL THEN 0::double precision
+                           ELSE COALESCE(grse_router.distance_km(c.latitude, c.longitude, near_latitude, near_longitude),
+                                         'Infinity') END,
+                      c.type_pressure, c.capacity DESC, c.region_id
+             LIMIT 1);
 END
 $$;
 
-CREATE OR REPLACE FUNCTION grse_router.merge_get_best_region_for_job(job_type text, preferred_region uuid) RETURNS uuid
+DROP FUNCTION IF EXISTS grse_router.merge_get_best_region_for_job(text, uuid);
+CREATE OR REPLACE FUNCTION grse_router.merge_get_best_region_for_job(job_type text, preferred_region uuid,
+                                                                     near_latitude double precision,
+                                                                     near_longitude double precision) RETURNS uuid
 LANGUAGE sql VOLATILE
-AS $$ SELECT grse_router.best_region(job_type, preferred_region, NULL) $$;
+AS $$ SELECT grse_router.best_region(job_type, preferred_region, NULL, near_latitude, near_longitude) $$;
 
 -- An agency's region over every node (primary license first, then the oldest,
 -- then the smallest region id), or NULL; known: whether any node has a license of it.
@@ -457,7 +481,8 @@ BEGIN
         END IF;
         reason := r ->> 'reason';
     END IF;
-    other := grse_router.best_region(args ->> 'job_type', NULL, requested);
+    other := grse_router.best_region(args ->> 'job_type', NULL, requested, (args ->> 'near_latitude')::double precision,
+                                     (args ->> 'near_longitude')::double precision);
     IF other IS NULL THEN
         reason := reason || '; no fallback region available';
     ELSE
@@ -512,14 +537,56 @@ BEGIN
 END
 $$;
 
+DROP FUNCTION IF EXISTS grse_router.merge_admit_job(text, uuid, uuid, uuid, numeric, integer, boolean);
 CREATE OR REPLACE FUNCTION grse_router.merge_admit_job(job_type text, tenant_id uuid, region_id uuid, client_id uuid,
-                                                       estimated_cost numeric, priority integer, allow_fallback boolean)
+                                                       estimated_cost numeric, priority integer, allow_fallback boolean,
+                                                       hold_budget boolean, near_latitude double precision,
+                                                       near_longitude double precision)
 RETURNS SETOF jsonb
 LANGUAGE sql VOLATILE
 AS $$
     SELECT * FROM grse_router.admit_across_nodes(jsonb_build_object(
         'job_type', job_type, 'tenant_id', tenant_id, 'region_id', region_id, 'client_id', client_id,
-        'estimated_cost', estimated_cost, 'priority', priority, 'allow_fallback', allow_fallback))
+        'estimated_cost', estimated_cost, 'priority', priority, 'allow_fallback', allow_fallback,
+        'hold_budget', hold_budget, 'near_latitude', near_latitude, 'near_longitude', near_longitude))
+$$;
+
+-- migrate_jobs within one node: the source region's node moves the jobs when
+-- every target is on that node too. Jobs cannot move to a region on another
+-- node (a job record, its id and its hold live with their region): 0A000.
+CREATE OR REPLACE FUNCTION grse_router.merge_migrate_jobs(from_region uuid, to_region uuid, job_type text)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    n integer := grse_router.region_node(from_region);
+    t record;
+    target uuid;
+BEGIN
+    IF from_region IS NOT NULL AND to_region IS NOT NULL AND to_region <> from_region
+       AND EXISTS (SELECT 1 FROM grse_router.placement p WHERE p.region_id = to_region)
+       AND grse_router.region_node(to_region) <> n THEN
+        RAISE EXCEPTION 'cannot migrate jobs to region % on node "%": region % is on node "%"', to_region,
+                        grse_router.node_name(grse_router.region_node(to_region)), from_region, grse_router.node_name(n)
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Jobs move between regions of one node; cancel and admit them again elsewhere, or move the region.';
+    END IF;
+    IF from_region IS NOT NULL AND to_region IS NULL THEN
+        -- where each type of queued job would go: grse picks the best other region
+        FOR t IN SELECT q.job_type FROM grse_remote.queued_job_types(n, from_region) q
+                  WHERE merge_migrate_jobs.job_type IS NULL OR q.job_type = merge_migrate_jobs.job_type LOOP
+            target := grse_router.best_region(t.job_type, NULL, from_region);
+            IF target IS NOT NULL AND grse_router.region_node(target) <> n THEN
+                RAISE EXCEPTION 'cannot migrate % jobs of region % to region % on node "%"', t.job_type, from_region,
+                                target, grse_router.node_name(grse_router.region_node(target))
+                    USING ERRCODE = 'feature_not_supported',
+                          DETAIL = 'The best region for these jobs is on another node; jobs move between regions of one node.',
+                          HINT = 'Name a to_region on the same node, or move the region.';
+            END IF;
+        END LOOP;
+    END IF;
+    RETURN QUERY SELECT to_jsonb(x) FROM grse_remote.migrate_jobs(n, from_region, to_region, job_type) x;
+END
 $$;
 
 -- ---------------------------------------------------------------------------

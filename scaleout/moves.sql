@@ -126,8 +126,10 @@ DECLARE
     t record;
     prints text[];
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS grse_router_held (node_no integer, region_id uuid, slug text, incoming boolean)
+    IF to_regclass('pg_temp.grse_router_held') IS NULL THEN
+        CREATE TEMP TABLE grse_router_held (node_no integer, region_id uuid, slug text, incoming boolean)
         ON COMMIT DROP;
+    END IF;
     DELETE FROM grse_router_held;
     INSERT INTO grse_router_held SELECT * FROM grse_router.node_regions();
     RETURN QUERY
@@ -169,8 +171,10 @@ AS $$
 DECLARE
     r record;
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS grse_router_held (node_no integer, region_id uuid, slug text, incoming boolean)
+    IF to_regclass('pg_temp.grse_router_held') IS NULL THEN
+        CREATE TEMP TABLE grse_router_held (node_no integer, region_id uuid, slug text, incoming boolean)
         ON COMMIT DROP;
+    END IF;
     DELETE FROM grse_router_held;
     INSERT INTO grse_router_held SELECT * FROM grse_router.node_regions();
     FOR r IN SELECT x.region_id, min(x.slug) AS slug, array_agg(x.node_no ORDER BY x.incoming, x.node_no) AS nodes,

@@ -249,14 +249,16 @@ $$;
 -- Regions of this node that may take a job of this type elsewhere (active,
 -- normal or cautious), with what the best-region rule compares: the pressure of
 -- the job type and the live capacity (budget slots counted), and coordinates.
--- The job type is checked as grse checks it (through get_best_region_for_job).
-CREATE OR REPLACE FUNCTION grse_node.route_candidates(job_type text)
+-- The job type and location are checked as grse checks them (through get_best_region_for_job).
+DROP FUNCTION IF EXISTS grse_node.route_candidates(text);
+CREATE OR REPLACE FUNCTION grse_node.route_candidates(job_type text, near_latitude double precision DEFAULT NULL,
+                                                     near_longitude double precision DEFAULT NULL)
 RETURNS TABLE (region_id uuid, capacity numeric, type_pressure numeric, latitude double precision,
                longitude double precision)
 LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
-    PERFORM grse.get_best_region_for_job(route_candidates.job_type);
+    PERFORM grse.get_best_region_for_job(route_candidates.job_type, NULL, near_latitude, near_longitude);
     RETURN QUERY
         SELECT h.region_id, h.capacity_score,
                CASE route_candidates.job_type
@@ -391,6 +393,25 @@ AS $$
      ORDER BY 5, 1
 $$;
 
+-- Foreign keys from grse tables to grse.regions other than the column a row's
+-- region is in (grse.jobs.requested_region_id: a job admitted by fallback names
+-- the region it was meant for); regions.parent_region_id is not among them (a
+-- region with a parent or children does not move).
+CREATE OR REPLACE FUNCTION grse_node.region_references() RETURNS TABLE (table_name text, column_name text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT c.relname::text, a.attname::text
+      FROM pg_constraint f
+      JOIN pg_class c ON c.oid = f.conrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = f.conkey[1]
+     WHERE f.contype = 'f' AND f.confrelid = 'grse.regions'::regclass AND n.nspname = 'grse'
+       AND array_length(f.conkey, 1) = 1 AND c.relname <> 'regions'
+       AND a.attname::text IS DISTINCT FROM grse_node.shard_column(c.relname::text)
+     ORDER BY 1, 2
+$$;
+
 -- Columns holding ids of another table's identity column without a foreign key
 -- (the state row's ledger marks): remapped when a move renumbers those ids.
 -- kind 'mark': "the last id before a period": the new mark is the largest new id
@@ -507,7 +528,9 @@ CREATE OR REPLACE FUNCTION grse_node.begin_raw_writes(tables text[]) RETURNS voi
 LANGUAGE plpgsql VOLATILE
 AS $$
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS grse_node_triggers (relname name, tgname name, tgenabled "char") ON COMMIT DROP;
+    IF to_regclass('pg_temp.grse_node_triggers') IS NULL THEN
+        CREATE TEMP TABLE grse_node_triggers (relname name, tgname name, tgenabled "char") ON COMMIT DROP;
+    END IF;
     -- take every table lock first, in one order, before touching rows
     EXECUTE (SELECT format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE',
                            string_agg(format('grse.%I', t), ', ' ORDER BY t)) FROM unnest(tables) t);
@@ -538,6 +561,7 @@ DECLARE
     c record;
     counts jsonb := '{}';
     parent uuid;
+    cleared bigint;
 BEGIN
     IF rid IS NULL OR rows IS NULL OR jsonb_typeof(rows -> 'regions') <> 'array'
        OR jsonb_array_length(rows -> 'regions') <> 1 THEN
@@ -585,6 +609,20 @@ BEGIN
             END LOOP;
         END IF;
     END LOOP;
+    -- references to other regions that are not on this node cannot be kept (foreign keys)
+    FOR ref IN SELECT * FROM grse_node.region_references() LOOP
+        SELECT jsonb_agg(CASE WHEN e ->> ref.column_name IS NOT NULL AND (e ->> ref.column_name)::uuid <> rid
+                                   AND NOT EXISTS (SELECT 1 FROM grse.regions r WHERE r.id = (e ->> ref.column_name)::uuid)
+                              THEN e || jsonb_build_object(ref.column_name, NULL) ELSE e END),
+               count(*) FILTER (WHERE e ->> ref.column_name IS NOT NULL AND (e ->> ref.column_name)::uuid <> rid
+                                  AND NOT EXISTS (SELECT 1 FROM grse.regions r WHERE r.id = (e ->> ref.column_name)::uuid))
+          INTO trows, cleared
+          FROM jsonb_array_elements(COALESCE(rows -> ref.table_name, '[]')) e;
+        IF cleared > 0 THEN
+            rows := jsonb_set(rows, ARRAY[ref.table_name], trows);
+            counts := counts || jsonb_build_object(format('%s.%s cleared', ref.table_name, ref.column_name), cleared);
+        END IF;
+    END LOOP;
     FOR t IN SELECT * FROM grse_node.region_tables() LOOP
         trows := COALESCE(rows -> t.name, '[]');
         CONTINUE WHEN jsonb_array_length(trows) = 0;
@@ -619,6 +657,16 @@ BEGIN
             USING ERRCODE = 'serialization_failure',
                   HINT = 'Something wrote to the region on its node without going through the router; retry the move.';
     END IF;
+    -- rows of other regions here that name the region (a job admitted by fallback
+    -- names the region it was meant for) cannot keep naming it (foreign keys)
+    FOR t IN SELECT r.table_name AS name, r.column_name FROM grse_node.region_references() r LOOP
+        EXECUTE format('UPDATE grse.%1$I x SET %2$I = NULL WHERE x.%2$I = $1 AND x.%3$I <> $1',
+                       t.name, t.column_name, grse_node.shard_column(t.name)) USING region_id;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n > 0 THEN
+            counts := counts || jsonb_build_object(format('%s.%s cleared', t.name, t.column_name), n);
+        END IF;
+    END LOOP;
     FOR t IN SELECT * FROM grse_node.region_tables() ORDER BY depth DESC, name DESC LOOP
         EXECUTE format('DELETE FROM grse.%I x WHERE x.%I = $1', t.name, t.shard_column) USING region_id;
         GET DIAGNOSTICS n = ROW_COUNT;

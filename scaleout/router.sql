@@ -404,9 +404,11 @@ $$;
 CREATE OR REPLACE FUNCTION grse_router.remember(kind text, id uuid, region_id uuid) RETURNS boolean
 LANGUAGE plpgsql VOLATILE
 AS $$
+#variable_conflict use_column
 BEGIN
-    IF id IS NOT NULL AND region_id IS NOT NULL THEN
-        INSERT INTO grse_router.id_regions AS c (id, kind, region_id) VALUES (id, kind, region_id)
+    IF remember.id IS NOT NULL AND remember.region_id IS NOT NULL THEN
+        INSERT INTO grse_router.id_regions AS c (id, kind, region_id)
+        VALUES (remember.id, remember.kind, remember.region_id)
         ON CONFLICT (id) DO UPDATE SET region_id = EXCLUDED.region_id WHERE c.region_id <> EXCLUDED.region_id;
     END IF;
     RETURN true;
