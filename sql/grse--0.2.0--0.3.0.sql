@@ -291,6 +291,7 @@ CREATE POLICY admin_write ON grse.alert_rules FOR ALL TO grse_admin USING (true)
 -- ---------------------------------------------------------------------------
 -- Operations: backups, replication, standby reads, input checks, privileges
 -- ---------------------------------------------------------------------------
+-- (at the end of this file: its functions read the state columns of holds and jobs)
 
 -- ---------------------------------------------------------------------------
 -- Budget holds, idempotency keys, job records, migration (after the modes' state columns)
@@ -658,3 +659,471 @@ CREATE POLICY tenant_read ON grse.budget_holds FOR SELECT TO grse_tenant
     USING (region_id IN (SELECT grse.tenant_regions()));
 CREATE POLICY tenant_read ON grse.jobs FOR SELECT TO grse_tenant
     USING (region_id IN (SELECT grse.tenant_regions()));
+
+-- ---------------------------------------------------------------------------
+-- Operations: backups, replication, standby reads, input checks, privileges
+-- (after the holds' and jobs' state columns, which its functions read)
+-- ---------------------------------------------------------------------------
+
+-- Backups: the policy row and the identity sequences are dumped with the data.
+SELECT pg_catalog.pg_extension_config_dump('grse.policy', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.region_budget_transactions_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.budget_rollovers_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.region_mode_transitions_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('grse.alerts_id_seq', '');
+
+-- Restore mode (sql/restore.sql).
+CREATE FUNCTION grse.pre_restore() RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    t regclass;
+    has_rows boolean;
+BEGIN
+    IF NOT COALESCE((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user), false) THEN
+        RAISE EXCEPTION 'only a superuser can put grse in restore mode' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    -- every table pg_dump writes rows of, but the policy (one row, always there)
+    FOR t IN SELECT c.oid::regclass
+               FROM pg_catalog.pg_extension e, LATERAL pg_catalog.unnest(e.extconfig) AS x(oid)
+               JOIN pg_catalog.pg_class c ON c.oid = x.oid
+              WHERE e.extname = 'grse' AND c.relkind = 'r' AND c.oid <> 'grse.policy'::regclass
+              ORDER BY c.relname LOOP
+        EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %s)', t) INTO has_rows;
+        IF has_rows THEN
+            RAISE EXCEPTION 'grse already holds data in database %: table % is not empty', pg_catalog.current_database(), t
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Restore into a new database: createdb, CREATE EXTENSION grse, SELECT grse.pre_restore(), pg_restore, SELECT grse.post_restore().';
+        END IF;
+    END LOOP;
+    -- restore mode for every session of the database (pg_restore --jobs opens several);
+    -- session_replication_role = replica skips the foreign key checks (parallel pg_restore
+    -- does not load extension tables in foreign key order: post_restore() checks them) and
+    -- the ordinary triggers, which would compute or create rows
+    EXECUTE pg_catalog.format('ALTER DATABASE %I SET grse.restoring = on', pg_catalog.current_database());
+    EXECUTE pg_catalog.format('ALTER DATABASE %I SET session_replication_role = replica', pg_catalog.current_database());
+    PERFORM pg_catalog.set_config('grse.restoring', 'on', false);
+    PERFORM pg_catalog.set_config('session_replication_role', 'replica', false);
+    -- The dump creates the schema grse and the extension itself (CREATE SCHEMA grse has no
+    -- IF NOT EXISTS): make way for them, so that the restore runs without an error.
+    DROP EXTENSION grse;
+    DROP SCHEMA grse;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION grse.pre_restore() IS
+    'Puts the database in restore mode before pg_restore (superuser only, grse still empty) and drops the empty extension and its schema, which the dump creates again: restored rows are taken as they were dumped. End it with grse.post_restore().';
+CREATE FUNCTION grse.post_restore() RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    c record;
+    top bigint;
+    broken bigint;
+    detail text;
+BEGIN
+    IF NOT COALESCE((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user), false) THEN
+        RAISE EXCEPTION 'only a superuser can end grse''s restore mode' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF COALESCE(pg_catalog.current_setting('grse.restoring', true), 'off') <> 'on' THEN
+        RAISE EXCEPTION 'grse is not in restore mode in database %', pg_catalog.current_database()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'SELECT grse.pre_restore() was not run before pg_restore (or this session was opened before it): grse''s guards refused the ledger, state and policy rows of the dump.',
+                  HINT = 'Drop the database and restore again: createdb, CREATE EXTENSION grse, SELECT grse.pre_restore(), pg_restore, SELECT grse.post_restore().';
+    END IF;
+    -- ids continue after the restored ones, whether or not the dump carried the sequences
+    FOR c IN SELECT a.attrelid::regclass AS tbl, a.attname,
+                    pg_catalog.pg_get_serial_sequence(a.attrelid::regclass::text, a.attname)::regclass AS seq
+               FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class k ON k.oid = a.attrelid
+              WHERE k.relnamespace = 'grse'::regnamespace AND k.relkind = 'r'
+                AND a.attidentity <> '' AND NOT a.attisdropped
+              ORDER BY k.relname LOOP
+        EXECUTE pg_catalog.format('SELECT max(%I) FROM %s', c.attname, c.tbl) INTO top;
+        IF top > COALESCE(pg_catalog.pg_sequence_last_value(c.seq), 0) THEN
+            PERFORM pg_catalog.setval(c.seq, top, true);
+        END IF;
+    END LOOP;
+    -- the foreign keys, which the restore did not check
+    FOR c IN SELECT k.conname, k.conrelid::regclass AS child, k.confrelid::regclass AS parent,
+                    (SELECT pg_catalog.string_agg(pg_catalog.format('c.%I = p.%I', ca.attname, pa.attname), ' AND ')
+                       FROM unnest(k.conkey, k.confkey) AS u(ck, pk)  -- (multi-argument unnest is syntax: no schema)
+                       JOIN pg_catalog.pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = u.ck
+                       JOIN pg_catalog.pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = u.pk) AS joined,
+                    (SELECT pg_catalog.string_agg(pg_catalog.format('c.%I IS NOT NULL', ca.attname), ' AND ')
+                       FROM pg_catalog.unnest(k.conkey) AS u(ck)
+                       JOIN pg_catalog.pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = u.ck) AS present
+               FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class r ON r.oid = k.conrelid
+              WHERE k.contype = 'f' AND r.relnamespace = 'grse'::regnamespace
+              ORDER BY k.conname LOOP
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %s c WHERE %s AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)',
+                                  c.child, c.present, c.parent, c.joined) INTO broken;
+        IF broken > 0 THEN
+            RAISE EXCEPTION 'the restored grse data breaks foreign key % of %: % rows refer to missing rows of %',
+                            c.conname, c.child, broken, c.parent
+                USING ERRCODE = 'foreign_key_violation',
+                      HINT = 'grse stays in restore mode. Restore the dump again into a new database; was every grse table in it?';
+        END IF;
+    END LOOP;
+    SELECT count(*), pg_catalog.string_agg(pg_catalog.format('%s (region %s): %s', v.invariant, v.region_id, v.detail),
+                                           E'\n' ORDER BY v.invariant, v.region_id) FILTER (WHERE v.n <= 20)
+      INTO broken, detail
+      FROM (SELECT i.*, row_number() OVER (ORDER BY i.invariant, i.region_id) AS n FROM grse.verify_invariants() i) v;
+    IF broken > 0 THEN
+        RAISE EXCEPTION 'the restored grse data breaks % invariant checks', broken
+            USING ERRCODE = 'integrity_constraint_violation',
+                  DETAIL = detail,
+                  HINT = 'grse stays in restore mode. Check the dump (was it taken from a consistent grse database, with every grse table?) and restore it again into a new database.';
+    END IF;
+    EXECUTE pg_catalog.format('ALTER DATABASE %I RESET grse.restoring', pg_catalog.current_database());
+    EXECUTE pg_catalog.format('ALTER DATABASE %I RESET session_replication_role', pg_catalog.current_database());
+    PERFORM pg_catalog.set_config('grse.restoring', 'off', false);
+    PERFORM pg_catalog.set_config('session_replication_role', 'origin', false);
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION grse.post_restore() IS
+    'Ends restore mode after pg_restore (superuser only): moves the identity sequences past the restored ids and checks the foreign keys and every invariant (grse.verify_invariants); fails, staying in restore mode, if any is broken.';
+ALTER FUNCTION grse.pre_restore() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION grse.post_restore() SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION grse.pre_restore(), grse.post_restore() FROM PUBLIC;
+
+-- The policy row of a dump or of a publisher's initial copy replaces grse's own; the
+-- policy guards fire in logical replication apply workers too (ENABLE ALWAYS), and an
+-- apply worker's policy update drops the cached policy everywhere.
+CREATE TRIGGER policy_applied
+    AFTER UPDATE ON grse.policy
+    FOR EACH ROW EXECUTE FUNCTION grse.policy_guard();
+ALTER TABLE grse.policy
+    ENABLE ALWAYS TRIGGER policy_one_row,
+    ENABLE ALWAYS TRIGGER policy_no_truncate,
+    ENABLE ALWAYS TRIGGER policy_applied;
+
+-- Trigger functions refuse direct calls with 39P01: the last one in PL/pgSQL is now Rust.
+CREATE OR REPLACE FUNCTION grse.touch_updated_at() RETURNS trigger LANGUAGE c
+    AS 'MODULE_PATHNAME', 'touch_updated_at_wrapper';
+ALTER FUNCTION grse.touch_updated_at() SET search_path = pg_catalog, pg_temp;
+
+-- Time zones: names of the tz database only (no POSIX specs such as 'UTC+5').
+CREATE OR REPLACE FUNCTION grse.is_valid_timezone(tz text) RETURNS boolean
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF tz = 'UTC' THEN
+        RETURN true;
+    END IF;
+    IF tz ~ '^[A-Za-z][A-Za-z_-]*(/[A-Za-z0-9_+-]+)+$' AND tz !~* '^right/' THEN
+        PERFORM now() AT TIME ZONE tz;
+        RETURN true;
+    END IF;
+    RETURN EXISTS (SELECT 1 FROM pg_timezone_names n WHERE lower(n.name) = lower(tz) AND n.name !~ '/');
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN false;
+END
+$$;
+DO $$
+DECLARE
+    bad text;
+BEGIN
+    SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s)', r.slug, r.timezone), ', ' ORDER BY r.slug) INTO bad
+      FROM grse.regions r WHERE NOT grse.is_valid_timezone(r.timezone);
+    IF bad IS NOT NULL THEN
+        RAISE WARNING 'regions with a time zone that is not a name of the tz database: %', bad
+            USING HINT = 'UPDATE grse.regions SET timezone = ... (an IANA name such as Etc/GMT-5 for a fixed offset): until then every update of such a region is refused.';
+    END IF;
+END
+$$;
+
+-- Reads never lock or write: a period that has ended reads as rolled over.
+CREATE OR REPLACE FUNCTION grse.with_slots(s grse.region_scaling_state) RETURNS grse.region_scaling_state
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+    t record;
+    e record;
+    tz text;
+    b record;
+BEGIN
+    IF pg_catalog.now() >= s.day_ends_at THEN
+        -- a day ends with every month: whatever ended, the slots are emptied by the roll-over
+        SELECT r.timezone INTO tz FROM grse.regions r WHERE r.id = s.region_id;
+        b := grse.period_bounds('day', tz, pg_catalog.now());
+        s.day_started_at := b.starts_at;
+        s.day_ends_at := b.ends_at;
+        s.ai_spend_today := 0;
+        s.refunded_today := 0;
+        IF pg_catalog.now() >= s.month_ends_at THEN
+            b := grse.period_bounds('month', tz, pg_catalog.now());
+            s.month_started_at := b.starts_at;
+            s.month_ends_at := b.ends_at;
+            s.ai_budget_remaining := s.ai_budget_monthly - s.ai_budget_held;
+            s.period_spent := 0;
+            s.period_refunded := 0;
+            -- evaluate_region reads the remaining budget as rolled over (slots.rs, true_remaining_sql)
+            SELECT * INTO e FROM grse.evaluate_region(s.region_id);
+            s.capacity_score := e.capacity_score;
+            s.warning_index := e.warning_index;
+            s.scaling_mode := e.scaling_mode;
+        ELSIF s.slot_allotment > 0 THEN
+            t := grse.slot_totals(s.region_id);
+            s.ai_budget_remaining := s.ai_budget_remaining + t.balance;
+            s.period_spent := s.period_spent + t.period_spent;
+            s.capacity_score := grse.compute_region_capacity(s.region_id);
+        END IF;
+        s.slot_allotment := 0;
+    ELSIF s.slot_allotment > 0 THEN
+        t := grse.slot_totals(s.region_id);
+        s.ai_budget_remaining := s.ai_budget_remaining + t.balance;
+        s.ai_spend_today := s.ai_spend_today + t.spent_today;
+        s.period_spent := s.period_spent + t.period_spent;
+        s.capacity_score := grse.compute_region_capacity(s.region_id);
+    END IF;
+    RETURN s;
+END
+$$;
+CREATE OR REPLACE FUNCTION grse.get_all_regions_health()
+RETURNS TABLE (region_id uuid, region_name text, scaling_mode text, capacity_score numeric,
+               overall_pressure numeric, budget_percent_remaining numeric, warning_index numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    -- grse.with_slots inlined: a region whose slots hold budget reads its true totals, one
+    -- whose month has ended reads as rolled over (remaining = monthly - held, judged again)
+    SELECT r.id, r.name,
+           CASE WHEN pg_catalog.now() OPERATOR(pg_catalog.>=) s.month_ends_at
+                THEN (SELECT e.scaling_mode FROM grse.evaluate_region(r.id) e) ELSE s.scaling_mode END,
+           CASE WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0 OR pg_catalog.now() OPERATOR(pg_catalog.>=) s.month_ends_at
+                THEN grse.compute_region_capacity(r.id)
+                ELSE s.capacity_score END,
+           s.overall_pressure,
+           CASE WHEN pg_catalog.now() OPERATOR(pg_catalog.>=) s.month_ends_at
+                THEN grse.budget_percent_remaining(s.ai_budget_monthly OPERATOR(pg_catalog.-) s.ai_budget_held,
+                                                   s.ai_budget_monthly)
+                WHEN s.slot_allotment OPERATOR(pg_catalog.>) 0
+                THEN grse.budget_percent_remaining(
+                         s.ai_budget_remaining OPERATOR(pg_catalog.+) (grse.slot_totals(r.id)).balance,
+                         s.ai_budget_monthly)
+                ELSE grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly) END,
+           CASE WHEN pg_catalog.now() OPERATOR(pg_catalog.>=) s.month_ends_at
+                THEN (SELECT e.warning_index FROM grse.evaluate_region(r.id) e) ELSE s.warning_index END
+      FROM grse.regions r
+      JOIN grse.region_scaling_state s ON s.region_id OPERATOR(pg_catalog.=) r.id
+     WHERE r.active
+     ORDER BY 7 DESC, r.name, r.id
+$$;
+CREATE OR REPLACE FUNCTION grse.get_budget_stats(region_id uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    IF region_id IS NULL THEN
+        RAISE EXCEPTION 'region_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- visible to the caller? (row-level security: a tenant sees only its regions)
+    IF NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = get_budget_stats.region_id) THEN
+        RAISE EXCEPTION 'region % not found', get_budget_stats.region_id USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT pg_catalog.jsonb_build_object(
+               'region_id', s.region_id,
+               'monthly', s.ai_budget_monthly,
+               'remaining', s.ai_budget_remaining,
+               'held', s.ai_budget_held,
+               'open_holds', (SELECT count(*) FROM grse.budget_holds h
+                               WHERE h.region_id = s.region_id AND h.status = 'held'),
+               'jobs_queued', (SELECT count(*) FROM grse.jobs j WHERE j.region_id = s.region_id AND j.status = 'queued'),
+               'jobs_running', (SELECT count(*) FROM grse.jobs j
+                                 WHERE j.region_id = s.region_id AND j.status = 'running'),
+               'spent_today', s.ai_spend_today,
+               'refunded_today', s.refunded_today,
+               'spent_this_month', s.ai_budget_monthly - s.ai_budget_remaining,
+               'percent_used', CASE WHEN s.ai_budget_monthly > 0
+                                    THEN pg_catalog.round((s.ai_budget_monthly - s.ai_budget_remaining)::numeric * 100
+                                                          / s.ai_budget_monthly, 2)
+                                    ELSE 0 END,
+               'percent_remaining', grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly),
+               'period_spent', s.period_spent,
+               'period_refunded', s.period_refunded,
+               'period_started_at', s.month_started_at,
+               'period_ends_at', s.month_ends_at,
+               'recent_transactions', COALESCE((
+                   SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                              'id', t.id, 'transaction_type', t.transaction_type, 'amount', t.amount,
+                              'delta', t.delta, 'balance_after', t.balance_after, 'agency_id', t.agency_id,
+                              'job_type', t.job_type, 'description', t.description, 'created_at', t.created_at,
+                              'slot_no', t.slot_no)
+                          ORDER BY t.id DESC)
+                     FROM (SELECT * FROM grse.region_budget_transactions l
+                            WHERE l.region_id = s.region_id ORDER BY l.id DESC LIMIT 10) t), '[]'::jsonb),
+               'spend_by_job_type', COALESCE((
+                   SELECT pg_catalog.jsonb_object_agg(j.job_type, j.total)
+                     FROM (SELECT COALESCE(l.job_type, 'unknown') AS job_type, sum(l.amount) AS total
+                             FROM grse.region_budget_transactions l
+                            WHERE l.region_id = s.region_id AND l.transaction_type = 'spend'
+                              AND l.created_at >= s.month_started_at
+                            GROUP BY 1) j), '{}'::jsonb))
+      INTO result
+      FROM grse.region_scaling_state s0
+     CROSS JOIN LATERAL grse.with_slots(s0) s
+     WHERE s0.region_id = get_budget_stats.region_id;
+    RETURN result;
+END
+$$;
+ALTER FUNCTION grse.with_slots(grse.region_scaling_state) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION grse.get_budget_stats(uuid) SET search_path = pg_catalog, pg_temp;
+
+-- The invariant checks in numeric arithmetic (they never overflow); a region whose month
+-- has ended is judged after its roll-over.
+CREATE OR REPLACE FUNCTION grse.verify_invariants()
+RETURNS TABLE (invariant text, region_id uuid, detail text)
+LANGUAGE sql STABLE
+AS $$
+    -- budget state within its bounds (true remaining = pool + slots)
+    SELECT 'remaining_in_bounds', s.region_id,
+           pg_catalog.format('remaining %s (pool %s), monthly %s', s.ai_budget_remaining::numeric + h.balance,
+                             s.ai_budget_remaining, s.ai_budget_monthly)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h
+     WHERE s.ai_budget_remaining < 0 OR s.ai_budget_remaining::numeric + h.balance > s.ai_budget_monthly
+    UNION ALL
+    -- the ledger adds up to the true remaining budget
+    SELECT 'ledger_sum_is_remaining', s.region_id,
+           pg_catalog.format('sum(delta) %s, remaining %s', l.total, s.ai_budget_remaining::numeric + h.balance)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h,
+           LATERAL (SELECT COALESCE(sum(t.delta), 0) AS total FROM grse.region_budget_transactions t
+                     WHERE t.region_id = s.region_id) l
+     WHERE l.total <> s.ai_budget_remaining::numeric + h.balance
+    UNION ALL
+    -- ... and, account by account, to the pool and to each slot
+    SELECT 'ledger_sum_per_slot', a.region_id,
+           pg_catalog.format('slot %s: sum(delta) %s, balance %s', a.slot_no, COALESCE(l.total, 0), a.balance)
+      FROM (SELECT s.region_id, 0 AS slot_no, s.ai_budget_remaining AS balance FROM grse.region_scaling_state s
+            UNION ALL
+            SELECT b.region_id, b.slot_no, b.balance FROM grse.region_budget_slots b) a
+      LEFT JOIN (SELECT t.region_id, t.slot_no, sum(t.delta) AS total FROM grse.region_budget_transactions t
+                  GROUP BY 1, 2) l ON l.region_id = a.region_id AND l.slot_no = a.slot_no
+     WHERE COALESCE(l.total, 0) <> a.balance
+    UNION ALL
+    -- slots hold no more than was handed to them, and nothing when nothing was
+    SELECT 'slots_within_allotment', s.region_id,
+           pg_catalog.format('slots hold %s (spent today %s, period %s), allotment %s',
+                             h.balance, h.spent_today, h.period_spent, s.slot_allotment)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h
+     WHERE h.balance > s.slot_allotment
+        OR (s.slot_allotment = 0 AND (h.spent_today, h.period_spent) <> (0, 0))
+    UNION ALL
+    -- moves between the pool and the slots net to zero
+    SELECT 'transfers_net_zero', t.region_id, pg_catalog.format('transfers sum to %s', sum(t.delta))
+      FROM grse.region_budget_transactions t WHERE t.transaction_type = 'transfer'
+     GROUP BY t.region_id HAVING sum(t.delta) <> 0
+    UNION ALL
+    -- each balance_after = previous balance_after + delta, in id order, per account (pool or slot)
+    SELECT 'ledger_chain', c.region_id,
+           pg_catalog.format('ledger row %s (slot %s) breaks the chain', c.id, c.slot_no)
+      FROM (SELECT t.id, t.region_id, t.slot_no, t.delta, t.balance_after,
+                   lag(t.balance_after, 1, 0::bigint) OVER (PARTITION BY t.region_id, t.slot_no ORDER BY t.id) AS prev
+              FROM grse.region_budget_transactions t) c
+     WHERE c.balance_after <> c.prev::numeric + c.delta
+    UNION ALL
+    -- the day's spend and refunds are the ledger's since the day began
+    SELECT 'spend_today_matches_ledger', s.region_id,
+           pg_catalog.format('ai_spend_today %s, ledger %s; refunded_today %s, ledger %s',
+                             s.ai_spend_today::numeric + h.spent_today, l.spent, s.refunded_today, l.refunded)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h,
+           LATERAL (SELECT COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'spend'), 0) AS spent,
+                           COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'refund'), 0) AS refunded
+                      FROM grse.region_budget_transactions t
+                     WHERE t.region_id = s.region_id AND t.id > s.day_ledger_mark) l
+     WHERE l.spent <> s.ai_spend_today::numeric + h.spent_today OR l.refunded <> s.refunded_today
+    UNION ALL
+    -- the budget period's spend and refunds are the ledger's since the period began
+    SELECT 'period_totals_match_ledger', s.region_id,
+           pg_catalog.format('period_spent %s, ledger %s; period_refunded %s, ledger %s',
+                             s.period_spent::numeric + h.period_spent, l.spent, s.period_refunded, l.refunded)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h,
+           LATERAL (SELECT COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'spend'), 0) AS spent,
+                           COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'refund'), 0) AS refunded
+                      FROM grse.region_budget_transactions t
+                     WHERE t.region_id = s.region_id AND t.id > s.month_ledger_mark) l
+     WHERE l.spent <> s.period_spent::numeric + h.period_spent OR l.refunded <> s.period_refunded
+    UNION ALL
+    -- a period's refunds never exceed its spend (the pool's and the slots')
+    SELECT 'refunds_within_spend', s.region_id,
+           pg_catalog.format('period_refunded %s, period_spent %s', s.period_refunded, s.period_spent::numeric + h.period_spent)
+      FROM grse.region_scaling_state s, LATERAL grse.slot_totals(s.region_id) h
+     WHERE s.period_refunded > s.period_spent::numeric + h.period_spent
+    UNION ALL
+    SELECT 'queue_nonnegative', s.region_id, pg_catalog.format('jobs_in_queue %s', s.jobs_in_queue)
+      FROM grse.region_scaling_state s WHERE s.jobs_in_queue < 0
+    UNION ALL
+    -- modes and scores match the metrics (with the true remaining budget) under the current
+    -- policy; the stored capacity of a region whose slots hold budget is the pool's (reads
+    -- compute the live one), so it is compared only for the others; a region whose month has
+    -- ended is judged by evaluate_region as rolled over, so it is compared after its roll-over
+    SELECT 'scores_match_metrics', s.region_id,
+           pg_catalog.format('stored %s/%s/%s/%s, expected %s/%s/%s/%s',
+                             s.overall_pressure, s.capacity_score, s.warning_index, s.scaling_mode,
+                             e.overall_pressure, e.capacity_score, e.warning_index, e.scaling_mode)
+      FROM grse.region_scaling_state s, LATERAL grse.evaluate_region(s.region_id) e
+     WHERE pg_catalog.now() < s.month_ends_at
+       AND ((s.overall_pressure, s.warning_index, s.scaling_mode)
+            IS DISTINCT FROM (e.overall_pressure, e.warning_index, e.scaling_mode)
+            OR (s.slot_allotment = 0 AND s.capacity_score IS DISTINCT FROM e.capacity_score))
+    UNION ALL
+    -- at most one automatic roll-over per region and period
+    SELECT 'one_rollover_per_period', r.region_id,
+           pg_catalog.format('%s %s roll-overs for %s', r.n, r.period_kind, r.period_start)
+      FROM (SELECT b.region_id, b.period_kind, b.period_start, count(*) AS n FROM grse.budget_rollovers b
+             WHERE b.source <> 'manual' GROUP BY 1, 2, 3 HAVING count(*) > 1) r
+    UNION ALL
+    -- every region has its state row
+    SELECT 'state_row_exists', g.id, 'region without a state row'
+      FROM grse.regions g
+     WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = g.id)
+    UNION ALL
+    -- what is held is the sum of the open holds
+    SELECT 'held_is_open_holds', s.region_id,
+           pg_catalog.format('ai_budget_held %s, open holds %s', s.ai_budget_held, h.total)
+      FROM grse.region_scaling_state s,
+           LATERAL (SELECT COALESCE(sum(b.amount), 0) AS total FROM grse.budget_holds b
+                     WHERE b.region_id = s.region_id AND b.status = 'held') h
+     WHERE s.ai_budget_held <> h.total
+    UNION ALL
+    -- each hold moved its amount in once, out once when it resolved, and a settled one charged its spend
+    SELECT 'hold_ledger_rows', b.region_id,
+           pg_catalog.format('hold %s (%s, %s cents): hold rows %s, released %s, spent %s', b.id, b.status, b.amount,
+                             l.held, l.released, l.spent)
+      FROM grse.budget_holds b,
+           LATERAL (SELECT COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'hold'), 0) AS held,
+                           COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'release'), 0) AS released,
+                           COALESCE(sum(t.amount) FILTER (WHERE t.transaction_type = 'spend'), 0) AS spent
+                      FROM grse.region_budget_transactions t
+                     WHERE t.region_id = b.region_id AND t.hold_id = b.id) l
+     WHERE l.held <> b.amount
+        OR l.released <> CASE WHEN b.status = 'held' THEN 0 ELSE b.amount END
+        OR l.spent <> COALESCE(b.settled_amount, 0)
+    UNION ALL
+    -- no open hold or job expires before the instant the region's sweep waits for
+    SELECT 'expiry_tracked', s.region_id,
+           pg_catalog.format('next_expiry_at %s, earliest open expiry %s', s.next_expiry_at, e.first)
+      FROM grse.region_scaling_state s,
+           LATERAL (SELECT LEAST((SELECT min(b.expires_at) FROM grse.budget_holds b
+                                   WHERE b.region_id = s.region_id AND b.status = 'held'),
+                                 (SELECT min(j.expires_at) FROM grse.jobs j
+                                   WHERE j.region_id = s.region_id AND j.status IN ('queued', 'running'))) AS first) e
+     WHERE e.first IS NOT NULL AND (s.next_expiry_at IS NULL OR e.first < s.next_expiry_at)
+    UNION ALL
+    -- the queue count is the jobs with records plus what update_job_queue counted
+    SELECT 'queue_matches_jobs', s.region_id,
+           pg_catalog.format('jobs_in_queue %s, queued or running jobs %s, counted manually %s',
+                             s.jobs_in_queue, j.n, s.jobs_queued_manually)
+      FROM grse.region_scaling_state s,
+           LATERAL (SELECT count(*) AS n FROM grse.jobs j
+                     WHERE j.region_id = s.region_id AND j.status IN ('queued', 'running')) j
+     WHERE s.jobs_in_queue <> j.n + s.jobs_queued_manually
+$$;
+ALTER FUNCTION grse.verify_invariants() SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION grse.verify_invariants() IS
+    'Every violation of grse''s guarantees (ledger sums and chains per pool and slot, period totals, bounds, budget slots within their allotment, scores vs metrics, one roll-over per period, holds and their ledger rows, expiry tracking, queue counts vs job records); empty when consistent.';
+
+-- The automatic roll-over writes ledger rows: no longer granted to readers and tenants.
+REVOKE EXECUTE ON FUNCTION grse.roll_over_budget_periods(uuid) FROM grse_reader, grse_tenant;
+GRANT EXECUTE ON FUNCTION grse.roll_over_budget_periods(uuid) TO grse_operator;
