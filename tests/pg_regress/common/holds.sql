@@ -89,6 +89,23 @@ LANGUAGE sql AS $$
       FROM grse.budget_holds h JOIN grse.regions r ON r.id = h.region_id WHERE h.id = hold_id
 $$;
 
+-- pg_temp.job(id): one job record as stored, with its hold, without ids and instants (but the
+-- delay before it may run and its time to live).
+CREATE FUNCTION pg_temp.job(job_id uuid)
+RETURNS TABLE (region text, requested text, job_type text, shard_key text, priority integer, estimated_cost bigint,
+               status text, delay interval, ttl interval, started boolean, finished boolean, actual_cost bigint,
+               hold_region text, hold_status text, hold_amount bigint, hold_settled bigint, hold_expires_with_job boolean)
+LANGUAGE sql AS $$
+    SELECT r.slug, q.slug, j.job_type, j.shard_key, j.priority, j.estimated_cost, j.status,
+           j.run_after - j.created_at, j.expires_at - j.created_at, j.started_at IS NOT NULL, j.finished_at IS NOT NULL,
+           j.actual_cost, hr.slug, h.status, h.amount, h.settled_amount, h.expires_at = j.expires_at
+      FROM grse.jobs j JOIN grse.regions r ON r.id = j.region_id
+      LEFT JOIN grse.regions q ON q.id = j.requested_region_id
+      LEFT JOIN grse.budget_holds h ON h.id = j.hold_id
+      LEFT JOIN grse.regions hr ON hr.id = h.region_id
+     WHERE j.id = job_id
+$$;
+
 -- pg_temp.end_period_now(region, kind): makes the region's budget day or month ('day' / 'month')
 -- end one second ago, which is what the state looks like when a new region-local period has
 -- begun. The clock cannot move and the period columns are guarded against ordinary writes, so
