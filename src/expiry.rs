@@ -56,7 +56,7 @@ pub fn sweep(client: &mut SpiClient<'_>, mut facts: Locked) -> GResult<(Locked, 
     }
     let expired_holds = m.entries.len() as i32;
     let credit: i64 = m.entries.iter().map(|e| e.delta).sum();
-    if let Some(cap) = ledger::cap_credit(facts.remaining, facts.monthly, credit) {
+    if let Some(cap) = ledger::cap_credit(facts.remaining, facts.monthly, facts.held + m.held, credit) {
         m.entries.push(cap);
     }
     if !m.entries.is_empty() {

@@ -45,7 +45,7 @@ pub struct Held {
 }
 
 /// Reserves `r.amount` in a region whose state row this transaction holds
-/// locked with every slot emptied (`lock_whole`), if its pool has it.
+/// locked, if its budget has it (every slot is emptied into the pool first).
 /// None (nothing written) when it does not.
 pub fn hold(client: &mut SpiClient<'_>, facts: &Locked, r: &HoldRequest<'_>) -> GResult<Option<Held>> {
     let Some(facts) = debit_ready(client, facts.clone(), r.amount, true)? else {
@@ -163,7 +163,7 @@ pub fn resolve(client: &mut SpiClient<'_>, facts: &Locked, hold_id: Uuid, actual
             ..base
         });
     }
-    entries.extend(cap_credit(facts.remaining, facts.monthly, h.amount - used));
+    entries.extend(cap_credit(facts.remaining, facts.monthly, facts.held - h.amount, h.amount - used));
     client
         .update(
             "UPDATE grse.budget_holds SET status = $2, settled_amount = $3, resolved_at = pg_catalog.now()
@@ -229,46 +229,44 @@ pub fn reserve_budget(
     let policy = crate::policy::current()?;
     let ttl_seconds = ttl_seconds(ttl, &policy)?;
     let row = with_writes(|client| -> GResult<ReserveRow> {
-        let facts = lock_whole(client, region_id)?;
-        if !facts.active {
-            return Err(crate::error::inactive_region(region_id));
-        }
+        // the slots are emptied only to reserve (by `hold`): a refusal or a retry writes nothing
+        let facts = crate::locking::lock_active_keeping_slots(client, region_id)?;
         if let Some(key) = key {
             match recorded(client, region_id, key)? {
                 None => {}
-                Some(Recorded::Hold(h)) => return replay(client, h, amount, agency_id, job_type, ttl_seconds, key),
+                Some(Recorded::Hold(h)) => {
+                    let ttl = ttl.is_some().then_some(ttl_seconds);
+                    return replay(client, h, amount, agency_id, job_type, ttl, key);
+                }
                 Some(_) => return Err(reused(key)),
             }
         }
+        let remaining = facts.remaining + crate::slots::holdings(client, region_id, facts.allotment)?.balance;
         let mode = Mode::parse(&facts.scaling_mode).unwrap_or(Mode::Frozen);
-        if let Some(why) = refusal(&policy, mode, None, facts.remaining, amount) {
-            return Ok((false, None, facts.remaining, amount, None, why));
+        if let Some(why) = refusal(&policy, mode, None, remaining, amount) {
+            return Ok((false, None, remaining, amount, None, why));
         }
         let req = HoldRequest { amount, agency_id, job_type, ttl_seconds, key };
         Ok(match hold(client, &facts, &req)? {
             Some(h) => (true, Some(h.hold_id), h.remaining, amount, Some(h.expires_at), "Budget reserved".into()),
-            None => (
-                false,
-                None,
-                facts.remaining,
-                amount,
-                None,
-                crate::budget::shortfall(facts.remaining, amount).unwrap_or_default(),
-            ),
+            None => {
+                (false, None, remaining, amount, None, crate::budget::shortfall(remaining, amount).unwrap_or_default())
+            }
         })
     })?;
     Ok(TableIterator::once(row))
 }
 
 /// The first answer of a reserve_budget call with this key, if the
-/// arguments are the same (22023 otherwise).
+/// arguments are the same (22023 otherwise). A ttl is compared only when the
+/// retry gives one: without one, the first call's policy ttl stands.
 fn replay(
     client: &mut SpiClient<'_>,
     hold_id: Uuid,
     amount: i64,
     agency_id: Option<Uuid>,
     job_type: Option<JobType>,
-    ttl_seconds: f64,
+    ttl_seconds: Option<f64>,
     key: &str,
 ) -> GResult<ReserveRow> {
     let t = client
@@ -286,7 +284,10 @@ fn replay(
     let same = r.get_by_name::<i64, _>("amount").or_internal()? == Some(amount)
         && r.get_by_name::<Uuid, _>("agency_id").or_internal()? == agency_id
         && r.get_by_name::<String, _>("job_type").or_internal()?.as_deref() == job_type.map(|t| t.as_str())
-        && r.get_by_name::<f64, _>("ttl").or_internal()?.is_some_and(|t| (t - ttl_seconds).abs() < 1e-6);
+        && match ttl_seconds {
+            None => true,
+            Some(want) => r.get_by_name::<f64, _>("ttl").or_internal()?.is_some_and(|t| (t - want).abs() < 1e-6),
+        };
     if !same {
         return Err(reused(key));
     }

@@ -190,11 +190,13 @@ pub fn pool(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<i64> {
 }
 
 /// A credit of `credit` cents to a pool holding `pool` of a monthly budget
-/// `monthly` may not lift remaining above the monthly budget (it can only
-/// when the monthly budget was lowered below what holds reserve): the
-/// excess is withdrawn by an `allocation` entry, so the ledger stays exact.
-pub fn cap_credit(pool: i64, monthly: i64, credit: i64) -> Option<Entry> {
-    let excess = pool.saturating_add(credit).saturating_sub(monthly);
+/// `monthly`, with `held_after` still reserved by holds afterwards, may not
+/// lift remaining + held above the monthly budget (it can only when the
+/// monthly budget was lowered below what holds reserved): the excess is
+/// withdrawn by an `allocation` entry, so the ledger stays exact.
+pub fn cap_credit(pool: i64, monthly: i64, held_after: i64, credit: i64) -> Option<Entry> {
+    let ceiling = monthly.saturating_sub(held_after.max(0)).max(0);
+    let excess = pool.saturating_add(credit).saturating_sub(ceiling.max(pool));
     (excess > 0).then(|| Entry {
         description: Some("monthly budget below what holds reserved: excess of a released hold withdrawn".into()),
         ..Entry::new(Kind::Allocation, -excess)
