@@ -384,6 +384,21 @@ else
     fail "tenant stream filtering"; sed 's/^/#   /' "$WORK/sse-tenant" | head -n 10
 fi
 if grep -q '^event: mode' "$WORK/sse-reader"; then pass "mode changes arrive as 'event: mode'"; else fail "event name mode"; fi
+# both regions are frozen now: the monitor raises an alert for each (NOTIFY grse_alerts)
+psql_q -c "SELECT grse.alert_critical_issues()" >/dev/null
+fra_alert=$(psql_q -c "SELECT id FROM grse.alerts WHERE region_id = '$FRA' AND alert_type = 'mode_frozen' AND resolved_at IS NULL")
+vir_alert=$(psql_q -c "SELECT id FROM grse.alerts WHERE region_id = '$VIR' AND alert_type = 'mode_frozen' AND resolved_at IS NULL")
+if [ -n "$fra_alert" ] && [ -n "$vir_alert" ] && wait_for "$WORK/sse-reader" "\"id\" *: *$vir_alert\b" 10 \
+    && grep -q '^event: alert' "$WORK/sse-reader"; then
+    pass "a new alert arrives as 'event: alert'"
+else
+    fail "alert events (alerts $fra_alert, $vir_alert)"; grep -A1 '^event: alert' "$WORK/sse-reader" | sed 's/^/#   /' | head -n 6
+fi
+if wait_for "$WORK/sse-tenant" "\"id\" *: *$fra_alert\b" 10 && ! grep -q "\"id\" *: *$vir_alert\b" "$WORK/sse-tenant"; then
+    pass "the tenant hears of its region's alert, not of the other region's"
+else
+    fail "tenant alert filtering"; grep -A1 '^event: alert' "$WORK/sse-tenant" | sed 's/^/#   /' | head -n 6
+fi
 stop_sse
 
 echo "# --- the request log"
