@@ -138,15 +138,17 @@ fn lock_open(client: &mut SpiClient<'_>, hold_id: Uuid) -> GResult<OpenHold> {
 }
 
 /// Resolves an open hold of a region whose state row this transaction
-/// holds locked with every slot emptied: `Some(a)` settles it charging `a`
-/// (22023 above the held amount), `None` releases it. Returns the pool (the
+/// holds locked with every slot emptied: `Some((a, name))` settles it
+/// charging `a` (22023 above the held amount, naming the argument `name`),
+/// `None` releases it. Returns the pool (the
 /// whole remaining budget) afterwards.
-pub fn resolve(client: &mut SpiClient<'_>, facts: &Locked, hold_id: Uuid, actual: Option<i64>) -> GResult<i64> {
+pub fn resolve(client: &mut SpiClient<'_>, facts: &Locked, hold_id: Uuid, settle: Option<(i64, &str)>) -> GResult<i64> {
     let h = lock_open(client, hold_id)?;
-    if let Some(a) = actual.filter(|a| *a > h.amount) {
-        return Err(invalid(format!("actual_amount {a} exceeds the held amount of {} cents", h.amount))
+    if let Some((a, name)) = settle.filter(|(a, _)| *a > h.amount) {
+        return Err(invalid(format!("{name} {a} exceeds the held amount of {} cents", h.amount))
             .set_detail("A hold settles at most the amount it reserved; charge more with decrement_budget."));
     }
+    let actual = settle.map(|(a, _)| a);
     let used = actual.unwrap_or(0);
     let job_type = h.job_type.as_deref().and_then(crate::expiry::job_type_static);
     let base = Entry { agency_id: h.agency_id, job_type, hold_id: Some(hold_id), ..Entry::new(Kind::Release, 0) };
@@ -307,7 +309,7 @@ fn replay(
 pub fn settle_budget_hold(hold_id: Option<Uuid>, actual_amount: Option<AnyNumeric>) -> GResult<i64> {
     let hold_id = required(hold_id, "hold_id")?;
     let actual = nonnegative_cents("actual_amount", &required(actual_amount, "actual_amount")?)?;
-    on_hold(hold_id, |client, facts| resolve(client, facts, hold_id, Some(actual)))
+    on_hold(hold_id, |client, facts| resolve(client, facts, hold_id, Some((actual, "actual_amount"))))
 }
 
 /// Releases a hold: the whole held amount goes back to remaining. Returns

@@ -150,7 +150,7 @@ fn end_job(
             .or_internal()?
             .unwrap_or(false);
         if open {
-            resolve(client, &j.facts, h, settle)?;
+            resolve(client, &j.facts, h, settle.map(|a| (a, "actual_cost")))?;
         }
     }
     client
