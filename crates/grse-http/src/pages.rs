@@ -228,3 +228,24 @@ async fn events(State(app): State<AppState>, headers: HeaderMap) -> Response {
         Err(_) => ApiError::from(auth::AuthError("sign in to receive live updates".into())).into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn held_is_merged_only_where_missing() {
+        let holds = json!({"r1": 400, "r2": null});
+        let mut budget = json!({"monthly": 1000});
+        merge_held(&mut budget, &holds, "r1");
+        assert_eq!(budget["held"], 400);
+        let mut own = json!({"held": 7});
+        merge_held(&mut own, &holds, "r1");
+        assert_eq!(own["held"], 7, "a budget that reports its holds keeps its own figure");
+        let mut none = json!({});
+        merge_held(&mut none, &holds, "r2");
+        merge_held(&mut none, &holds, "r3");
+        assert!(none.get("held").is_none());
+    }
+}
