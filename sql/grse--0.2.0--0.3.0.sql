@@ -1127,3 +1127,87 @@ COMMENT ON FUNCTION grse.verify_invariants() IS
 -- The automatic roll-over writes ledger rows: no longer granted to readers and tenants.
 REVOKE EXECUTE ON FUNCTION grse.roll_over_budget_periods(uuid) FROM grse_reader, grse_tenant;
 GRANT EXECUTE ON FUNCTION grse.roll_over_budget_periods(uuid) TO grse_operator;
+
+-- ---------------------------------------------------------------------------
+-- Functions changed by several of the sections above: their final 0.3.0 definitions
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION grse.default_jobs()
+RETURNS TABLE (job_name text, schedule text, command text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    VALUES
+        ('grse-snapshots-hourly',  '0 * * * *',   'SELECT grse.save_all_snapshots(''hourly'')'),
+        ('grse-snapshots-daily',   '5 0 * * *',   'SELECT grse.save_all_snapshots(''daily'')'),
+        ('grse-snapshots-weekly',  '10 0 * * 1',  'SELECT grse.save_all_snapshots(''weekly'')'),
+        -- every 5 minutes: regions' local midnights fall on any quarter hour
+        ('grse-budget-rollover',   '*/5 * * * *', 'SELECT grse.roll_over_budget_periods()'),
+        ('grse-monitor',           '*/5 * * * *', 'SELECT grse.run_monitor()'),
+        ('grse-history-prune',     '30 3 * * *',  'SELECT grse.prune_history()'),
+        -- expired budget holds and jobs released and taken out of the queues
+        ('grse-expire-holds',      '* * * * *',   'SELECT grse.expire_budget_holds()')
+$$;
+
+CREATE OR REPLACE FUNCTION grse.get_region_scaling_summary(region_id uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    IF region_id IS NULL THEN
+        RAISE EXCEPTION 'region_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT pg_catalog.jsonb_build_object(
+               'region_id', r.id,
+               'region_name', r.name,
+               'region_slug', r.slug,
+               'country_code', r.country_code,
+               'timezone', r.timezone,
+               'active', r.active,
+               'scaling_mode', s.scaling_mode,
+               'mode_since', s.mode_since,
+               'mode_held_until', s.mode_held_until,
+               'pin', CASE WHEN s.pinned_mode IS NOT NULL THEN pg_catalog.jsonb_build_object(
+                          'mode', s.pinned_mode, 'until', s.pinned_until, 'reason', s.pin_reason,
+                          'pinned_at', s.pinned_at) END,
+               'capacity_score', s.capacity_score,
+               'overall_pressure', s.overall_pressure,
+               -- where the pressure is heading: the least-squares line through the last 24 hourly
+               -- snapshots, one hour ahead (NULL with fewer than two snapshots)
+               'pressure_slope_per_hour', t.slope_per_hour,
+               'projected_pressure', t.projected_pressure,
+               'warning_index', s.warning_index,
+               'fatigue_score', s.fatigue_score,
+               'pressures', pg_catalog.jsonb_build_object(
+                   'posting', s.posting_pressure,
+                   'orchestration', s.orchestration_pressure,
+                   'creative', s.creative_pressure,
+                   'intel', s.intel_pressure,
+                   'overall', s.overall_pressure),
+               'budget', pg_catalog.jsonb_build_object(
+                   'monthly', s.ai_budget_monthly,
+                   'remaining', s.ai_budget_remaining,
+                   'held', s.ai_budget_held,
+                   'spent_today', s.ai_spend_today,
+                   'spent_this_month', s.ai_budget_monthly - s.ai_budget_remaining,
+                   'percent_remaining', grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly)),
+               'utilization', pg_catalog.jsonb_build_object(
+                   'active_agencies', s.active_agencies,
+                   'active_clients', s.active_clients,
+                   'jobs_in_queue', s.jobs_in_queue,
+                   'jobs_queued', (SELECT count(*) FROM grse.jobs j WHERE j.region_id = r.id AND j.status = 'queued'),
+                   'jobs_running', (SELECT count(*) FROM grse.jobs j WHERE j.region_id = r.id AND j.status = 'running'),
+                   'jobs_queued_manually', s.jobs_queued_manually),
+               'updated_at', s.updated_at)
+      INTO result
+      FROM grse.regions r
+      JOIN grse.region_scaling_state s0 ON s0.region_id = r.id
+     CROSS JOIN LATERAL grse.with_slots(s0) s
+     CROSS JOIN LATERAL grse.pressure_trend(r.id) t
+     WHERE r.id = get_region_scaling_summary.region_id;
+    RETURN result;
+END
+$$;
+
+ALTER FUNCTION grse.default_jobs() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION grse.get_region_scaling_summary(uuid) SET search_path = pg_catalog, pg_temp;
