@@ -423,8 +423,26 @@ else
 fi
 rc=0; env -u DATABASE_URL GRSE_JWT_SECRET="$SECRET" "$HTTP_BIN" >"$WORK/cfg" 2>&1 || rc=$?
 if [ "$rc" = 2 ] && grep -q 'DATABASE_URL is not set' "$WORK/cfg"; then pass "missing DATABASE_URL: exit 2 with a message"; else fail "missing DATABASE_URL (rc $rc)"; fi
-rc=0; DATABASE_URL=x GRSE_JWT_SECRET=short "$HTTP_BIN" >"$WORK/cfg" 2>&1 || rc=$?
-if [ "$rc" = 2 ] && grep -q 'at least 32 bytes' "$WORK/cfg"; then pass "a short secret: exit 2 with a message"; else fail "short secret (rc $rc)"; fi
+rc=0; DATABASE_URL=x GRSE_JWT_SECRET="" "$HTTP_BIN" >"$WORK/cfg" 2>&1 || rc=$?
+if [ "$rc" = 2 ] && grep -q 'GRSE_JWT_SECRET is not set' "$WORK/cfg"; then pass "an empty secret: exit 2 with a message"; else fail "empty secret (rc $rc)"; fi
+rc=0; DATABASE_URL=x GRSE_JWT_SECRET="$SECRET" GRSE_HTTP_ADDR=nowhere "$HTTP_BIN" >"$WORK/cfg" 2>&1 || rc=$?
+if [ "$rc" = 2 ] && grep -q 'GRSE_HTTP_ADDR' "$WORK/cfg"; then pass "a malformed GRSE_HTTP_ADDR: exit 2 with a message"; else fail "malformed address (rc $rc)"; fi
+# a short secret is warned about; a host name in GRSE_HTTP_ADDR is resolved; an unreachable database
+# does not keep the server from starting (it answers 503 until the database is there)
+weak_port=$(free_port)
+DATABASE_URL="postgresql://nobody@127.0.0.1:1/none" GRSE_JWT_SECRET=short GRSE_HTTP_ADDR="localhost:$weak_port" \
+    "$HTTP_BIN" >"$WORK/weak.log" 2>&1 &
+weak_pid=$!
+for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/weak.log" && break; sleep 0.1; done
+weak_status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$weak_port/healthz" || true)
+kill "$weak_pid" 2>/dev/null || true
+wait "$weak_pid" 2>/dev/null || true
+if grep -q 'warn GRSE_JWT_SECRET is 5 bytes long' "$WORK/weak.log" && grep -q "listening on http://127.0.0.1:$weak_port" "$WORK/weak.log" \
+    && [ "$weak_status" = 503 ]; then
+    pass "a short secret is warned about, localhost resolves, no database means 503"
+else
+    fail "weak secret start (healthz $weak_status)"; sed 's/^/#   /' "$WORK/weak.log" | head -n 5
+fi
 
 echo "# --- database restart mid-run: 503 with Retry-After, then recovery"
 req GET /api/regions/health "$READER"

@@ -17,8 +17,10 @@ Usage:
 Environment:
   DATABASE_URL          PostgreSQL connection (URL or key=value form), required. Log in as a
                         role that may only switch to the grse roles (see docs/http.md).
-  GRSE_JWT_SECRET       HS256 secret of the bearer tokens, at least 32 bytes, required.
-  GRSE_HTTP_ADDR        address to listen on (default 127.0.0.1:8080).
+  GRSE_JWT_SECRET       HS256 secret of the bearer tokens, required (use 32 random bytes or more;
+                        a shorter one is warned about).
+  GRSE_HTTP_ADDR        address to listen on: host:port, :port (every interface) or a port
+                        (default 127.0.0.1:8080).
   GRSE_DB_POOL_SIZE     database connections of the pool (default 16).
   GRSE_REQUEST_TIMEOUT  seconds a request may take, also the statement_timeout (default 30).
 
@@ -36,7 +38,7 @@ pub struct Config {
     pub request_timeout: Duration,
 }
 
-/// The smallest accepted secret (PostgREST requires 32 characters too).
+/// The shortest secret that is not warned about (PostgREST's minimum).
 pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Config {
@@ -45,19 +47,46 @@ impl Config {
         let database_url = get("DATABASE_URL")
             .filter(|v| !v.trim().is_empty())
             .ok_or("DATABASE_URL is not set (for example postgresql://grse_http@127.0.0.1:5432/app)")?;
-        let jwt_secret = get("GRSE_JWT_SECRET").ok_or("GRSE_JWT_SECRET is not set")?.into_bytes();
-        if jwt_secret.len() < MIN_SECRET_BYTES {
-            return Err(format!("GRSE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long"));
-        }
+        let jwt_secret =
+            get("GRSE_JWT_SECRET").filter(|v| !v.is_empty()).ok_or("GRSE_JWT_SECRET is not set")?.into_bytes();
         let addr = match get("GRSE_HTTP_ADDR") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-            Some(v) => {
-                v.parse().map_err(|_| format!("GRSE_HTTP_ADDR \"{v}\" is not an address like 127.0.0.1:8080"))?
-            }
+            Some(v) => parse_addr(&v)?,
         };
         let pool_size = positive(&get, "GRSE_DB_POOL_SIZE", 16, 1000)?;
         let timeout = positive(&get, "GRSE_REQUEST_TIMEOUT", 30, 3600)?;
         Ok(Config { database_url, addr, jwt_secret, pool_size, request_timeout: Duration::from_secs(timeout as u64) })
+    }
+}
+
+/// A listen address: `host:port` (a name such as `localhost` is resolved), `:port` (every
+/// interface) or a bare port (loopback).
+pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let t = text.trim();
+    let candidate = if let Some(port) = t.strip_prefix(':') {
+        format!("0.0.0.0:{port}")
+    } else if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        format!("127.0.0.1:{t}")
+    } else {
+        t.to_string()
+    };
+    candidate
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| format!("GRSE_HTTP_ADDR \"{text}\" is not an address like 127.0.0.1:8080"))
+}
+
+impl Config {
+    /// Why the secret is weak, if it is (shorter than PostgREST's minimum of 32 characters).
+    pub fn secret_warning(&self) -> Option<String> {
+        (self.jwt_secret.len() < MIN_SECRET_BYTES).then(|| {
+            format!(
+                "GRSE_JWT_SECRET is {} bytes long: use at least {MIN_SECRET_BYTES} random bytes, a short HS256 secret can be guessed",
+                self.jwt_secret.len()
+            )
+        })
     }
 }
 
@@ -135,13 +164,27 @@ mod tests {
         let err = |pairs: &[(&str, &str)]| Config::from_lookup(lookup(pairs)).unwrap_err();
         assert!(err(&[("GRSE_JWT_SECRET", SECRET)]).contains("DATABASE_URL"));
         assert!(err(&[("DATABASE_URL", "x")]).contains("GRSE_JWT_SECRET is not set"));
-        assert!(err(&[("DATABASE_URL", "x"), ("GRSE_JWT_SECRET", "short")]).contains("at least 32 bytes"));
+        assert!(err(&[("DATABASE_URL", "x"), ("GRSE_JWT_SECRET", "")]).contains("GRSE_JWT_SECRET is not set"));
         assert!(err(&[("DATABASE_URL", "x"), ("GRSE_JWT_SECRET", SECRET), ("GRSE_HTTP_ADDR", "nowhere")])
             .contains("GRSE_HTTP_ADDR"));
         assert!(err(&[("DATABASE_URL", "x"), ("GRSE_JWT_SECRET", SECRET), ("GRSE_DB_POOL_SIZE", "0")])
             .contains("[1, 1000]"));
         assert!(err(&[("DATABASE_URL", "x"), ("GRSE_JWT_SECRET", SECRET), ("GRSE_REQUEST_TIMEOUT", "soon")])
             .contains("GRSE_REQUEST_TIMEOUT"));
+    }
+
+    #[test]
+    fn addresses_and_weak_secrets() {
+        assert_eq!(parse_addr("0.0.0.0:9000").unwrap().to_string(), "0.0.0.0:9000");
+        assert_eq!(parse_addr(":9001").unwrap().to_string(), "0.0.0.0:9001");
+        assert_eq!(parse_addr("9002").unwrap().to_string(), "127.0.0.1:9002");
+        assert_eq!(parse_addr("localhost:9003").unwrap().port(), 9003);
+        assert_eq!(parse_addr("[::1]:9004").unwrap().to_string(), "[::1]:9004");
+        assert!(parse_addr("nowhere").is_err());
+        let c = Config::from_lookup(lookup(&[("DATABASE_URL", "x"), ("GRSE_JWT_SECRET", "short")])).unwrap();
+        assert!(c.secret_warning().unwrap().contains("5 bytes long"));
+        let c = Config::from_lookup(lookup(&[("DATABASE_URL", "x"), ("GRSE_JWT_SECRET", SECRET)])).unwrap();
+        assert!(c.secret_warning().is_none());
     }
 
     #[test]

@@ -71,9 +71,9 @@ fn token(args: &[String]) -> ExitCode {
         return ExitCode::from(2);
     };
     let secret = match std::env::var("GRSE_JWT_SECRET") {
-        Ok(s) if s.len() >= config::MIN_SECRET_BYTES => s,
+        Ok(s) if !s.is_empty() => s,
         _ => {
-            eprintln!("grse-http token: GRSE_JWT_SECRET must be set, at least {} bytes", config::MIN_SECRET_BYTES);
+            eprintln!("grse-http token: GRSE_JWT_SECRET must be set");
             return ExitCode::from(2);
         }
     };
@@ -107,6 +107,9 @@ fn serve() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), String> {
+    if let Some(w) = config.secret_warning() {
+        log::warn(&w);
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let state = app::App::new(&config, stop_rx.clone())?;
     match state.db.login_role().await {
