@@ -5,7 +5,7 @@
 #   make demo    # setup, release install, then a scripted scenario on a throw-away cluster
 #
 # Developer targets (one stage each): lint, unit, pgtest, regress, upgrade, concurrency, isolation,
-# restore, replication, battery;
+# restore, replication, battery, scaleout;
 # make stress runs the long stress and crash test; make http, make browser (grse-http's stages);
 # make dashboard serves the pages over the demo's regions; make bench-http is the HTTP load check.
 #   make install PROFILE=debug   # faster install without --release
@@ -25,7 +25,7 @@ else
 $(error PROFILE must be release or debug, not '$(PROFILE)')
 endif
 
-.PHONY: all setup install demo test lint unit pgtest regress upgrade concurrency isolation stress bench http browser restore replication battery dashboard bench-http help
+.PHONY: all setup install demo test lint unit pgtest regress upgrade concurrency isolation stress bench http browser restore replication battery scaleout dashboard bench-http bench-scaleout help
 
 all: help
 
@@ -86,6 +86,10 @@ replication: setup
 battery: setup
 	bash scripts/run-tests.sh battery
 
+## grse on two nodes behind a PL/Proxy router (three throw-away clusters)
+scaleout: setup
+	bash scripts/run-tests.sh scaleout
+
 ## The dashboard on the demo's regions: builds, starts a throw-away cluster and grse-http,
 ## prints the URL and a token to sign in with (Ctrl-C stops everything).
 dashboard: setup install
@@ -94,6 +98,10 @@ dashboard: setup install
 ## HTTP load check: GET /api/regions/health over 100 regions at 32 connections vs pgbench
 bench-http: setup
 	bash bench/http/run.sh
+
+## The cost of the scale-out router's hop per call (router vs a node directly, as a ratio)
+bench-scaleout: setup
+	bash bench/scaleout/run.sh
 
 ## The long stress run: 64 connections for minutes, kill -9 of the server, invariants
 ## (a short form runs inside `make test`).

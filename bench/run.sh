@@ -512,6 +512,10 @@ echo '```'
 if [ -f "$OUT" ] && grep -q '^<!-- http-bench begin' "$OUT"; then
     { echo; sed -n '/^<!-- http-bench begin/,/^<!-- http-bench end/p' "$OUT"; } >>"$R"
 fi
+# ... and the scale-out router's (bench/scaleout/run.sh)
+if [ -f "$OUT" ] && grep -q '^<!-- scaleout-bench begin' "$OUT"; then
+    { echo; sed -n '/^<!-- scaleout-bench begin/,/^<!-- scaleout-bench end/p' "$OUT"; } >>"$R"
+fi
 cp "$R" "$OUT"
 say "wrote $OUT ($(( (T_END - T_START) / 60 )) min $(( (T_END - T_START) % 60 )) s)"
 if [ "$PROBLEMS" -gt 0 ]; then

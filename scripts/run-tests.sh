@@ -27,6 +27,8 @@
 #                still refuse direct writes) and a hot standby serving every read function
 #   battery      tests/battery/run.sh: every function and column with NULL/NaN/infinite/huge/deep values:
 #                no internal error, NaN refused with 22xxx/23xxx, nothing changed by a refusal
+#   scaleout     tests/scaleout/run.sh: a PL/Proxy router and two grse nodes (same answers as one node,
+#                spends under load, a node stopped mid-run, a node added, regions moved under load)
 #
 # Environment:
 #   ACCEPT=1     regress: copy the actual output of every test into
@@ -47,8 +49,8 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PG_BIN=$("$PG_CONFIG" --bindir)
 CLUSTER="$ROOT/scripts/cluster.sh"
 # Stages backed by a script tests/<stage>/run.sh that ends with "<stage>: N passed, M failed".
-SCRIPT_STAGES=(upgrade http browser restore replication battery)
-ALL_STAGES=(lint unit pgtest regress upgrade concurrency isolation stress http browser restore replication battery)
+SCRIPT_STAGES=(upgrade http browser restore replication battery scaleout)
+ALL_STAGES=(lint unit pgtest regress upgrade concurrency isolation stress http browser restore replication battery scaleout)
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"

@@ -309,26 +309,21 @@ EU1_BEFORE=$(node_psql eu -c "SELECT count(*) FROM grse.region_budget_transactio
 bg_pgbench move-a 1 4 "$MOVE_SECONDS"; MOVE_A=$BG_PID
 bg_pgbench move-b 1 2 "$MOVE_SECONDS"; MOVE_B=$BG_PID
 sleep 2
-if out=$(psql_q -c "SELECT grse_router.move_region(scaleout_region(1), 'ap')" 2>&1); then
-    pass "region load-eu-1 moved eu -> ap under load: $(grep -oE '"seconds": [0-9.]+' <<<"$out")"
-else
-    fail "region load-eu-1 moved eu -> ap under load"
-    echo "$out" | sed 's/^/#   /'
-fi
+# move_region NO NODE DESC: moves load region NO to NODE (a check)
+move_region() {
+    local out
+    if out=$(psql_q -c "SELECT grse_router.move_region(scaleout_region($1), '$2')" 2>&1); then
+        pass "$3 under load: $(grep -oE '"seconds": [0-9.]+' <<<"$out")"
+    else
+        fail "$3 under load"
+        printf '%s\n' "$out" | sed 's/^/#   /'
+    fi
+}
+move_region 1 ap "region load-eu-1 moved eu -> ap"
 sleep 1
-if out=$(psql_q -c "SELECT grse_router.move_region(scaleout_region(3), 'eu')" 2>&1); then
-    pass "region load-us-1 moved us -> eu under load: $(grep -oE '"seconds": [0-9.]+' <<<"$out")"
-else
-    fail "region load-us-1 moved us -> eu under load"
-    echo "$out" | sed 's/^/#   /'
-fi
+move_region 3 eu "region load-us-1 moved us -> eu"
 sleep 1
-if out=$(psql_q -c "SELECT grse_router.move_region(scaleout_region(2), 'us')" 2>&1); then
-    pass "region load-eu-2 (budget slots) moved eu -> us under load: $(grep -oE '"seconds": [0-9.]+' <<<"$out")"
-else
-    fail "region load-eu-2 (budget slots) moved eu -> us under load"
-    echo "$out" | sed 's/^/#   /'
-fi
+move_region 2 us "region load-eu-2 (budget slots) moved eu -> us"
 rc=0; wait "$MOVE_A" || rc=$?; wait "$MOVE_B" || rc=$?
 if [ "$rc" -eq 0 ]; then
     pass "the clients spending on the moving regions saw no error (calls waited for each move)"
