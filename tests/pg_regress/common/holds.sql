@@ -63,16 +63,17 @@ LANGUAGE sql AS $$
      ORDER BY r.slug
 $$;
 
--- pg_temp.ledger(slug, n): the last n ledger rows of a region, oldest first; `hold` is the hold's
--- position among the region's holds in creation order (h1, h2, ...), so random ids never print.
+-- pg_temp.ledger(slug, n): the last n ledger rows of a region, oldest first; `hold` numbers the
+-- region's holds in the order of their `hold` ledger rows (h1, h2, ...), so random ids never print.
 CREATE FUNCTION pg_temp.ledger(region_slug text, n integer)
 RETURNS TABLE (kind text, amount bigint, delta bigint, balance_after bigint, job_type text, hold text,
                key text, description text)
 LANGUAGE sql AS $$
     SELECT t.transaction_type, t.amount, t.delta, t.balance_after, t.job_type,
-           (SELECT 'h' || h.n FROM (SELECT b.id, row_number() OVER (ORDER BY b.created_at, b.expires_at, b.id) AS n
-                                      FROM grse.budget_holds b WHERE b.region_id = t.region_id) h
-             WHERE h.id = t.hold_id),
+           (SELECT 'h' || h.n FROM (SELECT l.hold_id, row_number() OVER (ORDER BY l.id) AS n
+                                      FROM grse.region_budget_transactions l
+                                     WHERE l.region_id = t.region_id AND l.transaction_type = 'hold') h
+             WHERE h.hold_id = t.hold_id),
            t.idempotency_key, t.description
       FROM (SELECT l.* FROM grse.region_budget_transactions l JOIN grse.regions r ON r.id = l.region_id
              WHERE r.slug = region_slug ORDER BY l.id DESC LIMIT n) t
