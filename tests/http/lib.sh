@@ -54,6 +54,7 @@ start_server() {
     BASE="http://127.0.0.1:$HTTP_PORT"
     DATABASE_URL="postgresql://$LOGIN@127.0.0.1:$PGPORT/$DB" GRSE_JWT_SECRET="$SECRET" \
         GRSE_HTTP_ADDR="127.0.0.1:$HTTP_PORT" GRSE_DB_POOL_SIZE="${POOL_SIZE:-8}" \
+        GRSE_REQUEST_TIMEOUT="${REQUEST_TIMEOUT:-30}" \
         "$HTTP_BIN" >>"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do

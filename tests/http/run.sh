@@ -58,7 +58,7 @@ UNKNOWN=00000000-0000-4000-8000-0000000000ff
 
 # The login may switch to the reader, tenant and operator roles, not to grse_admin.
 create_login_role grse_reader, grse_tenant, grse_operator
-start_server
+REQUEST_TIMEOUT=3 start_server
 
 READER=$(token grse_reader)
 OPERATOR=$(token grse_operator)
@@ -443,6 +443,24 @@ if grep -q 'warn GRSE_JWT_SECRET is 5 bytes long' "$WORK/weak.log" && grep -q "l
 else
     fail "weak secret start (healthz $weak_status)"; sed 's/^/#   /' "$WORK/weak.log" | head -n 5
 fi
+
+echo "# --- a request that outlasts GRSE_REQUEST_TIMEOUT (3 s): 503 with Retry-After, nothing left behind"
+"$PG_BIN/psql" -X -q -c "BEGIN" -c "LOCK TABLE grse.regions IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(6)" -c "COMMIT" >/dev/null 2>&1 &
+locker=$!
+sleep 0.5
+started=$(date +%s)
+req GET /api/regions/health "$READER"
+took=$(( $(date +%s) - started ))
+if [ "$STATUS" = 503 ] && grep -qi '^retry-after: [0-9]' <<<"$HEADERS" && [ "$took" -le 5 ]; then
+    pass "a request blocked past the timeout: 503 with Retry-After after ${took} s"
+else
+    fail "timeout: status $STATUS after ${took} s"; printf '#   %s\n' "${BODY:0:200}"
+fi
+wait "$locker" || true
+req GET /api/regions/health "$READER"
+expect "after the lock is gone the same endpoint answers 200" 200 '.success == true'
+check "no transaction of the server is left open" \
+    "SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = '$LOGIN' AND state LIKE 'idle in transaction%'"
 
 echo "# --- database restart mid-run: 503 with Retry-After, then recovery"
 req GET /api/regions/health "$READER"

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::live::Live;
 use crate::metrics::Metrics;
-use crate::{api, log, metrics, pages};
+use crate::{api, error, log, metrics, pages};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::routing::get;
 use axum::Router;
@@ -46,6 +46,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout))
+        .layer(axum::middleware::map_response(error::retry_after_on_503))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

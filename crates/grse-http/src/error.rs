@@ -50,6 +50,14 @@ impl ApiError {
     }
 }
 
+/// Every 503 asks the client to come back (also the timeout layer's, which has no body of its own).
+pub async fn retry_after_on_503(mut response: Response) -> Response {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE && !response.headers().contains_key(header::RETRY_AFTER) {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+    response
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
