@@ -174,8 +174,10 @@ SELECT * FROM grse_counts();
 -- the mode transitions are append-only and written by grse only. Their guards,
 -- and the delete/truncate guards of the state rows, are ENABLE ALWAYS
 -- triggers ('A'), so session_replication_role = replica (which turns ordinary
--- triggers off) leaves them on. The state's derive trigger and the other
--- triggers are ordinary ('O').
+-- triggers off) leaves them on; so are the policy's (they let the policy row
+-- of a dump or of a publisher replace grse's). The state's derive trigger and
+-- the other triggers are ordinary ('O'): logical replication's apply workers
+-- skip them and take the publisher's rows as they are.
 -- ---------------------------------------------------------------------------
 SELECT c.relname AS "table", t.tgname AS "trigger", t.tgenabled AS enabled
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
