@@ -91,7 +91,8 @@ VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'unpin_scaling_mode_wrapper';
 
--- The summary shows the pin and a dwell hold; the health listings the pin.
+-- The summary shows the pin, a dwell hold and the pressure trend (the text of sql/reads.sql,
+-- with what the other 0.3.0 changes show too); the health listings the pin.
 CREATE OR REPLACE FUNCTION grse.get_region_scaling_summary(region_id uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
@@ -116,6 +117,10 @@ BEGIN
                           'pinned_at', s.pinned_at) END,
                'capacity_score', s.capacity_score,
                'overall_pressure', s.overall_pressure,
+               -- where the pressure is heading: the least-squares line through the last 24 hourly
+               -- snapshots, one hour ahead (NULL with fewer than two snapshots)
+               'pressure_slope_per_hour', t.slope_per_hour,
+               'projected_pressure', t.projected_pressure,
                'warning_index', s.warning_index,
                'fatigue_score', s.fatigue_score,
                'pressures', pg_catalog.jsonb_build_object(
@@ -127,18 +132,23 @@ BEGIN
                'budget', pg_catalog.jsonb_build_object(
                    'monthly', s.ai_budget_monthly,
                    'remaining', s.ai_budget_remaining,
+                   'held', s.ai_budget_held,
                    'spent_today', s.ai_spend_today,
                    'spent_this_month', s.ai_budget_monthly - s.ai_budget_remaining,
                    'percent_remaining', grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly)),
                'utilization', pg_catalog.jsonb_build_object(
                    'active_agencies', s.active_agencies,
                    'active_clients', s.active_clients,
-                   'jobs_in_queue', s.jobs_in_queue),
+                   'jobs_in_queue', s.jobs_in_queue,
+                   'jobs_queued', (SELECT count(*) FROM grse.jobs j WHERE j.region_id = r.id AND j.status = 'queued'),
+                   'jobs_running', (SELECT count(*) FROM grse.jobs j WHERE j.region_id = r.id AND j.status = 'running'),
+                   'jobs_queued_manually', s.jobs_queued_manually),
                'updated_at', s.updated_at)
       INTO result
       FROM grse.regions r
       JOIN grse.region_scaling_state s0 ON s0.region_id = r.id
      CROSS JOIN LATERAL grse.with_slots(s0) s
+     CROSS JOIN LATERAL grse.pressure_trend(r.id) t
      WHERE r.id = get_region_scaling_summary.region_id;
     RETURN result;
 END
@@ -287,6 +297,56 @@ ALTER TABLE grse.alert_rule_pending ENABLE ROW LEVEL SECURITY;
 CREATE POLICY staff_read ON grse.alert_rules FOR SELECT TO grse_reader USING (true);
 CREATE POLICY staff_read ON grse.alert_rule_pending FOR SELECT TO grse_reader USING (true);
 CREATE POLICY admin_write ON grse.alert_rules FOR ALL TO grse_admin USING (true) WITH CHECK (true);
+
+-- Predictive scaling: the pressure trend of the recorded hourly snapshots.
+CREATE  FUNCTION grse."pressure_trend"(
+	"region_id" uuid, /* Option < Uuid > */
+	"periods" INT DEFAULT 24 /* Option < i32 > */
+) RETURNS TABLE (
+	"slope_per_hour" NUMERIC,  /* Option < AnyNumeric > */
+	"projected_pressure" NUMERIC(5, 2),  /* Option < Score > */
+	"snapshots" INT  /* i32 */
+)
+STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'pressure_trend_wrapper';
+DROP FUNCTION grse.get_region_health_trend(uuid, integer);
+CREATE FUNCTION grse.get_region_health_trend(region_id uuid, periods integer DEFAULT 24)
+RETURNS TABLE (created_at timestamptz, period_type text, avg_capacity numeric, peak_pressure numeric,
+               budget_used bigint, scaling_mode text, warning_index numeric, pressure_slope_per_hour numeric)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    slope numeric;
+BEGIN
+    IF get_region_health_trend.region_id IS NULL THEN
+        RAISE EXCEPTION 'region_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF periods IS NULL THEN
+        RAISE EXCEPTION 'periods must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF periods < 1 OR periods > 1000 THEN
+        RAISE EXCEPTION 'periods must lie in [1, 1000], got %', periods USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM grse.regions r WHERE r.id = get_region_health_trend.region_id) THEN
+        RAISE EXCEPTION 'region % not found', get_region_health_trend.region_id USING ERRCODE = 'no_data_found';
+    END IF;
+    slope := (SELECT t.slope_per_hour FROM grse.pressure_trend(get_region_health_trend.region_id, periods) t);
+    RETURN QUERY
+        SELECT t.created_at, t.period_type, t.avg_capacity, t.peak_pressure, t.budget_used,
+               t.snapshot ->> 'scaling_mode', (t.snapshot ->> 'warning_index')::numeric, slope
+          FROM (SELECT * FROM grse.region_scaling_history h
+                 WHERE h.region_id = get_region_health_trend.region_id AND h.period_type = 'hourly'
+                 ORDER BY h.created_at DESC, h.id DESC
+                 LIMIT periods) t
+         ORDER BY t.created_at, t.id;
+END
+$$;
+ALTER FUNCTION grse.pressure_trend(uuid, integer) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION grse.get_region_health_trend(uuid, integer) SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION grse.pressure_trend(uuid, integer), grse.get_region_health_trend(uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION grse.pressure_trend(uuid, integer), grse.get_region_health_trend(uuid, integer)
+    TO grse_reader, grse_tenant;
 
 -- ---------------------------------------------------------------------------
 -- Operations: backups, replication, standby reads, input checks, privileges

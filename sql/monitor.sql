@@ -65,12 +65,16 @@ BEGIN
 END
 $$;
 
--- A region's recent hourly snapshots, oldest first.
+-- A region's recent hourly snapshots, oldest first. pressure_slope_per_hour (the same on every
+-- row) is the slope of the least-squares line through these snapshots' pressures, in points per
+-- hour (grse.pressure_trend; NULL with fewer than two snapshots).
 CREATE FUNCTION grse.get_region_health_trend(region_id uuid, periods integer DEFAULT 24)
 RETURNS TABLE (created_at timestamptz, period_type text, avg_capacity numeric, peak_pressure numeric,
-               budget_used bigint, scaling_mode text, warning_index numeric)
+               budget_used bigint, scaling_mode text, warning_index numeric, pressure_slope_per_hour numeric)
 LANGUAGE plpgsql STABLE
 AS $$
+DECLARE
+    slope numeric;
 BEGIN
     IF get_region_health_trend.region_id IS NULL THEN
         RAISE EXCEPTION 'region_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -84,9 +88,10 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM grse.regions r WHERE r.id = get_region_health_trend.region_id) THEN
         RAISE EXCEPTION 'region % not found', get_region_health_trend.region_id USING ERRCODE = 'no_data_found';
     END IF;
+    slope := (SELECT t.slope_per_hour FROM grse.pressure_trend(get_region_health_trend.region_id, periods) t);
     RETURN QUERY
         SELECT t.created_at, t.period_type, t.avg_capacity, t.peak_pressure, t.budget_used,
-               t.snapshot ->> 'scaling_mode', (t.snapshot ->> 'warning_index')::numeric
+               t.snapshot ->> 'scaling_mode', (t.snapshot ->> 'warning_index')::numeric, slope
           FROM (SELECT * FROM grse.region_scaling_history h
                  WHERE h.region_id = get_region_health_trend.region_id AND h.period_type = 'hourly'
                  ORDER BY h.created_at DESC, h.id DESC

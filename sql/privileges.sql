@@ -115,6 +115,7 @@ GRANT EXECUTE ON FUNCTION
     grse.detect_cross_region_conflicts(), grse.compute_global_risk(),
     grse.resolve_region_for_agency(uuid), grse.resolve_region_for_client(uuid), grse.resolve_region_from_headers(jsonb),
     grse.get_best_region_for_job(text, uuid, double precision, double precision), grse.forecast_budget(uuid, interval),
+    grse.pressure_trend(uuid, integer),
     grse.api_regions_health(text, text, boolean), grse.api_get_region_snapshot(uuid, boolean, integer)
     TO grse_reader, grse_tenant;
 GRANT EXECUTE ON FUNCTION grse.verify_invariants(), grse.default_jobs(), grse.require_pg_cron() TO grse_reader;

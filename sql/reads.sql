@@ -142,6 +142,10 @@ BEGIN
                           'pinned_at', s.pinned_at) END,
                'capacity_score', s.capacity_score,
                'overall_pressure', s.overall_pressure,
+               -- where the pressure is heading: the least-squares line through the last 24 hourly
+               -- snapshots, one hour ahead (NULL with fewer than two snapshots)
+               'pressure_slope_per_hour', t.slope_per_hour,
+               'projected_pressure', t.projected_pressure,
                'warning_index', s.warning_index,
                'fatigue_score', s.fatigue_score,
                'pressures', pg_catalog.jsonb_build_object(
@@ -169,6 +173,7 @@ BEGIN
       FROM grse.regions r
       JOIN grse.region_scaling_state s0 ON s0.region_id = r.id
      CROSS JOIN LATERAL grse.with_slots(s0) s
+     CROSS JOIN LATERAL grse.pressure_trend(r.id) t
      WHERE r.id = get_region_scaling_summary.region_id;
     RETURN result;
 END

@@ -36,6 +36,7 @@ mod slots;
 mod state;
 mod statements;
 mod subxact;
+mod trend;
 mod triggers;
 
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);

@@ -29,6 +29,7 @@ pub mod risk;
 pub mod routing;
 pub mod shard;
 pub mod slots;
+pub mod trend;
 pub mod warning;
 
 pub use fixed::{Centi, Weight};
