@@ -494,6 +494,23 @@ if wait_for "$WORK/sse-after" "\"region_id\" *: *\"$FRA\"" 15; then
 else
     fail "live events after the restart"; grep 'live' "$SERVER_LOG" | tail -n 3 | sed 's/^/#   /'
 fi
+
+echo "# --- shutdown"
+sse "$WORK/sse-last" "$READER"
+wait_for "$WORK/sse-last" 'event: hello' 10 || true
+kill -TERM "$SERVER_PID"
+stopped=no
+for _ in $(seq 1 50); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then stopped=yes; break; fi
+    sleep 0.1
+done
+if [ "$stopped" = yes ] && grep -q 'info shutting down' "$SERVER_LOG"; then
+    pass "SIGTERM stops the server within 5 s, a live stream open"
+else
+    fail "SIGTERM with a live stream open (stopped: $stopped)"
+fi
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=""
 stop_sse
 
 finish
