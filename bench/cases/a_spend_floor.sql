@@ -1,5 +1,6 @@
--- (a)/(b) spend, floor: the bare statement — one conditional UPDATE joined
--- with the ledger INSERT, on untriggered copies of grse's tables (bench/floor.sql).
+-- spend, floor: the bare statement — one conditional UPDATE joined with the
+-- ledger INSERT, on plain copies of grse's tables (no CHECK, no foreign key,
+-- no trigger; bench/floor.sql). Same regions and amounts as a_spend_grse.sql.
 \set r random(:rmin, :rmax)
 \set amount random(1, 500)
 WITH s AS (

@@ -1,5 +1,5 @@
--- (c) metric write, floor: the same UPDATE on floor.state (same columns as
--- grse.region_scaling_state, no triggers: nothing is derived).
+-- metric write, floor: the same UPDATE on floor.state (a plain copy of
+-- grse.region_scaling_state: no trigger, no CHECK; nothing is derived).
 \set r random(1, 100)
 \set p1 random(0, 90)
 \set p2 random(0, 90)

@@ -1,4 +1,4 @@
--- (c) metric write, grse: the four pressures of a random region of 100 set to
+-- metric write, grse: the four pressures of a random region of 100 set to
 -- random values in 0..90 (overall pressure crosses the 60/75/90 mode
 -- thresholds now and then, so modes change sometimes). On grse's table the Rust
 -- BEFORE trigger derives overall pressure, capacity, warning index and mode;

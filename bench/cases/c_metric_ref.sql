@@ -1,4 +1,4 @@
--- (c) metric write, ref: the same write on ref's table, whose PL/pgSQL BEFORE
+-- metric write, ref: the same write on ref's table, whose PL/pgSQL BEFORE
 -- trigger derives the same figures and whose PL/pgSQL AFTER trigger records a
 -- transition (and notifies) when the mode changes.
 \set r random(1, 100)
