@@ -9,6 +9,7 @@
 //! kept once, `ON CONFLICT DO NOTHING`).
 
 use crate::error::{GResult, SpiResultExt};
+use crate::ledger::insert_into_ledger;
 use crate::state::Locked;
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
@@ -49,6 +50,7 @@ pub fn start_month(client: &mut SpiClient<'_>, facts: &Locked, source: &str) -> 
     let delta = period_start_remaining(facts) - facts.remaining;
     client
         .update(
+            concat!(
             "WITH s AS (
                UPDATE grse.region_scaling_state s
                   SET ai_budget_remaining = GREATEST(s.ai_budget_monthly - s.ai_budget_held, 0), period_spent = 0, period_refunded = 0,
@@ -58,15 +60,15 @@ pub fn start_month(client: &mut SpiClient<'_>, facts: &Locked, source: &str) -> 
                  FROM grse.regions r, grse.period_bounds('month', r.timezone, pg_catalog.now()) b
                 WHERE s.region_id = $1 AND r.id = s.region_id
                RETURNING s.region_id, s.ai_budget_remaining, b.local_start),
-             l AS (
-               INSERT INTO grse.region_budget_transactions
-                      (region_id, transaction_type, amount, delta, balance_after, description)
-               SELECT region_id, 'reset', abs($3::bigint), $3::bigint, ai_budget_remaining,
-                      'monthly budget period start (' || $2 || ')'
+             l AS (",
+            insert_into_ledger!(),
+            "SELECT region_id, 0, 'reset', abs($3::bigint), $3::bigint, ai_budget_remaining, NULL, NULL,
+                      'monthly budget period start (' || $2 || ')', NULL, NULL
                  FROM s WHERE $3::bigint <> 0)
              INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
              SELECT region_id, 'monthly', local_start, $2 FROM s
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT DO NOTHING"
+            ),
             None,
             &[facts.region_id.into(), source.into(), delta.into()],
         )

@@ -29,6 +29,7 @@
 //! state row; PostgreSQL detects that (40P01) and the retry succeeds.
 
 use crate::error::{GResult, SpiResultExt};
+use crate::ledger::insert_into_ledger;
 use crate::region::with_writes;
 use crate::statements;
 use grse_core::evaluate::RegionMetrics;
@@ -43,7 +44,8 @@ use pgrx::{PgBuiltInOids, PgOid, Uuid};
 /// the amount, else the first free slot that does (a slot another
 /// transaction holds is skipped, never waited for); only while the region
 /// is active and its periods are current.
-const SLOT_SPEND_SQL: &str = "WITH pick AS (
+const SLOT_SPEND_SQL: &str = concat!(
+    "WITH pick AS (
        SELECT b.slot_no FROM grse.region_budget_slots b
         WHERE b.region_id = $1 AND b.balance >= $2
           AND EXISTS (SELECT 1 FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
@@ -59,10 +61,11 @@ const SLOT_SPEND_SQL: &str = "WITH pick AS (
          FROM pick p
         WHERE b.region_id = $1 AND b.slot_no = p.slot_no AND b.balance >= $2
        RETURNING b.region_id, b.slot_no, b.balance)
-     INSERT INTO grse.region_budget_transactions
-            (region_id, slot_no, transaction_type, amount, delta, balance_after, agency_id, job_type, description)
-     SELECT region_id, slot_no, 'spend', $2, -$2, balance, $3, $4, $5 FROM k
-     RETURNING balance_after";
+     ",
+    insert_into_ledger!(),
+    "SELECT region_id, slot_no, 'spend', $2, -$2, balance, $3, $4, $5, NULL::text, NULL::uuid FROM k
+     RETURNING balance_after"
+);
 
 const SLOT_SPEND_TYPES: [PgOid; 6] = [
     PgOid::BuiltIn(PgBuiltInOids::UUIDOID),
@@ -139,6 +142,7 @@ pub struct Emptied {
 pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptying) -> GResult<Emptied> {
     let skip = if how == Emptying::Free { "SKIP LOCKED" } else { "" };
     let sql = format!(
+        concat!(
         "WITH held AS (
            SELECT slot_no, balance, spent_today, period_spent
              FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE {skip}),
@@ -154,18 +158,20 @@ pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptyi
              FROM grse.region_budget_slots b
             WHERE b.region_id = $1 AND b.slot_no NOT IN (SELECT h.slot_no FROM held h)),
          out_rows AS (
-           INSERT INTO grse.region_budget_transactions
-                  (region_id, slot_no, transaction_type, amount, delta, balance_after, description)
-           SELECT $1, slot_no, 'transfer', balance, -balance, 0, 'slot emptied into the pool'
+           ",
+        insert_into_ledger!(),
+        "SELECT $1, slot_no, 'transfer', balance, -balance, 0, NULL::uuid, NULL::text, 'slot emptied into the pool', NULL::text, NULL::uuid
              FROM held WHERE balance > 0),
          in_row AS (
-           INSERT INTO grse.region_budget_transactions
-                  (region_id, slot_no, transaction_type, amount, delta, balance_after, description)
-           SELECT $1, 0, 'transfer', balance, balance, $2 + balance, 'slots emptied into the pool'
+           ",
+        insert_into_ledger!(),
+        "SELECT $1, 0, 'transfer', balance, balance, $2 + balance, NULL::uuid, NULL::text, 'slots emptied into the pool', NULL::text, NULL::uuid
              FROM total WHERE balance > 0)
          SELECT t.balance, t.spent_today, t.period_spent,
                 CASE WHEN u.n > 0 THEN GREATEST(u.balance, 1) ELSE 0 END
            FROM total t, busy u"
+        ),
+        skip = skip
     );
     let t = client.update(sql.as_str(), None, &[region_id.into(), pool.into()]).or_internal()?;
     let row = t.first();
@@ -313,6 +319,7 @@ pub fn fill(
     let handed = d.handed_out();
     client
         .update(
+            concat!(
             "WITH shares AS (
                SELECT slot_no, share FROM unnest($2::integer[], $3::bigint[]) AS u(slot_no, share)),  -- (multi-argument unnest is syntax: no schema)
              filled AS (
@@ -324,11 +331,14 @@ pub fn fill(
                   SET ai_budget_remaining = ai_budget_remaining - $4, slot_allotment = slot_allotment + $4
                 WHERE region_id = $1
                RETURNING ai_budget_remaining)
-             INSERT INTO grse.region_budget_transactions
-                    (region_id, slot_no, transaction_type, amount, delta, balance_after, description)
-             SELECT $1, slot_no, 'transfer', share, share, balance, 'slot filled from the pool' FROM filled
+             ",
+                insert_into_ledger!(),
+                "SELECT $1, slot_no, 'transfer', share, share, balance, NULL::uuid, NULL::text, 'slot filled from the pool', NULL::text, NULL::uuid
+               FROM filled
              UNION ALL
-             SELECT $1, 0, 'transfer', $4, -$4, ai_budget_remaining, 'slots filled from the pool' FROM pool",
+             SELECT $1, 0, 'transfer', $4, -$4, ai_budget_remaining, NULL::uuid, NULL::text, 'slots filled from the pool', NULL::text, NULL::uuid
+               FROM pool"
+            ),
             None,
             &[region_id.into(), targets.into(), d.shares.into(), handed.into()],
         )

@@ -30,7 +30,8 @@ fn region_after_insert_checked<'a>(
         Spi::connect_mut(|client| {
             client
                 .update(
-                    "WITH s AS (
+                    concat!(
+                        "WITH s AS (
                        INSERT INTO grse.region_scaling_state
                               (region_id, ai_budget_monthly, ai_budget_remaining,
                                day_started_at, day_ends_at, month_started_at, month_ends_at)
@@ -40,11 +41,12 @@ fn region_after_insert_checked<'a>(
                               grse.period_bounds('day', $2, pg_catalog.now()) d,
                               grse.period_bounds('month', $2, pg_catalog.now()) m
                        RETURNING region_id, ai_budget_remaining)
-                     INSERT INTO grse.region_budget_transactions
-                            (region_id, transaction_type, amount, delta, balance_after, description)
-                     SELECT region_id, 'allocation', ai_budget_remaining, ai_budget_remaining,
-                            ai_budget_remaining, 'initial monthly budget'
-                       FROM s WHERE ai_budget_remaining > 0",
+                     ",
+                        crate::ledger::insert_into_ledger!(),
+                        "SELECT region_id, 0, 'allocation', ai_budget_remaining, ai_budget_remaining,
+                            ai_budget_remaining, NULL, NULL, 'initial monthly budget', NULL, NULL
+                       FROM s WHERE ai_budget_remaining > 0"
+                    ),
                     None,
                     &[id.into(), tz.as_str().into()],
                 )

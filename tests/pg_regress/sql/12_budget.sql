@@ -33,12 +33,22 @@ INSERT INTO grse.regions (id, name, slug, country_code, timezone) VALUES
     ('00000000-0000-0000-0000-0000000000c2', 'Frozen', 'frozen', 'FR', 'Europe/Paris'),
     ('00000000-0000-0000-0000-0000000000c3', 'Throttled', 'throttled', 'US', 'America/Chicago'),
     ('00000000-0000-0000-0000-0000000000c4', 'Untouched', 'untouched', 'JP', 'Asia/Tokyo');
+-- the agency of the spends below holds a license (an agency licensed nowhere is refused: P0002)
+INSERT INTO grse.agency_regions (agency_id, region_id) VALUES
+    ('00000000-0000-0000-0000-0000000000ee', '00000000-0000-0000-0000-0000000000c4');
 SELECT * FROM budget('00000000-0000-0000-0000-0000000000c1');
 
 -- ---------------------------------------------------------------------------
 -- Spending: true and one ledger row (type spend, delta = −amount,
 -- balance_after = new remaining, agency and job type stored).
 -- ---------------------------------------------------------------------------
+-- an agency that holds no license anywhere: P0002 from every budget function, nothing written
+SELECT pg_temp.err($$SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000c1', 10,
+                                                         '00000000-0000-0000-0000-0000000000ef')$$);
+SELECT pg_temp.err($$SELECT grse.decrement_budget('00000000-0000-0000-0000-0000000000c1', 10,
+                                               '00000000-0000-0000-0000-0000000000ef', 'posting', 'x')$$);
+SELECT * FROM budget('00000000-0000-0000-0000-0000000000c1');
+-- one licensed elsewhere (region c4) is accepted: fallback routing runs jobs outside the home region
 -- 100000 − 2500 = 97500
 SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000c1', 2500,
                                        '00000000-0000-0000-0000-0000000000ee', 'posting');
