@@ -128,7 +128,7 @@ UPDATE grse.policy SET mode_recovery_margin = 0, mode_min_dwell = '0';
 SELECT * FROM pg_temp.state('00000000-0000-0000-0000-0000000000c1');
 
 -- ---------------------------------------------------------------------------
--- Bad policy values: 23514 naming the rule, nothing changed.
+-- Bad policy values (the 0.3.0 columns): 23514 naming the rule, nothing changed.
 -- ---------------------------------------------------------------------------
 SELECT pg_temp.err($$UPDATE grse.policy SET mode_recovery_margin = -0.01$$) AS negative_margin;
 SELECT pg_temp.err($$UPDATE grse.policy SET mode_recovery_margin = 100.01$$) AS margin_above_100;
@@ -136,7 +136,17 @@ SELECT pg_temp.err($$UPDATE grse.policy SET mode_min_dwell = '-1 second'$$) AS n
 SELECT pg_temp.err($$UPDATE grse.policy SET mode_min_dwell = '1 day 1 second'$$) AS dwell_above_one_day;
 SELECT pg_temp.err($$UPDATE grse.policy SET mode_min_dwell = NULL$$) AS null_dwell;
 SELECT pg_temp.err($$UPDATE grse.policy SET mode_recovery_margin = 'NaN'$$) AS nan_margin;
-SELECT mode_recovery_margin, mode_min_dwell FROM grse.policy;
+-- the other policy columns of 0.3.0
+SELECT pg_temp.err($$UPDATE grse.policy SET cautious_delay_seconds = -1$$) AS negative_delay;
+SELECT pg_temp.err($$UPDATE grse.policy SET cautious_delay_seconds = 86401$$) AS delay_above_one_day;
+SELECT pg_temp.err($$UPDATE grse.policy SET hold_ttl = '0'$$) AS zero_hold_ttl;
+SELECT pg_temp.err($$UPDATE grse.policy SET hold_ttl = '7 days 1 second'$$) AS hold_ttl_above_7_days;
+SELECT pg_temp.err($$UPDATE grse.policy SET job_ttl = '-1 hour'$$) AS negative_job_ttl;
+SELECT pg_temp.err($$UPDATE grse.policy SET job_ttl = '31 days'$$) AS job_ttl_above_30_days;
+SELECT mode_recovery_margin, mode_min_dwell, cautious_delay_seconds, hold_ttl, job_ttl FROM grse.policy;
 -- the edges are allowed
-SELECT pg_temp.err($$UPDATE grse.policy SET mode_recovery_margin = 100, mode_min_dwell = '1 day'$$) AS edges;
-UPDATE grse.policy SET mode_recovery_margin = 0, mode_min_dwell = '0';
+SELECT pg_temp.err($$UPDATE grse.policy SET mode_recovery_margin = 100, mode_min_dwell = '1 day', cautious_delay_seconds = 86400,
+                      hold_ttl = '7 days', job_ttl = '30 days'$$) AS edges;
+SELECT pg_temp.err($$UPDATE grse.policy SET cautious_delay_seconds = 0, hold_ttl = '1 microsecond', job_ttl = '1 microsecond'$$) AS low_edges;
+UPDATE grse.policy SET mode_recovery_margin = 0, mode_min_dwell = '0', cautious_delay_seconds = 30,
+                       hold_ttl = '15 minutes', job_ttl = '1 hour';
