@@ -19,7 +19,9 @@ pub fn regions() -> GResult<Vec<RiskRegion<Uuid>>> {
                 // scores as integer hundredths: no numeric text round trip per row
                 // (a region whose budget slots hold budget: its true totals)
                 concat!(
-                    "SELECT r.id, r.name, s.scaling_mode, (",
+                    "SELECT r.id, r.name, ",
+                    crate::state::live_mode_sql!(),
+                    ", (",
                     crate::state::live_capacity_sql!(),
                     " * 100)::bigint, (s.overall_pressure * 100)::bigint, ",
                     crate::state::true_remaining_sql!(),

@@ -48,3 +48,13 @@ macro_rules! live_capacity_sql {
     };
 }
 pub(crate) use live_capacity_sql;
+
+/// SQL: the mode of the state row `s` as the read functions show it: for a
+/// region whose month has ended, judged again as its roll-over will leave it.
+macro_rules! live_mode_sql {
+    () => {
+        "(CASE WHEN pg_catalog.now() >= s.month_ends_at
+               THEN (SELECT e.scaling_mode FROM grse.evaluate_region(s.region_id) e) ELSE s.scaling_mode END)"
+    };
+}
+pub(crate) use live_mode_sql;

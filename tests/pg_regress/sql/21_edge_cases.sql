@@ -119,6 +119,10 @@ SELECT pg_temp.err($$INSERT INTO grse.regions (name, slug, country_code, timezon
 -- the day 0, judged again), while its state row stays as it is. (The ended periods are
 -- faked with session_replication_role = replica, which skips the state trigger.)
 -- ---------------------------------------------------------------------------
+-- pressures of 40 and 5% of the budget left: capacity 48, cautious; the new month's budget makes it normal
+UPDATE grse.region_scaling_state
+   SET posting_pressure = 40, orchestration_pressure = 40, creative_pressure = 40, intel_pressure = 40
+ WHERE region_id = '00000000-0000-0000-0000-0000000000e1';
 SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000e1', 95000, NULL, 'creative') AS spent;
 SET session_replication_role = replica;
 UPDATE grse.region_scaling_state
@@ -142,7 +146,8 @@ SELECT h.scaling_mode, h.budget_percent_remaining FROM grse.get_all_regions_heal
  WHERE h.region_id = '00000000-0000-0000-0000-0000000000e1';
 SELECT c.allowed, c.remaining, c.message FROM grse.check_budget('00000000-0000-0000-0000-0000000000e1', 100) c;
 SELECT count(*) AS conflicts_of_the_due_region FROM grse.detect_cross_region_conflicts() c
- WHERE c.region_id = '00000000-0000-0000-0000-0000000000e1' AND c.type = 'budget_exceeded';
+ WHERE c.region_id = '00000000-0000-0000-0000-0000000000e1';
+SELECT e.scaling_mode, e.capacity_score FROM grse.evaluate_region('00000000-0000-0000-0000-0000000000e1') e;
 SELECT count(*) AS broken_invariants FROM grse.verify_invariants();
 COMMIT;
 SELECT d.version = s.xmin::text AS state_row_not_written, s.ai_budget_remaining, s.ai_spend_today
@@ -150,7 +155,8 @@ SELECT d.version = s.xmin::text AS state_row_not_written, s.ai_budget_remaining,
 SELECT count(*) AS rollovers_written FROM grse.budget_rollovers WHERE region_id = '00000000-0000-0000-0000-0000000000e1';
 -- the first budget call rolls it over for real, to what the reads showed
 SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000000e1', 1) AS spent_in_the_new_month;
-SELECT ai_budget_remaining, ai_spend_today FROM grse.region_scaling_state WHERE region_id = '00000000-0000-0000-0000-0000000000e1';
+SELECT ai_budget_remaining, ai_spend_today, scaling_mode, capacity_score
+  FROM grse.region_scaling_state WHERE region_id = '00000000-0000-0000-0000-0000000000e1';
 
 -- ---------------------------------------------------------------------------
 -- Restore mode is a superuser's: the setting is superuser-only, pre_restore() refuses a
