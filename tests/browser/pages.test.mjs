@@ -131,6 +131,23 @@ try {
   ok(await page.locator('svg.trend').getAttribute('data-points') === points, `the health trend plots ${points} snapshots`);
   await page.screenshot({ path: path.join(ARTIFACTS, 'region.png'), fullPage: true });
 
+  // the region's page follows its own mode changes live too
+  const before = await page.locator('h1 [data-field=mode]').textContent();
+  await page.evaluate(() => { window.__notReloaded = true; });
+  sql(`UPDATE grse.region_scaling_state SET posting_pressure = 0, orchestration_pressure = 0,
+              creative_pressure = 0, intel_pressure = 0 WHERE region_id = '${detailId}'`);
+  const after = sql(`SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = '${detailId}'`)[0][0];
+  let followed = false;
+  try {
+    await page.waitForFunction((m) => document.querySelector('h1 [data-field=mode]')?.textContent === m, after,
+      { timeout: 10000 });
+    followed = true;
+  } catch { /* reported below */ }
+  ok(followed && after !== before && await page.evaluate(() => window.__notReloaded === true),
+     `${detailName}'s page shows its mode change ${before} → ${after} live, in place`);
+  const zero = await barRatio(page.locator('#pressures [data-pressure=posting]'));
+  ok(near(zero, 0, 0.005), `${detailName}'s posting bar follows the write (0%)`, zero);
+
   // --- sign out: the pages show no data again
   await Promise.all([page.waitForURL(`${BASE}/signin`), page.click('form[action="/signout"] button')]);
   response = await page.goto(`${BASE}/regions`);
