@@ -25,7 +25,7 @@ const SAMPLES_SQL: &str = "
 
 /// Points per hour as `numeric` (any sign; a score type cannot hold it).
 fn per_hour(c: Centi) -> GResult<AnyNumeric> {
-    AnyNumeric::from_str(&c.to_string()).map_err(|e| internal(e))
+    AnyNumeric::from_str(&c.to_string()).map_err(internal)
 }
 
 /// A region's pressure trend over its last `periods` hourly snapshots
