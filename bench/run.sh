@@ -205,6 +205,15 @@ if [ "$need_main" = 1 ]; then
     psql_q -f "$HERE/fixtures/main.sql" >"$WORK/fixture-main.log"
 fi
 GRSE_VERSION=$(psql_q -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'grse'")
+# Which grse.so does a backend load? (the private tree's, unless --installed)
+if [ "$need_main" = 1 ]; then
+    loaded=$(printf '%s\n' "SELECT grse.compute_region_pressure('$(printf '00000000-0000-4000-8000-%012d' 1)') IS NOT NULL AS loaded \\gset" \
+                  "SELECT pg_backend_pid() AS pid \\gset" "\\setenv BENCH_PID :pid" \
+                  "\\! grep -o '/[^ ]*grse\\.so' /proc/\$BENCH_PID/maps | sort -u" \
+             | "$PG_BIN/psql" -X -qAt -v ON_ERROR_STOP=1 -d "$DB" 2>&1 || true)
+    if [ "$loaded" = "$SO" ]; then check ok "the server's backends load $SO"
+    else check bad "the server's backends load '$loaded', not $SO"; fi
+fi
 if want monitor; then
     say "fixture: 10,000 regions in grse and ref (database $MON_DB)"
     "$PG_BIN/createdb" "$MON_DB"
@@ -479,8 +488,9 @@ perf_sample() {
     pid=$(backend_pid) || return 0
     sleep 1
     perf record -q -g -p "$pid" -o "$WORK/perf-grse.data" -- sleep $(( SECS / 2 > 1 ? SECS / 2 : 1 )) >/dev/null 2>&1 || true
-    perf report -q -i "$WORK/perf-grse.data" --children --stdio --no-call-graph --percent-limit 2 2>/dev/null \
-        | grep -v '^$' | head -n 40 >"$WORK/perf-grse.txt" || true
+    { echo "children    self  command   object      symbol (unresolved static functions of postgres left out)"
+      perf report -q -i "$WORK/perf-grse.data" --children --stdio --no-call-graph --percent-limit 2 2>/dev/null \
+        | grep -v '^$' | grep -vE '\] 0x[0-9a-f]+ *$' | head -n 45; } >"$WORK/perf-grse.txt" || true
 }
 
 for c in "${CASES[@]}"; do
