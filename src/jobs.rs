@@ -12,8 +12,9 @@ use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::holds::{hold, resolve, HoldRequest};
 use crate::locking::{lock_current, lock_whole};
 use crate::region::{require_active, with_writes};
-use crate::router::{best, plan, view};
+use crate::router::{candidates, plan, view};
 use crate::state::Locked;
+use grse_core::routing::ranked as ranked_regions;
 use grse_core::routing::JobType;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
@@ -258,6 +259,50 @@ fn queued_jobs(client: &mut SpiClient<'_>, from: Uuid, job: Option<JobType>, loc
 
 type Moved = (Uuid, Uuid, Uuid, String);
 
+/// For each queued job of `from` (a read, nothing locked): `to`, or the
+/// first region in best-region order for its type whose mode admits it and
+/// whose budget can take its hold (what earlier jobs were given counted).
+/// A job with no such region is left out: it stays.
+fn choose_targets(
+    client: &mut SpiClient<'_>,
+    policy: &grse_core::Policy,
+    from: Uuid,
+    to: Option<Uuid>,
+    job: Option<JobType>,
+) -> GResult<BTreeMap<[u8; 16], Uuid>> {
+    let mut targets = BTreeMap::new();
+    let mut promised: BTreeMap<[u8; 16], i64> = BTreeMap::new();
+    let mut ranked: BTreeMap<&'static str, Vec<Uuid>> = BTreeMap::new();
+    for q in queued_jobs(client, from, job, false)? {
+        let order = match to {
+            Some(to) => vec![to],
+            None => match ranked.get(q.job.as_str()) {
+                Some(order) => order.clone(),
+                None => {
+                    let cands = candidates(client, q.job, Some(from))?;
+                    let order: Vec<Uuid> = ranked_regions(&cands).into_iter().map(|c| Uuid::from_bytes(c.id)).collect();
+                    ranked.insert(q.job.as_str(), order.clone());
+                    order
+                }
+            },
+        };
+        let need = q.hold.map(|(_, amount, _)| amount).unwrap_or(0);
+        for r in order {
+            let Some(v) = view(client, r, q.job, false)? else { continue };
+            let taken = promised.get(r.as_bytes()).copied().unwrap_or(0);
+            if v.active
+                && plan(policy, &v, q.job, &q.tenant, Some(q.priority), q.cost).is_ok()
+                && v.remaining - taken >= need
+            {
+                *promised.entry(*r.as_bytes()).or_insert(0) += need;
+                targets.insert(*q.id.as_bytes(), r);
+                break;
+            }
+        }
+    }
+    Ok(targets)
+}
+
 /// Moves the queued jobs of `from_region` (of one type, or all) to
 /// `to_region`, or each to the best region for its type: the job's region
 /// and shard key change, its priority moves with it, its hold is released
@@ -287,18 +332,10 @@ pub fn migrate_jobs(
     }
     let policy = crate::policy::current()?;
     let moved = with_writes(|client| -> GResult<Vec<Moved>> {
-        // where each type of job would go (a read), then lock every region involved in id order
-        let mut targets: BTreeMap<&'static str, Option<Uuid>> = BTreeMap::new();
-        for q in queued_jobs(client, from, job, false)? {
-            if !targets.contains_key(q.job.as_str()) {
-                let t = match to_region {
-                    Some(to) => Some(to),
-                    None => best(client, &policy, q.job, None, Some(from))?,
-                };
-                targets.insert(q.job.as_str(), t);
-            }
-        }
-        let mut regions: Vec<Uuid> = targets.values().flatten().copied().collect();
+        // where each job would go (a read: the first region in best-region order that admits it
+        // and can take its hold), then lock every region involved in id order and re-check
+        let targets = choose_targets(client, &policy, from, to_region, job)?;
+        let mut regions: Vec<Uuid> = targets.values().copied().collect();
         regions.push(from);
         regions.sort_by_key(|r| *r.as_bytes());
         regions.dedup();
@@ -308,7 +345,7 @@ pub fn migrate_jobs(
         }
         let mut moved = Vec::new();
         for q in queued_jobs(client, from, job, true)? {
-            let Some(Some(to)) = targets.get(q.job.as_str()).copied() else { continue };
+            let Some(to) = targets.get(q.id.as_bytes()).copied() else { continue };
             let Some(v) = view(client, to, q.job, false)? else { continue };
             if !v.active {
                 continue;

@@ -159,7 +159,17 @@ pub fn best_region<'a, Id: Ord + PartialEq>(
             return Some(c);
         }
     }
-    open().min_by(|a, b| a.type_pressure.cmp(&b.type_pressure).then(b.capacity.cmp(&a.capacity)).then(a.id.cmp(&b.id)))
+    ranked(candidates).into_iter().next()
+}
+
+/// The normal and cautious candidates in the best-region order without a
+/// preferred region: lowest pressure of the job type first, then higher
+/// capacity, then smaller id. `best_region` takes the first; a migration
+/// tries them in turn.
+pub fn ranked<Id: Ord>(candidates: &[Candidate<Id>]) -> Vec<&Candidate<Id>> {
+    let mut open: Vec<_> = candidates.iter().filter(|c| matches!(c.mode, Mode::Normal | Mode::Cautious)).collect();
+    open.sort_by(|a, b| a.type_pressure.cmp(&b.type_pressure).then(b.capacity.cmp(&a.capacity)).then(a.id.cmp(&b.id)));
+    open
 }
 
 #[cfg(test)]
