@@ -175,6 +175,9 @@ UPDATE grse.region_scaling_state
        month_started_at = now() - interval '32 days', month_ends_at = now() - interval '1 minute'
  WHERE region_id = '$R9';
 EOF
+# the battery's calls with good arguments (tests/battery/cases.sql, from the catalog): every
+# function of grse, so that the standby runs every read function there is
+pub -f "$HERE/../battery/cases.sql" >/dev/null
 install -d -o postgres -g postgres -m 700 "$STANDBY"
 as_pg "$PG_BIN/pg_basebackup" -h "$CL/sock" -p "$PUB_PORT" -U postgres -D "$STANDBY/data" -R -X stream -c fast
 as_pg tee -a "$STANDBY/data/postgresql.conf" >/dev/null <<EOF
@@ -200,6 +203,7 @@ SELECT 'stats due', grse.get_budget_stats('$R9');
 SELECT 'pressure', grse.compute_region_pressure(r), grse.compute_region_capacity(r), e.*
   FROM unnest(ARRAY['$R1', '$R9']::uuid[]) r, grse.evaluate_region(r) e;
 SELECT 'trend', t.period_type, t.avg_capacity, t.peak_pressure FROM grse.get_region_health_trend('00000000-0000-4000-8000-0000000000b3', 5) t;
+SELECT 'pressure trend', t.* FROM grse.pressure_trend('00000000-0000-4000-8000-0000000000b3') t;
 SELECT 'conflicts', c.type, c.region_id, c.severity, c.message FROM grse.detect_cross_region_conflicts() c;
 SELECT 'risk', grse.compute_global_risk() - 'assessed_at' - 'conflicts';
 SELECT 'resolve', grse.resolve_region_for_agency('00000000-0000-4000-8000-0000000000a1'),
@@ -219,6 +223,26 @@ SELECT 'forecast', grse.forecast_budget('$R1') - ARRAY['burn_rate_per_day', 'pro
        'observed_seconds', 'days_left', 'projected_period_spend', 'exhausts_before_period_end'];
 COMMIT;
 EOF
+
+# every function of grse that does not write (STABLE or IMMUTABLE), in a read-only transaction:
+# none may need to write (25006) or fail internally (XX000); an answer of its own (require_pg_cron:
+# 55000, pg_cron is not installed) is not a failure of the standby
+failed_reads=""
+n_reads=0
+while IFS=$'\t' read -r target sql; do
+    n_reads=$((n_reads + 1))
+    if ! out=$(standby -v VERBOSITY=sqlstate -c "BEGIN TRANSACTION READ ONLY" -c "$sql" -c "COMMIT" 2>&1) \
+       && grep -qE 'ERROR: +(25006|XX)' <<<"$out"; then
+        failed_reads+="$target: $(head -n 1 <<<"$out"); "
+    fi
+done < <(pub -F $'\t' -c "
+    SELECT c.target, c.sql FROM battery.cases c JOIN pg_proc p ON p.oid = c.target::regprocedure
+     WHERE c.kind = 'call' AND c.label = 'good arguments' AND p.provolatile <> 'v' ORDER BY c.target")
+if [ -z "$failed_reads" ] && [ "$n_reads" -gt 20 ]; then
+    pass "the standby runs every read function of grse ($n_reads, STABLE or IMMUTABLE) in a read-only transaction"
+else
+    fail "the standby runs every read function of grse ($n_reads, STABLE or IMMUTABLE) in a read-only transaction: $failed_reads"
+fi
 
 state_version() { "$@" -c "SELECT string_agg(xmin::text || ':' || region_id, ',' ORDER BY region_id) FROM grse.region_scaling_state"; }
 before=$(state_version pub)
