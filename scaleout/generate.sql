@@ -246,11 +246,11 @@ BEGIN
     END IF;
     object := format('view grse.%I', t.name);
     drop_ddl := 'DROP ' || object;
-    ddl := format(E'CREATE VIEW grse.%1$I AS\n    SELECT r.* FROM grse_call.scan(%2$L, %3$s) s(j),\n'
-                  '                    LATERAL jsonb_populate_record(NULL::grse_rows.%1$I, s.j) r%4$s%5$s;\n'
+    ddl := format(E'CREATE VIEW grse.%1$I AS\n    SELECT r.* FROM grse_call.scan(%2$L) s(j),\n'
+                  '                    LATERAL jsonb_populate_record(NULL::grse_rows.%1$I, s.j) r%3$s%4$s;\n'
                   'CREATE TRIGGER forward INSTEAD OF INSERT OR UPDATE OR DELETE ON grse.%1$I\n'
                   '    FOR EACH ROW EXECUTE FUNCTION grse_router.forward_write()',
-                  t.name, t.name, (t.shard_column IS NULL)::text, extra, defaults);
+                  t.name, t.name, extra, defaults);
     RETURN NEXT;
 END
 $$;
@@ -288,7 +288,8 @@ BEGIN
         END LOOP;
         DELETE FROM grse_router.tables;
         FOR t IN SELECT * FROM grse_remote.catalog_tables(src) LOOP
-            INSERT INTO grse_router.tables VALUES (t.name, t.key_columns, t.shard_column, t.columns);
+            INSERT INTO grse_router.tables VALUES (t.name, t.key_columns, t.shard_column, t.null_rows, t.replica_key,
+                                                   t.columns);
             FOR r IN SELECT * FROM grse_router.table_ddl(t) LOOP
                 ord := ord + 1;
                 INSERT INTO grse_router_new VALUES (r.object, 'table', r.drop_ddl, r.ddl, ord);

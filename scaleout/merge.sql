@@ -16,7 +16,7 @@
 -- The policy row (a reference table: the same on every node).
 CREATE OR REPLACE FUNCTION grse_router.policy() RETURNS jsonb
 LANGUAGE sql VOLATILE
-AS $$ SELECT j FROM grse_remote.scan(grse_router.any_node(), 'policy') j LIMIT 1 $$;
+AS $$ SELECT j FROM grse_remote.scan(grse_router.any_node(), 'policy', 'replicated') j LIMIT 1 $$;
 
 DROP FUNCTION IF EXISTS grse_remote.route_candidates__all(text);
 CREATE OR REPLACE FUNCTION grse_remote.route_candidates__all(job_type text, near_latitude double precision,

@@ -115,9 +115,9 @@ BEGIN
 END
 $$;
 
--- Disagreements between the placement and the nodes, and between the nodes'
--- reference tables (the policy, client_agencies: the same rows everywhere,
--- updated_at aside), in grse.verify_invariants() form.
+-- Disagreements between the placement and the nodes, and between the rows
+-- every node keeps the same (the policy, client_agencies, alert rules for every
+-- region; updated_at and per-node ids aside), in grse.verify_invariants() form.
 CREATE OR REPLACE FUNCTION grse_router.verify_placement() RETURNS TABLE (invariant text, region_id uuid, detail text)
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -145,15 +145,20 @@ BEGIN
                       COALESCE('on node ' || grse_router.node_name(p.node_no), 'nowhere'))
           FROM grse_router_held x LEFT JOIN grse_router.placement p ON p.region_id = x.region_id
          WHERE p.node_no IS DISTINCT FROM x.node_no OR x.incoming;
-    FOR t IN SELECT * FROM grse_router.tables WHERE shard_column IS NULL ORDER BY name LOOP
+    -- rows kept the same on every node: compared without updated_at and per-node ids
+    FOR t IN SELECT * FROM grse_router.tables x WHERE x.shard_column IS NULL OR x.null_rows = 'replicated'
+              ORDER BY x.name LOOP
         SELECT array_agg(DISTINCT f.print) INTO prints
-          FROM (SELECT md5(COALESCE(string_agg((j - 'updated_at')::text, ',' ORDER BY (j - 'updated_at')::text), '')) AS print
-                  FROM grse_router.nodes n, LATERAL grse_remote.scan(n.node_no, t.name) j
+          FROM (SELECT md5(COALESCE(string_agg(v.j::text, ',' ORDER BY v.j::text), '')) AS print
+                  FROM grse_router.nodes n
+                  LEFT JOIN LATERAL (SELECT (j - 'updated_at' - ARRAY(SELECT c ->> 'name' FROM jsonb_array_elements(t.columns) c
+                                                                      WHERE (c ->> 'identity')::boolean)) AS j
+                                       FROM grse_remote.scan(n.node_no, t.name, 'replicated') j) v ON true
                  GROUP BY n.node_no) f;
         IF array_length(prints, 1) > 1 THEN
-            invariant := 'reference_table_same_on_nodes';
+            invariant := 'replicated_rows_same_on_nodes';
             region_id := NULL;
-            detail := format('grse.%s differs between nodes', t.name);
+            detail := format('the rows of grse.%s kept on every node differ between nodes', t.name);
             RETURN NEXT;
         END IF;
     END LOOP;

@@ -123,11 +123,57 @@ AS $$
            END
 $$;
 
+-- The columns of a table's primary key ('p'), or of one unique constraint ('u', by oid).
+CREATE OR REPLACE FUNCTION grse_node.key_of(rel oid, kind "char", con oid DEFAULT NULL) RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT array_agg(a.attname::text ORDER BY k.i)
+      FROM pg_constraint x, unnest(x.conkey) WITH ORDINALITY AS k(attnum, i)
+      JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = k.attnum
+     WHERE x.conrelid = rel AND x.contype = kind AND (con IS NULL OR x.oid = con)
+$$;
+
+-- How a row kept the same on every node is found on each: its primary key, or a
+-- unique key without identity columns when the primary key is one (ids differ per node).
+CREATE OR REPLACE FUNCTION grse_node.replica_key(rel oid) RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT COALESCE((SELECT grse_node.key_of(rel, 'p')
+                      WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = rel
+                                           AND a.attname = ANY (grse_node.key_of(rel, 'p')) AND a.attidentity <> '')),
+                    (SELECT grse_node.key_of(rel, 'u', u.oid) FROM pg_constraint u
+                      WHERE u.conrelid = rel AND u.contype = 'u'
+                        AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = rel
+                                           AND a.attnum = ANY (u.conkey) AND a.attidentity <> '')
+                      ORDER BY u.conname LIMIT 1),
+                    grse_node.key_of(rel, 'p'))
+$$;
+
+-- What a table's rows without a region are, for a table whose region column may
+-- be NULL: 'replicated' (the same rows on every node: alert rules for every
+-- region) or 'local' (this node's own: its node-wide alerts, which the router
+-- replaces by alerts judged over every node).
+CREATE OR REPLACE FUNCTION grse_node.null_rows(table_name text) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT CASE WHEN table_name = 'alerts' THEN 'local' ELSE 'replicated' END
+      FROM pg_attribute a
+     WHERE a.attrelid = format('grse.%I', table_name)::regclass
+       AND a.attname = grse_node.shard_column(table_name) AND NOT a.attnotnull AND NOT a.attisdropped
+$$;
+
 -- The tables of schema grse: columns, primary key and how rows belong to a region.
 --   shard_column: the column naming the row's region ('id' for grse.regions), or NULL
---   for a reference table (the same rows on every node, e.g. the policy).
-CREATE OR REPLACE FUNCTION grse_node.catalog_tables()
-RETURNS TABLE (name text, columns jsonb, key_columns text[], shard_column text)
+--   for a reference table (the same rows on every node, e.g. the policy);
+--   null_rows: see null_rows() (NULL when every row has a region);
+--   replica_key: how a row kept the same on every node is found on each (its primary
+--   key, or a unique key without identity columns when the key is one: ids differ per node).
+DROP FUNCTION IF EXISTS grse_node.catalog_tables();
+CREATE FUNCTION grse_node.catalog_tables()
+RETURNS TABLE (name text, columns jsonb, key_columns text[], shard_column text, null_rows text, replica_key text[])
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
@@ -140,11 +186,10 @@ AS $$
               FROM pg_attribute a
               LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
-           (SELECT array_agg(a.attname::text ORDER BY k.i)
-              FROM pg_constraint pk, unnest(pk.conkey) WITH ORDINALITY AS k(attnum, i)
-              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-             WHERE pk.conrelid = c.oid AND pk.contype = 'p'),
-           grse_node.shard_column(c.relname::text)
+           grse_node.key_of(c.oid, 'p'),
+           grse_node.shard_column(c.relname::text),
+           grse_node.null_rows(c.relname::text),
+           grse_node.replica_key(c.oid)
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = 'grse' AND c.relkind IN ('r', 'p')
      ORDER BY c.relname
@@ -163,22 +208,31 @@ $$;
 -- Rows for the router's table views, and writes through them.
 -- ---------------------------------------------------------------------------
 
--- Every row of a grse table as jsonb, without the rows of regions still being
--- copied onto this node (and, for alerts, without this node's own global alerts:
--- the router computes the global risk over every node).
-CREATE OR REPLACE FUNCTION grse_node.scan(table_name text) RETURNS SETOF jsonb
+-- Rows of a grse table as jsonb, leaving out the rows of regions still being
+-- copied onto this node. part 'region': the rows that belong to a region;
+-- 'replicated': the rows kept the same on every node (every row of a reference
+-- table, the rows without a region of a table whose null_rows are replicated).
+DROP FUNCTION IF EXISTS grse_node.scan(text);
+CREATE OR REPLACE FUNCTION grse_node.scan(table_name text, part text DEFAULT 'region') RETURNS SETOF jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     shard text := grse_node.shard_column(table_name);
 BEGIN
+    IF part NOT IN ('region', 'replicated') THEN
+        RAISE EXCEPTION 'unknown part "%"', part USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF shard IS NULL THEN
-        RETURN QUERY EXECUTE format('SELECT to_jsonb(t) FROM grse.%I t', table_name);
-    ELSE
+        IF part = 'replicated' THEN
+            RETURN QUERY EXECUTE format('SELECT to_jsonb(t) FROM grse.%I t', table_name);
+        END IF;
+    ELSIF part = 'region' THEN
         RETURN QUERY EXECUTE format(
-            'SELECT to_jsonb(t) FROM grse.%I t
-              WHERE NOT EXISTS (SELECT 1 FROM grse_node.incoming i WHERE i.region_id = t.%I)%s',
-            table_name, shard, CASE WHEN table_name = 'alerts' THEN ' AND t.region_id IS NOT NULL' ELSE '' END);
+            'SELECT to_jsonb(t) FROM grse.%1$I t
+              WHERE t.%2$I IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM grse_node.incoming i WHERE i.region_id = t.%2$I)', table_name, shard);
+    ELSIF grse_node.null_rows(table_name) = 'replicated' THEN
+        RETURN QUERY EXECUTE format('SELECT to_jsonb(t) FROM grse.%I t WHERE t.%I IS NULL', table_name, shard);
     END IF;
 END
 $$;
@@ -227,6 +281,22 @@ BEGIN
           WHERE %4$s
          RETURNING to_jsonb(t)', table_name, c.cols, c.vals, grse_node.key_match(table_name, key))
         USING key, changes;
+END
+$$;
+
+-- The row with this key set to the given columns, inserted if there is none
+-- (a new node taking the rows every node keeps); returns the stored row.
+CREATE OR REPLACE FUNCTION grse_node.upsert_row(table_name text, key jsonb, data jsonb) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    SELECT r INTO result FROM grse_node.update_row(table_name, key, data - ARRAY(SELECT jsonb_object_keys(key))) r LIMIT 1;
+    IF result IS NULL THEN
+        result := grse_node.insert_row(table_name, data || key);
+    END IF;
+    RETURN result;
 END
 $$;
 
@@ -412,6 +482,27 @@ AS $$
      ORDER BY 1, 2
 $$;
 
+-- Foreign keys from the rows of a region to an identity column (the per-node ids
+-- of grse.alert_rules, from grse.alert_rule_pending): a move maps them to the
+-- target's ids, by the ids it hands out for the region's own rows, or by the
+-- replica key of a row kept on every node.
+CREATE OR REPLACE FUNCTION grse_node.identity_references()
+RETURNS TABLE (table_name text, column_name text, target_table text, target_column text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT c.relname::text, a.attname::text, t.relname::text, ta.attname::text
+      FROM pg_constraint f
+      JOIN pg_class c ON c.oid = f.conrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_class t ON t.oid = f.confrelid
+      JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = f.conkey[1]
+      JOIN pg_attribute ta ON ta.attrelid = f.confrelid AND ta.attnum = f.confkey[1]
+     WHERE f.contype = 'f' AND n.nspname = 'grse' AND array_length(f.conkey, 1) = 1 AND ta.attidentity <> ''
+       AND grse_node.shard_column(c.relname::text) IS NOT NULL
+     ORDER BY 1, 2
+$$;
+
 -- Columns holding ids of another table's identity column without a foreign key
 -- (the state row's ledger marks): remapped when a move renumbers those ids.
 -- kind 'mark': "the last id before a period": the new mark is the largest new id
@@ -472,6 +563,9 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     rows jsonb;
+    ref record;
+    keys jsonb;
+    refs jsonb := '{}';
 BEGIN
     PERFORM grse_node.lock_region(region_id);
     IF EXISTS (SELECT 1 FROM grse_node.incoming i WHERE i.region_id = export_region.region_id) THEN
@@ -487,7 +581,17 @@ BEGIN
                   HINT = 'Clear parent_region_id first, or keep the family on its node.';
     END IF;
     rows := grse_node.region_rows(region_id);
-    RETURN jsonb_build_object('region_id', region_id, 'rows', rows, 'fingerprint', md5(rows::text));
+    -- the replica keys of the rows kept on every node that the region's rows refer to by id
+    FOR ref IN SELECT * FROM grse_node.identity_references() LOOP
+        EXECUTE format('SELECT COALESCE(jsonb_object_agg(x.%2$I::text, (SELECT jsonb_object_agg(k, to_jsonb(x) -> k)
+                                                                         FROM unnest($2) k)), ''{}'')
+                          FROM grse.%1$I x
+                         WHERE x.%2$I IN (SELECT (e ->> %3$L)::bigint FROM jsonb_array_elements($1) e)',
+                       ref.target_table, ref.target_column, ref.column_name)
+           INTO keys USING rows -> ref.table_name, grse_node.replica_key(format('grse.%I', ref.target_table)::regclass);
+        refs := jsonb_set(refs, ARRAY[ref.target_table], COALESCE(refs -> ref.target_table, '{}') || keys);
+    END LOOP;
+    RETURN jsonb_build_object('region_id', region_id, 'rows', rows, 'refs', refs, 'fingerprint', md5(rows::text));
 END
 $$;
 
@@ -542,6 +646,37 @@ CREATE OR REPLACE FUNCTION grse_node.end_raw_writes(tables text[]) RETURNS void
 LANGUAGE sql VOLATILE
 AS $$ SELECT grse_node.set_user_triggers(tables, true) $$;
 
+-- The id on this node of a row an imported row refers to: moved: its new id
+-- (moved_ids: old -> new); kept on every node: the row with the same replica key
+-- (keys: old id -> key values).
+CREATE OR REPLACE FUNCTION grse_node.map_id(target_table text, target_column text, old bigint, moved_ids jsonb,
+                                           keys jsonb) RETURNS bigint
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    k jsonb := keys -> old::text;
+    result bigint;
+BEGIN
+    IF old IS NULL THEN
+        RETURN NULL;
+    ELSIF moved_ids ? old::text THEN
+        RETURN (moved_ids ->> old::text)::bigint;
+    ELSIF k IS NOT NULL THEN
+        EXECUTE format('SELECT x.%I FROM grse.%I x WHERE %s', target_column, target_table,
+                       (SELECT string_agg(format('x.%1$I IS NOT DISTINCT FROM (jsonb_populate_record(NULL::grse.%2$I, $1)).%1$I',
+                                                 c, target_table), ' AND ')
+                          FROM jsonb_object_keys(k) c))
+           INTO result USING k;
+    END IF;
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'grse.% row % that the region''s rows refer to has no counterpart on this node', target_table, old
+            USING ERRCODE = 'foreign_key_violation',
+                  HINT = 'Rows kept on every node (alert rules for every region) differ between the nodes; see grse.verify_invariants() on the router.';
+    END IF;
+    RETURN result;
+END
+$$;
+
 -- Step 2 (target): stores the exported rows as they were, hidden (inactive,
 -- listed in grse_node.incoming) until activate_region. Identity ids (ledger,
 -- transitions, roll-overs, alerts) are renumbered from this node's sequences in
@@ -562,6 +697,7 @@ DECLARE
     counts jsonb := '{}';
     parent uuid;
     cleared bigint;
+    maps jsonb := '{}';
 BEGIN
     IF rid IS NULL OR rows IS NULL OR jsonb_typeof(rows -> 'regions') <> 'array'
        OR jsonb_array_length(rows -> 'regions') <> 1 THEN
@@ -599,6 +735,7 @@ BEGIN
             SELECT jsonb_agg(e || jsonb_build_object(t.identity_column, map -> (e ->> t.identity_column)))
               INTO trows FROM jsonb_array_elements(trows) e;
             rows := jsonb_set(rows, ARRAY[t.name], trows);
+            maps := maps || jsonb_build_object(t.name, map);
             -- remap what points at the renumbered ids
             FOR ref IN SELECT * FROM grse_node.id_references() r WHERE r.target_table = t.name LOOP
                 SELECT jsonb_agg(e || jsonb_build_object(ref.column_name, COALESCE(
@@ -608,6 +745,15 @@ BEGIN
                 rows := jsonb_set(rows, ARRAY[ref.table_name], COALESCE(trows, '[]'));
             END LOOP;
         END IF;
+    END LOOP;
+    -- ids of other tables' identity columns: the region's own rows by their new ids,
+    -- rows kept on every node by their replica key
+    FOR ref IN SELECT * FROM grse_node.identity_references() LOOP
+        SELECT jsonb_agg(e || jsonb_build_object(ref.column_name, grse_node.map_id(
+                   ref.target_table, ref.target_column, (e ->> ref.column_name)::bigint,
+                   maps -> ref.target_table, data -> 'refs' -> ref.target_table)))
+          INTO trows FROM jsonb_array_elements(COALESCE(rows -> ref.table_name, '[]')) e;
+        rows := jsonb_set(rows, ARRAY[ref.table_name], COALESCE(trows, '[]'));
     END LOOP;
     -- references to other regions that are not on this node cannot be kept (foreign keys)
     FOR ref IN SELECT * FROM grse_node.region_references() LOOP

@@ -137,6 +137,8 @@ CREATE TABLE IF NOT EXISTS grse_router.tables (
     name          text PRIMARY KEY,
     key_columns   text[] NOT NULL,
     shard_column  text,
+    null_rows     text,
+    replica_key   text[] NOT NULL,
     columns       jsonb NOT NULL
 );
 COMMENT ON TABLE grse_router.tables IS 'The nodes'' grse tables as the router''s views expose them (refresh()).';
@@ -237,19 +239,22 @@ LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON _node; SELECT * FROM grse_node.cat
 CREATE OR REPLACE FUNCTION grse_remote.catalog_types(_node integer) RETURNS TABLE (name text, ddl text)
 LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON _node; SELECT * FROM grse_node.catalog_types(); $$;
 
-CREATE OR REPLACE FUNCTION grse_remote.catalog_tables(_node integer)
-RETURNS TABLE (name text, columns jsonb, key_columns text[], shard_column text)
+DROP FUNCTION IF EXISTS grse_remote.catalog_tables(integer);
+CREATE FUNCTION grse_remote.catalog_tables(_node integer)
+RETURNS TABLE (name text, columns jsonb, key_columns text[], shard_column text, null_rows text, replica_key text[])
 LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON _node; SELECT * FROM grse_node.catalog_tables(); $$;
 
 DROP FUNCTION IF EXISTS grse_remote.region_ids(integer);
 CREATE FUNCTION grse_remote.region_ids(_node integer) RETURNS TABLE (region_id uuid, slug text, incoming boolean)
 LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON _node; SELECT * FROM grse_node.region_ids(); $$;
 
-CREATE OR REPLACE FUNCTION grse_remote.scan(_node integer, table_name text) RETURNS SETOF jsonb
-LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON _node; SELECT grse_node.scan(table_name) AS row; $$;
+DROP FUNCTION IF EXISTS grse_remote.scan(integer, text);
+CREATE OR REPLACE FUNCTION grse_remote.scan(_node integer, table_name text, part text) RETURNS SETOF jsonb
+LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON _node; SELECT grse_node.scan(table_name, part) AS row; $$;
 
-CREATE OR REPLACE FUNCTION grse_remote.scan_all(table_name text) RETURNS SETOF jsonb
-LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON ALL; SELECT grse_node.scan(table_name) AS row; $$;
+DROP FUNCTION IF EXISTS grse_remote.scan_all(text);
+CREATE OR REPLACE FUNCTION grse_remote.scan_all(table_name text, part text) RETURNS SETOF jsonb
+LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON ALL; SELECT grse_node.scan(table_name, part) AS row; $$;
 
 CREATE OR REPLACE FUNCTION grse_remote.insert_row(_node integer, table_name text, data jsonb) RETURNS jsonb
 LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON _node; SELECT grse_node.insert_row(table_name, data) AS row; $$;
@@ -260,6 +265,9 @@ LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON ALL; SELECT grse_node.insert_row(t
 CREATE OR REPLACE FUNCTION grse_remote.update_row(_node integer, table_name text, key jsonb, changes jsonb)
 RETURNS SETOF jsonb
 LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON _node; SELECT grse_node.update_row(table_name, key, changes) AS row; $$;
+
+CREATE OR REPLACE FUNCTION grse_remote.upsert_row(_node integer, table_name text, key jsonb, data jsonb) RETURNS jsonb
+LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON _node; SELECT grse_node.upsert_row(table_name, key, data) AS row; $$;
 
 CREATE OR REPLACE FUNCTION grse_remote.update_row_all(table_name text, key jsonb, changes jsonb) RETURNS SETOF jsonb
 LANGUAGE plproxy AS $$ CLUSTER 'grse'; RUN ON ALL; SELECT grse_node.update_row(table_name, key, changes) AS row; $$;
@@ -481,24 +489,45 @@ $$;
 -- Administration
 -- ---------------------------------------------------------------------------
 
--- Adds a node (the next number). The node must have grse and scaleout/node.sql;
--- it is asked for its catalog so that a node that cannot serve is refused.
+-- Adds a node (the next number). The node must have grse and scaleout/node.sql
+-- and hold no region yet; it is given the rows every node keeps the same (the
+-- policy, client_agencies, alert rules for every region), copied from a node
+-- already there. New regions may go to it at once; move regions onto it with
+-- grse_router.move_region().
 CREATE OR REPLACE FUNCTION grse_router.add_node(name text, connstr text, takes_new_regions boolean DEFAULT true)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     n integer;
+    src integer;
+    held bigint;
+    t record;
+    j jsonb;
     m text; d text; h text;
 BEGIN
     IF name IS NULL OR connstr IS NULL OR takes_new_regions IS NULL THEN
         RAISE EXCEPTION 'name, connstr and takes_new_regions must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     LOCK TABLE grse_router.nodes IN EXCLUSIVE MODE;
+    src := (SELECT min(x.node_no) FROM grse_router.nodes x);
     n := (SELECT COALESCE(max(x.node_no) + 1, 0) FROM grse_router.nodes x);
     INSERT INTO grse_router.nodes (node_no, name, connstr, takes_new_regions) VALUES (n, name, connstr, takes_new_regions);
     BEGIN
-        PERFORM count(*) FROM grse_remote.catalog_types(n);
+        SELECT count(*) INTO held FROM grse_remote.region_ids(n);
+        IF held > 0 THEN
+            RAISE EXCEPTION 'node "%" already holds % regions', name, held USING ERRCODE = 'object_not_in_prerequisite_state',
+                HINT = 'Add an empty node; grse_router.repair_placement() adopts regions a node holds.';
+        END IF;
+        IF src IS NOT NULL THEN
+            FOR t IN SELECT * FROM grse_router.tables x WHERE x.shard_column IS NULL OR x.null_rows = 'replicated' LOOP
+                FOR j IN SELECT r FROM grse_remote.scan(src, t.name, 'replicated') r LOOP
+                    j := j - ARRAY(SELECT c ->> 'name' FROM jsonb_array_elements(t.columns) c WHERE (c ->> 'identity')::boolean);
+                    PERFORM grse_remote.upsert_row(n, t.name, (SELECT jsonb_object_agg(k, j -> k) FROM unnest(t.replica_key) k),
+                                                   j - 'updated_at');
+                END LOOP;
+            END LOOP;
+        END IF;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
         PERFORM grse_router.reraise(n, SQLSTATE, m, d, h);
@@ -538,6 +567,14 @@ $$;
 -- Table views: INSTEAD OF triggers forward each written row
 -- ---------------------------------------------------------------------------
 
+-- Whether a row is one of those kept the same on every node (a reference
+-- table's, or one without a region in a table whose such rows are replicated).
+CREATE OR REPLACE FUNCTION grse_router.replicated(t grse_router.tables, row_data jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT t.shard_column IS NULL OR (t.null_rows = 'replicated' AND row_data ->> t.shard_column IS NULL)
+$$;
+
 CREATE OR REPLACE FUNCTION grse_router.forward_write() RETURNS trigger
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -548,14 +585,18 @@ DECLARE
     key jsonb;
     changes jsonb;
     result jsonb;
+    everywhere boolean;
     n integer;
     m text; d text; h text;
 BEGIN
     SELECT * INTO t FROM grse_router.tables x WHERE x.name = TG_TABLE_NAME;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         oldj := to_jsonb(OLD);
-        key := (SELECT jsonb_object_agg(k, oldj -> k) FROM unnest(t.key_columns) k);
-        IF t.shard_column IS NOT NULL THEN
+        everywhere := grse_router.replicated(t, oldj);
+        -- a row kept on every node is found there by a key without per-node ids
+        key := (SELECT jsonb_object_agg(k, oldj -> k) FROM unnest(CASE WHEN everywhere THEN t.replica_key
+                                                                     ELSE t.key_columns END) k);
+        IF NOT everywhere THEN
             n := grse_router.region_node((oldj ->> t.shard_column)::uuid);
         END IF;
     END IF;
@@ -564,8 +605,13 @@ BEGIN
             -- the columns given (the view's defaults are the node's, where they can run here)
             newj := COALESCE((SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(to_jsonb(NEW)) e
                                WHERE e.value <> 'null'::jsonb), '{}');
-            IF t.shard_column IS NULL THEN
+            everywhere := grse_router.replicated(t, newj);
+            IF everywhere THEN
                 SELECT r INTO result FROM grse_remote.insert_row_all(TG_TABLE_NAME, newj) r LIMIT 1;
+            ELSIF t.null_rows = 'local' AND newj ->> t.shard_column IS NULL THEN
+                RAISE EXCEPTION 'rows of grse.% without a region are each node''s own', TG_TABLE_NAME
+                    USING ERRCODE = 'feature_not_supported',
+                          HINT = 'Through the router, alerts about all regions are raised by grse.alert_critical_issues().';
             ELSIF TG_TABLE_NAME = 'regions' THEN
                 n := grse_router.choose_node(newj ->> 'country_code');
                 -- placed first: a slug taken on another node is refused (23505) before the node writes
@@ -598,7 +644,7 @@ BEGIN
             IF TG_TABLE_NAME = 'regions' AND changes ? 'slug' THEN
                 UPDATE grse_router.placement p SET slug = changes ->> 'slug' WHERE p.region_id = (oldj ->> 'id')::uuid;
             END IF;
-            IF t.shard_column IS NULL THEN
+            IF everywhere THEN
                 SELECT r INTO result FROM grse_remote.update_row_all(TG_TABLE_NAME, key, changes) r LIMIT 1;
             ELSE
                 SELECT r INTO result FROM grse_remote.update_row(n, TG_TABLE_NAME, key, changes) r LIMIT 1;
@@ -609,7 +655,7 @@ BEGIN
             NEW := jsonb_populate_record(NEW, result);
             RETURN NEW;
         ELSE
-            IF t.shard_column IS NULL THEN
+            IF everywhere THEN
                 SELECT r INTO result FROM grse_remote.delete_row_all(TG_TABLE_NAME, key) r LIMIT 1;
             ELSE
                 SELECT r INTO result FROM grse_remote.delete_row(n, TG_TABLE_NAME, key) r LIMIT 1;
@@ -630,19 +676,24 @@ BEGIN
 END
 $$;
 
--- Rows of a node table for the views (every node; reference tables from one).
-CREATE OR REPLACE FUNCTION grse_call.scan(table_name text, reference boolean) RETURNS SETOF jsonb
+-- Rows of a node table for the router's view of it: the rows of every region
+-- from every node, and the rows kept the same on every node from one of them.
+DROP FUNCTION IF EXISTS grse_call.scan(text, boolean);
+CREATE OR REPLACE FUNCTION grse_call.scan(table_name text) RETURNS SETOF jsonb
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+    t grse_router.tables;
     n integer;
     m text; d text; h text;
 BEGIN
-    IF reference THEN
+    SELECT * INTO t FROM grse_router.tables x WHERE x.name = scan.table_name;
+    IF t.shard_column IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM grse_remote.scan_all(table_name, 'region');
+    END IF;
+    IF t.shard_column IS NULL OR t.null_rows = 'replicated' THEN
         n := grse_router.any_node();
-        RETURN QUERY SELECT * FROM grse_remote.scan(n, table_name);
-    ELSE
-        RETURN QUERY SELECT * FROM grse_remote.scan_all(table_name);
+        RETURN QUERY SELECT * FROM grse_remote.scan(n, table_name, 'replicated');
     END IF;
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;

@@ -40,6 +40,10 @@ $$;
 
 CREATE FUNCTION pg_temp.rid(s text) RETURNS uuid LANGUAGE sql AS $$ SELECT id FROM grse.regions WHERE slug = s $$;
 
+-- fatigue counts the time a region spent outside normal over this window: over a
+-- year, the seconds between the two runs do not show (the policy goes to every node)
+UPDATE grse.policy SET fatigue_window = '366 days';
+
 -- licenses and clients spread over the nodes (the same rows on both sides)
 INSERT INTO grse.agency_regions (agency_id, region_id, status, is_primary, created_at)
 SELECT a::uuid, pg_temp.rid(s), st, p, t::timestamptz

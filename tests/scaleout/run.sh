@@ -293,6 +293,10 @@ if node_psql ap -c "CREATE EXTENSION grse" -f "$SCALEOUT/node.sql" -c "$ASSERT_F
    && psql_q -c "SELECT grse_router.add_node('ap', '$(node_connstr ap)')" >/dev/null; then
     pass "a node is added: grse_router.add_node('ap', ...)"
     NODE_NAMES+=(ap)
+    check_node ap "the new node got the rows every node keeps (the policy and client_agencies, from node eu)" "
+    SELECT scaleout_assert((SELECT count(*) FROM grse.client_agencies) = 2
+                           AND (SELECT small_job_max_cents FROM grse.policy) = $(node_psql eu -c "SELECT small_job_max_cents FROM grse.policy"),
+                           'client_agencies or policy missing')"
 else
     fail "a node is added: grse_router.add_node('ap', ...)"
 fi
@@ -300,11 +304,24 @@ check "a new region without a country rule goes to the node with the fewest regi
 INSERT INTO grse.regions (name, slug, country_code) VALUES ('Tokyo', 'ap-tokyo', 'JP');
 SELECT scaleout_assert(n.name = 'ap', n.name) FROM grse_router.placement p JOIN grse_router.nodes n USING (node_no)
  WHERE p.slug = 'ap-tokyo'"
+check_error "adding a node under a name in use fails (23505)" 23505 'nodes_name_key' \
+    "SELECT grse_router.add_node('eu', '$(node_connstr eu)')"
+check_error "adding a node that already holds regions fails (55000)" 55000 'node "eu2" already holds [0-9]+ regions' \
+    "SELECT grse_router.add_node('eu2', '$(node_connstr eu)')"
+check_error "moving a region without naming the node fails (22004)" 22004 'must not be NULL' \
+    "SELECT grse_router.move_region(scaleout_region(1), NULL)"
 check_error "moving a region to a node that does not exist fails (42704)" 42704 'grse node "mars" does not exist' \
     "SELECT grse_router.move_region(scaleout_region(1), 'mars')"
 check_error "moving a region to the node it is on fails (55000)" 55000 'is already on node "eu"' \
     "SELECT grse_router.move_region(scaleout_region(1), 'eu')"
 
+# an alert rule for every region (kept on every node, ids per node) that holds
+# everywhere: its evaluation state (alert_rule_pending) moves with the regions
+check "an alert rule for every region is written to every node and evaluated through the router" "
+INSERT INTO grse.alert_rules (name, metric, comparison, threshold, for_duration) VALUES ('queue watch', 'queue', '>=', 0, '1 hour');
+SELECT grse.alert_critical_issues() >= 0;"
+# budget for the spends of this phase
+psql_q -c "SELECT grse.set_monthly_budget(id, 100000) FROM scaleout_regions" >/dev/null
 EU1_BEFORE=$(node_psql eu -c "SELECT count(*) FROM grse.region_budget_transactions WHERE region_id = '$EU_REGION'")
 bg_pgbench move-a 1 4 "$MOVE_SECONDS"; MOVE_A=$BG_PID
 bg_pgbench move-b 1 2 "$MOVE_SECONDS"; MOVE_B=$BG_PID
@@ -342,7 +359,52 @@ SELECT scaleout_assert(NOT EXISTS (SELECT 1 FROM grse.regions WHERE id = '$EU_RE
 check_node ap "the target holds the moved region's whole ledger, and the spends made after the move" "
 SELECT scaleout_assert(count(*) > $EU1_BEFORE, format('%s ledger rows, %s before the move', count(*), $EU1_BEFORE))
   FROM grse.region_budget_transactions WHERE region_id = '$EU_REGION'"
+check_node ap "the moved region's alert evaluation state refers to the target's copy of the rule" "
+SELECT scaleout_assert(count(*) = 1, count(*) || ' pending rows of rule queue watch')
+  FROM grse.alert_rule_pending p JOIN grse.alert_rules r ON r.id = p.rule_id
+ WHERE p.region_id = '$EU_REGION' AND r.name = 'queue watch'"
 check_ledger_matches_log "after the moves: no spend lost or doubled (the ledger agrees with the log, region by region)"
 check_invariants_everywhere "after the moves:"
 check "the router records every move" "
 SELECT scaleout_assert(count(*) = 3, count(*)::text) FROM grse_router.moves"
+
+# ---- 6. holds and jobs, routed by their ids ------------------------------------------
+psql_q -c "INSERT INTO grse.regions (name, slug, country_code) VALUES ('Holds', 'hold-test', 'CA')" >/dev/null
+R4="(SELECT region_id FROM grse_router.placement WHERE slug = 'hold-test')"
+check "a hold reserved through the router is recorded with its region (id -> region cache)" "
+CREATE TABLE scaleout_hold AS SELECT * FROM grse.reserve_budget($R4, 500, idempotency_key => 'scaleout-1');
+SELECT scaleout_assert(h.allowed AND c.region_id = $R4, format('allowed %s, cached region %s', h.allowed, c.region_id))
+  FROM scaleout_hold h LEFT JOIN grse_router.id_regions c ON c.id = h.hold_id"
+check "a retry with the same idempotency key returns the same hold" "
+SELECT scaleout_assert(r.hold_id = h.hold_id, format('%s, first %s', r.hold_id, h.hold_id))
+  FROM scaleout_hold h, grse.reserve_budget($R4, 500, idempotency_key => 'scaleout-1') r"
+check "the hold is settled through the router (on its region's node)" "
+SELECT scaleout_assert(grse.settle_budget_hold(hold_id, 320) >= 0, 'no remaining') FROM scaleout_hold"
+check_error "settling it again raises 55000 naming its status" 55000 'is settled' \
+    "SELECT grse.settle_budget_hold(hold_id, 1) FROM scaleout_hold"
+check_error "an unknown hold raises P0002 (asked of every node, then of one)" P0002 'hold .* not found' \
+    "SELECT grse.release_budget_hold('00000000-0000-0000-0000-0000000000aa')"
+check "a job admitted with a hold through the router is recorded with its region" "
+CREATE TABLE scaleout_job AS
+SELECT * FROM grse.admit_job('intel', region_id => $R4, estimated_cost => 200, hold_budget => true, allow_fallback => false);
+SELECT scaleout_assert(j.admitted AND j.hold_id IS NOT NULL AND c.region_id = $R4, format('%s %s', j.admitted, j.reason))
+  FROM scaleout_job j LEFT JOIN grse_router.id_regions c ON c.id = j.job_id"
+if out=$(psql_q -c "SELECT grse_router.move_region($R4, 'ap')" 2>&1); then
+    pass "the job's region moved us -> ap with its open job and hold"
+else
+    fail "the job's region moved us -> ap with its open job and hold"
+    printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+check "the job is started and finished through the router after the move, without the cache (asked of every node)" "
+TRUNCATE grse_router.id_regions;
+SELECT scaleout_assert((grse.start_job(job_id) ->> 'status') = 'running'
+                       AND (grse.finish_job(job_id, 150) ->> 'status') = 'succeeded', 'not finished')
+  FROM scaleout_job"
+check_node ap "the finished job's hold was settled on its new node: 150 charged, the rest released" "
+SELECT scaleout_assert(h.status = 'settled' AND h.settled_amount = 150, format('%s %s', h.status, h.settled_amount))
+  FROM grse.budget_holds h WHERE h.id = '$(psql_q -c "SELECT hold_id FROM scaleout_job")'"
+check "expire_budget_holds() without a region runs on every node" "
+SELECT scaleout_assert(grse.expire_budget_holds() >= 0, 'no count')"
+check_invariants_everywhere "after holds and jobs:"
+
+finish
