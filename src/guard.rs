@@ -28,8 +28,14 @@ impl Drop for InternalWrite {
     }
 }
 
-/// Runs `f` with grse's internal writes allowed.
+/// Runs `f` with grse's internal writes allowed. While the database is in
+/// restore mode, only the sessions that load rows (a superuser's restore, a
+/// replication apply worker) may: everyone else is refused (55000).
 pub fn internally<T>(f: impl FnOnce() -> T) -> T {
+    if crate::restore::restore_mode() && !crate::restore::loading() {
+        use pgrx::pg_sys::panic::ErrorReportable;
+        Err::<(), _>(crate::restore::refusal()).unwrap_or_report();
+    }
     let _guard = InternalWrite::begin();
     f()
 }
