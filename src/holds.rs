@@ -99,13 +99,7 @@ struct OpenHold {
 
 /// The region of a hold; P0002 if there is no such hold.
 pub fn region_of_hold(client: &mut SpiClient<'_>, hold_id: Uuid) -> GResult<Uuid> {
-    let t = client
-        .update("SELECT region_id FROM grse.budget_holds WHERE id = $1", Some(1), &[hold_id.into()])
-        .or_internal()?;
-    if t.is_empty() {
-        return Err(not_found("budget hold", hold_id));
-    }
-    t.first().get_one::<Uuid>().or_internal()?.ok_or_else(|| not_found("budget hold", hold_id))
+    crate::region::region_of(client, "SELECT region_id FROM grse.budget_holds WHERE id = $1", "budget hold", hold_id)
 }
 
 /// 55000: a hold that has resolved already.

@@ -83,11 +83,7 @@ fn wrong_status(job_id: Uuid, status: &str, allowed: &str) -> ErrorReport {
 }
 
 fn region_of_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<Uuid> {
-    let t = client.update("SELECT region_id FROM grse.jobs WHERE id = $1", Some(1), &[job_id.into()]).or_internal()?;
-    if t.is_empty() {
-        return Err(not_found("job", job_id));
-    }
-    t.first().get_one::<Uuid>().or_internal()?.ok_or_else(|| not_found("job", job_id))
+    crate::region::region_of(client, "SELECT region_id FROM grse.jobs WHERE id = $1", "job", job_id)
 }
 
 /// Locks the job's region (with every slot emptied when `whole`) and then

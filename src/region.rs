@@ -70,3 +70,13 @@ pub fn with_writes<T>(f: impl FnOnce(&mut SpiClient<'_>) -> GResult<T>) -> GResu
     }
     guard::internally(|| Spi::connect_mut(f))
 }
+
+/// The region of a record (`sql` selects its region_id by its id `$1`);
+/// P0002 naming `what` if there is no such record.
+pub fn region_of(client: &mut SpiClient<'_>, sql: &str, what: &str, id: Uuid) -> GResult<Uuid> {
+    let t = client.update(sql, Some(1), &[id.into()]).or_internal()?;
+    if t.is_empty() {
+        return Err(not_found(what, id));
+    }
+    t.first().get_one::<Uuid>().or_internal()?.ok_or_else(|| not_found(what, id))
+}
