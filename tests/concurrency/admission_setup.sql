@@ -18,7 +18,7 @@ INSERT INTO adm_regions SELECT row_number() OVER (ORDER BY slug), id FROM grse.r
 CREATE TABLE adm_log (asked uuid, admitted boolean, region uuid, cost bigint, charged boolean,
                       mode text, fallback boolean, reason text);
 -- jobs admitted and not yet completed (the queue as the clients know it)
-CREATE TABLE adm_open_jobs (id bigserial PRIMARY KEY, region uuid NOT NULL);
+CREATE TABLE adm_open_jobs (id bigserial PRIMARY KEY, region uuid NOT NULL, job uuid NOT NULL);
 
 -- Admit a posting job of `cost` cents into region n (falling back when refused);
 -- when admitted, charge the cost in the same transaction and open the job.
@@ -32,14 +32,14 @@ BEGIN
     SELECT * INTO d FROM grse.admit_job('posting', region_id => asked, estimated_cost => cost, allow_fallback => true);
     IF d.admitted THEN
         charged := grse.decrement_budget(d.region_id, cost, NULL, 'posting', 'admitted job');
-        INSERT INTO adm_open_jobs (region) VALUES (d.region_id);
+        INSERT INTO adm_open_jobs (region, job) VALUES (d.region_id, d.job_id);
     END IF;
     INSERT INTO adm_log VALUES (asked, d.admitted, d.region_id, cost, charged, d.scaling_mode, d.fallback_used, d.reason);
     RETURN d.admitted;
 END
 $$;
 
--- Complete one open job (if any): the queue count goes down by one.
+-- Complete one open job (if any) with grse.finish_job: the queue count goes down by one.
 CREATE FUNCTION adm_complete() RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -50,7 +50,8 @@ BEGIN
         RETURN NULL;
     END IF;
     DELETE FROM adm_open_jobs WHERE id = job.id;
-    RETURN grse.update_job_queue(job.region, -1);
+    PERFORM grse.finish_job(job.job);
+    RETURN (SELECT jobs_in_queue FROM grse.region_scaling_state WHERE region_id = job.region);
 END
 $$;
 
