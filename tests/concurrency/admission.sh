@@ -3,7 +3,7 @@
 #
 # Three regions. Clients concurrently admit posting jobs with grse.admit_job
 # (falling back when a region refuses) and charge the admitted cost, complete
-# jobs with grse.update_job_queue(region, -1), and write pressures that move
+# jobs with grse.finish_job(job_id), and write pressures that move
 # regions between modes. Afterwards: every region's jobs_in_queue equals the
 # jobs the clients admitted and did not complete, every admitted job was
 # charged, the ledgers add up, and no job was admitted where its mode forbids.
