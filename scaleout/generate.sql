@@ -249,7 +249,9 @@ BEGIN
     ddl := format(E'CREATE VIEW grse.%1$I AS\n    SELECT r.* FROM grse_call.scan(%2$L) s(j),\n'
                   '                    LATERAL jsonb_populate_record(NULL::grse_rows.%1$I, s.j) r%3$s%4$s;\n'
                   'CREATE TRIGGER forward INSTEAD OF INSERT OR UPDATE OR DELETE ON grse.%1$I\n'
-                  '    FOR EACH ROW EXECUTE FUNCTION grse_router.forward_write()',
+                  '    FOR EACH ROW EXECUTE FUNCTION grse_router.forward_write();\n'
+                  -- the nodes decide who may read and write (each row is forwarded as the caller)
+                  'GRANT SELECT, INSERT, UPDATE, DELETE ON grse.%1$I TO PUBLIC',
                   t.name, t.name, extra, defaults);
     RETURN NEXT;
 END

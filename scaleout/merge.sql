@@ -175,10 +175,15 @@ $$;
 -- The router's part of alert_critical_issues(): the global risk alert, judged
 -- over every node (raised while the level is critical, resolved when it is not,
 -- announced with NOTIFY grse_alerts like the nodes' alerts). New alerts raised.
-CREATE OR REPLACE FUNCTION grse_router.raise_global_alerts(risk jsonb) RETURNS integer
-LANGUAGE plpgsql VOLATILE
+-- As the router's owner (who writes grse_router.global_alerts): it judges the
+-- risk itself, so a caller can only bring the alert up to date.
+DROP FUNCTION IF EXISTS grse_router.raise_global_alerts(jsonb);
+CREATE OR REPLACE FUNCTION grse_router.raise_global_alerts() RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    risk jsonb := grse_router.merge_compute_global_risk();
     critical boolean := risk ->> 'risk_level' = 'critical';
     a grse_router.global_alerts;
 BEGIN
@@ -208,7 +213,7 @@ AS $$
 DECLARE
     n integer := (SELECT COALESCE(sum(x), 0) FROM grse_remote.alert_region_issues__all() x);
 BEGIN
-    RETURN n + grse_router.raise_global_alerts(grse_router.merge_compute_global_risk());
+    RETURN n + grse_router.raise_global_alerts();
 END
 $$;
 
@@ -227,7 +232,7 @@ BEGIN
              GROUP BY e.key) t;
     risk := grse_router.merge_compute_global_risk();
     RETURN counts || jsonb_build_object(
-        'alerts_raised', COALESCE((counts ->> 'alerts_raised')::integer, 0) + grse_router.raise_global_alerts(risk),
+        'alerts_raised', COALESCE((counts ->> 'alerts_raised')::integer, 0) + grse_router.raise_global_alerts(),
         'overall_risk', risk -> 'overall_risk', 'risk_level', risk -> 'risk_level');
 END
 $$;

@@ -863,3 +863,14 @@ BEGIN
     RETURN true;
 END
 $$;
+
+-- Privileges: the helpers run as the calling role (the router passes each session's
+-- own role), so grse's grants decide what they may read and write; moving a region
+-- is for the owner of the grse tables only.
+GRANT USAGE ON SCHEMA grse_node TO PUBLIC;
+GRANT SELECT ON grse_node.incoming TO PUBLIC;
+REVOKE EXECUTE ON FUNCTION grse_node.export_region(uuid), grse_node.import_region(jsonb, text),
+    grse_node.retire_region(uuid, text), grse_node.activate_region(uuid), grse_node.drop_incoming(uuid),
+    grse_node.begin_raw_writes(text[]), grse_node.end_raw_writes(text[]), grse_node.set_user_triggers(text[], boolean),
+    grse_node.lock_region(uuid)
+    FROM PUBLIC;

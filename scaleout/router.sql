@@ -704,3 +704,22 @@ $$;
 \ir generate.sql
 \ir merge.sql
 \ir moves.sql
+
+-- ---------------------------------------------------------------------------
+-- Privileges. The router passes each session's own role to the nodes (PL/Proxy
+-- adds user=<current user>), so the nodes' grants and row-level security decide
+-- what a role may do; on the router every role may call the API and read what
+-- routing needs. Node connection strings (which may hold passwords) stay the
+-- owner's: PL/Proxy reads them through a SECURITY DEFINER function.
+-- Administration (nodes, placement rules, moves, refresh) is the owner's; so
+-- are writes of the placement: grant INSERT, UPDATE, DELETE ON
+-- grse_router.placement to the roles that create, rename or delete regions
+-- through the router.
+-- ---------------------------------------------------------------------------
+GRANT USAGE ON SCHEMA grse, grse_router, grse_call, grse_remote, grse_rows, plproxy TO PUBLIC;
+GRANT SELECT ON grse_router.placement, grse_router.cluster, grse_router.country_rules, grse_router.tables,
+                grse_router.node_functions, grse_router.global_alerts, grse_router.id_regions, grse_router.moves
+    TO PUBLIC;
+GRANT SELECT (node_no, name, takes_new_regions, added_at) ON grse_router.nodes TO PUBLIC;
+ALTER FUNCTION plproxy.get_cluster_partitions(text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION grse_router.remember(text, uuid, uuid) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;

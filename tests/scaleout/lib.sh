@@ -50,11 +50,11 @@ check_node() {
     fi
 }
 
-# check_error DESC SQLSTATE MESSAGE-REGEX SQL: the SQL (on the router) fails
-# with that SQLSTATE and a message matching the regex.
+# check_error DESC SQLSTATE MESSAGE-REGEX SQL: the SQL (on the router, as AS_ROLE
+# if set) fails with that SQLSTATE and a message matching the regex.
 check_error() {
     local desc=$1 state=$2 re=$3 sql=$4 out
-    out=$("$PG_BIN/psql" -X -qAt -v VERBOSITY=verbose -c "$sql" 2>&1 || true)
+    out=$("$PG_BIN/psql" -X -qAt -v VERBOSITY=verbose ${AS_ROLE:+-U "$AS_ROLE"} -c "$sql" 2>&1 || true)
     if grep -qE "^ERROR:  $state: " <<<"$out" && grep -qE "$re" <<<"$out"; then
         pass "$desc"
     else

@@ -149,6 +149,20 @@ for want in 'check unknown: error P0002: region 00000000-0000-0000-0000-00000000
         fail "the router's answers include: $want"
     fi
 done
+# a role that is not a superuser: the router passes it on, the nodes' grants decide
+psql_q -c "CREATE ROLE scaleout_reader LOGIN"
+for n in eu us; do node_psql "$n" -c "CREATE ROLE scaleout_reader LOGIN IN ROLE grse_reader"; done
+if out=$("$PG_BIN/psql" -X -qAt -U scaleout_reader \
+            -c "SELECT count(*) FROM grse.get_all_regions_health()" -c "SELECT count(*) FROM grse.regions" 2>&1) \
+   && [ "$out" = "$(printf '4\n4')" ]; then
+    pass "a role with grse_reader on the nodes reads every region through the router"
+else
+    fail "a role with grse_reader on the nodes reads every region through the router"
+    printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+AS_ROLE=scaleout_reader check_error "the same role may not spend through the router: the node refuses (42501)" 42501 \
+    'permission denied for function check_and_decrement_budget' \
+    "SELECT grse.check_and_decrement_budget((SELECT region_id FROM grse_router.placement WHERE slug = 'eu-frankfurt'), 1)"
 check_error "jobs do not migrate to a region on another node: 0A000 naming both nodes" 0A000 \
     'cannot migrate jobs to region .* on node "us": region .* is on node "eu"' \
     "SELECT * FROM grse.migrate_jobs((SELECT region_id FROM grse_router.placement WHERE slug = 'eu-frankfurt'),
