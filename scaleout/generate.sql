@@ -323,9 +323,16 @@ BEGIN
         GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
         PERFORM grse_router.reraise(src, SQLSTATE, m, d, h);
     END;
-    -- drop what is gone or changed (dependents first)
-    FOR g IN SELECT o.* FROM grse_router.generated o LEFT JOIN grse_router_new x ON x.object = o.object
-              WHERE x.object IS NULL OR x.ddl IS DISTINCT FROM o.ddl ORDER BY o.ord DESC LOOP
+    -- drop what is gone or changed, dependents first; a changed type or table changes
+    -- what is built on it (views, functions), so then every function and view goes too
+    FOR g IN WITH changed AS (
+                 SELECT o.* FROM grse_router.generated o LEFT JOIN grse_router_new x ON x.object = o.object
+                  WHERE x.object IS NULL OR x.ddl IS DISTINCT FROM o.ddl)
+             SELECT o.* FROM grse_router.generated o
+              WHERE o.object IN (SELECT c.object FROM changed c)
+                 OR (o.kind IN ('function', 'table') AND o.object NOT LIKE 'type %'
+                     AND EXISTS (SELECT 1 FROM changed c WHERE c.kind IN ('type', 'table')))
+              ORDER BY o.ord DESC LOOP
         EXECUTE g.drop_ddl;
         DELETE FROM grse_router.generated o WHERE o.object = g.object;
         object := g.object;

@@ -145,6 +145,17 @@ BEGIN
                       COALESCE('on node ' || grse_router.node_name(p.node_no), 'nowhere'))
           FROM grse_router_held x LEFT JOIN grse_router.placement p ON p.region_id = x.region_id
          WHERE p.node_no IS DISTINCT FROM x.node_no OR x.incoming;
+    -- every node has the same grse (the router's functions were generated from one of them)
+    SELECT array_agg(DISTINCT f.print) INTO prints
+      FROM (SELECT md5(string_agg(c.signature || ' ' || c.result, ',' ORDER BY c.signature)) AS print
+              FROM grse_router.nodes n, LATERAL grse_remote.catalog_functions(n.node_no) c
+             GROUP BY n.node_no) f;
+    IF array_length(prints, 1) > 1 THEN
+        invariant := 'nodes_have_the_same_grse';
+        region_id := NULL;
+        detail := 'the nodes'' grse functions differ: finish upgrading every node, then run grse_router.refresh()';
+        RETURN NEXT;
+    END IF;
     -- rows kept the same on every node: compared without updated_at and per-node ids
     FOR t IN SELECT * FROM grse_router.tables x WHERE x.shard_column IS NULL OR x.null_rows = 'replicated'
               ORDER BY x.name LOOP
