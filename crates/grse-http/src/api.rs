@@ -8,10 +8,11 @@
 //! apply; every value is bound as text and cast by the SQL, so a malformed one is answered with
 //! the database's message. The functions' JSON is sent on as the database wrote it.
 
-use crate::app::{App, AppState};
-use crate::auth::{self, Caller};
-use crate::db::Stmt;
+use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::log;
+use crate::request::{api_caller, query_params, Call};
+use crate::state::{App, AppState};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -19,66 +20,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
-use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/regions/health", get(regions_health))
         .route("/api/regions/{id}/snapshot", get(get_snapshot).post(save_snapshot))
         .route("/healthz", get(healthz))
-}
-
-/// A call of a grse JSON function with named arguments; an argument left out takes the
-/// function's default.
-#[derive(Debug, Clone)]
-pub struct Call {
-    function: &'static str,
-    args: Vec<(&'static str, &'static str, Option<String>)>,
-}
-
-impl Call {
-    pub fn new(function: &'static str) -> Call {
-        Call { function, args: Vec::new() }
-    }
-
-    /// Adds `name => $n::pg_type` when `value` is given (`Some(None)` passes SQL NULL).
-    pub fn arg(mut self, name: &'static str, pg_type: &'static str, value: Option<Option<String>>) -> Call {
-        if let Some(v) = value {
-            self.args.push((name, pg_type, v));
-        }
-        self
-    }
-
-    /// `SELECT r::text, r ->> 'status' FROM grse.f(a => $1::t, ...) AS r`: the answer and the
-    /// status an `api_*` function puts into it (404 for an unknown region).
-    pub fn stmt(&self) -> Stmt {
-        let list: Vec<String> =
-            self.args.iter().enumerate().map(|(i, (name, ty, _))| format!("{name} => ${}::{ty}", i + 1)).collect();
-        Stmt::new(
-            format!("SELECT r::text, r ->> 'status' FROM grse.{}({}) AS r", self.function, list.join(", ")),
-            self.args.iter().map(|(_, _, v)| v.clone()).collect(),
-        )
-    }
-}
-
-/// The query parameters `known` maps (HTTP name → value); a parameter given twice is refused.
-pub fn query_params(raw: Option<&str>, known: &[&'static str]) -> Result<HashMap<&'static str, String>, ApiError> {
-    let mut found = HashMap::new();
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        if let Some(name) = known.iter().find(|k| **k == key) {
-            if found.insert(*name, value.into_owned()).is_some() {
-                return Err(ApiError::bad_request(format!("query parameter {name} is given more than once")));
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// The caller of an API request: `Authorization: Bearer <JWT>` is required.
-pub fn api_caller(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let token =
-        auth::bearer(headers).ok_or_else(|| ApiError::from(auth::AuthError("missing bearer token".into())))??;
-    Ok(app.verifier.verify(token)?)
 }
 
 /// Runs one `api_*` call as the caller and answers with its JSON (404 when it says so).
@@ -97,7 +44,7 @@ async fn answer(app: &App, caller: &Caller, call: Call) -> Result<Response, ApiE
     Ok(json_response(status, body.unwrap_or_else(|| "null".into())))
 }
 
-pub fn json_response(status: StatusCode, body: String) -> Response {
+fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body).into_response()
 }
 
@@ -105,10 +52,7 @@ async fn regions_health(State(app): State<AppState>, headers: HeaderMap, RawQuer
     async {
         let caller = api_caller(&app, &headers)?;
         let mut p = query_params(q.as_deref(), &["sortBy", "order", "includeRisk"])?;
-        let call = Call::new("api_regions_health")
-            .arg("sort_by", "text", p.remove("sortBy").map(Some))
-            .arg("sort_order", "text", p.remove("order").map(Some))
-            .arg("include_risk", "boolean", p.remove("includeRisk").map(Some));
+        let call = Call::regions_health(p.remove("sortBy"), p.remove("order"), p.remove("includeRisk"));
         answer(&app, &caller, call).await
     }
     .await
@@ -124,10 +68,7 @@ async fn get_snapshot(
     async {
         let caller = api_caller(&app, &headers)?;
         let mut p = query_params(q.as_deref(), &["includeHistory", "periods"])?;
-        let call = Call::new("api_get_region_snapshot")
-            .arg("region_id", "uuid", Some(Some(id)))
-            .arg("include_history", "boolean", p.remove("includeHistory").map(Some))
-            .arg("periods", "integer", p.remove("periods").map(Some));
+        let call = Call::region_snapshot(id, p.remove("includeHistory"), p.remove("periods"));
         answer(&app, &caller, call).await
     }
     .await
@@ -176,7 +117,7 @@ async fn healthz(State(app): State<AppState>) -> Response {
     match app.db.ping().await {
         Ok(()) => json_response(StatusCode::OK, r#"{"status":"ok","database":"ok"}"#.into()),
         Err(e) => {
-            crate::log::warn(&format!("healthz: {e}"));
+            log::warn(&format!("healthz: {e}"));
             let mut r = json_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 r#"{"status":"unavailable","database":"unreachable"}"#.into(),
@@ -190,36 +131,6 @@ async fn healthz(State(app): State<AppState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn call_with_only_the_given_arguments() {
-        let s = Call::new("api_regions_health")
-            .arg("sort_by", "text", Some(Some("capacity".into())))
-            .arg("sort_order", "text", None)
-            .arg("include_risk", "boolean", Some(None))
-            .stmt();
-        assert_eq!(
-            s.sql,
-            "SELECT r::text, r ->> 'status' FROM grse.api_regions_health(sort_by => $1::text, include_risk => $2::boolean) AS r"
-        );
-        assert_eq!(s.params, vec![Some("capacity".to_string()), None]);
-        assert_eq!(Call::new("f").stmt().sql, "SELECT r::text, r ->> 'status' FROM grse.f() AS r");
-    }
-
-    #[test]
-    fn query_parameters() {
-        let p =
-            query_params(Some("sortBy=capacity&order=asc&x=1&includeRisk=true"), &["sortBy", "order", "includeRisk"])
-                .unwrap();
-        assert_eq!(p["sortBy"], "capacity");
-        assert_eq!(p["order"], "asc");
-        assert_eq!(p["includeRisk"], "true");
-        assert_eq!(p.len(), 3);
-        let p = query_params(Some("sortBy=a%27%3B%20DROP%20TABLE%20x%3B--"), &["sortBy"]).unwrap();
-        assert_eq!(p["sortBy"], "a'; DROP TABLE x;--");
-        assert!(query_params(Some("sortBy=a&sortBy=b"), &["sortBy"]).is_err());
-        assert!(query_params(None, &["sortBy"]).unwrap().is_empty());
-    }
 
     #[test]
     fn post_bodies() {

@@ -1,42 +1,14 @@
-//! The application: shared state and the router with its layers.
+//! The router: every handler module's routes with the layers around them.
 
-use crate::auth::Verifier;
 use crate::config::Config;
-use crate::db::Db;
-use crate::live::Live;
-use crate::metrics::Metrics;
+use crate::state::AppState;
 use crate::{api, error, log, metrics, pages};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use std::sync::Arc;
-use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-
-pub struct App {
-    pub db: Db,
-    pub verifier: Verifier,
-    pub live: Live,
-    pub metrics: Metrics,
-    /// Turns true when the server shuts down (ends the live streams).
-    pub shutdown: watch::Receiver<bool>,
-}
-
-pub type AppState = Arc<App>;
-
-impl App {
-    pub fn new(config: &Config, shutdown: watch::Receiver<bool>) -> Result<AppState, String> {
-        Ok(Arc::new(App {
-            db: Db::new(config)?,
-            verifier: Verifier::new(&config.jwt_secret),
-            live: Live::new(),
-            metrics: Metrics::default(),
-            shutdown,
-        }))
-    }
-}
 
 pub fn router(state: AppState, config: &Config) -> Router {
     Router::new()

@@ -8,10 +8,11 @@ use crate::auth::Caller;
 use crate::config::Config;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
 use futures_util::future::{join3, join_all};
+use serde_json::Value;
 use std::str::FromStr;
 use std::time::Duration;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::{NoTls, Row, Statement};
 
 /// The switch to the caller's role and claims, with the request's statement timeout.
 const AUTH_SQL: &str = "SELECT pg_catalog.set_config('role', $1, true), \
@@ -114,13 +115,21 @@ impl Db {
         rows.iter().map(|r| first_text(r)).collect()
     }
 
+    /// That text of each statement parsed as JSON (NULL, no row or not JSON: `null`).
+    pub async fn json<const N: usize>(&self, caller: &Caller, stmts: [Stmt; N]) -> Result<[Value; N], DbError> {
+        let texts = self.texts(caller, Vec::from(stmts)).await?;
+        let values: Vec<Value> = texts
+            .iter()
+            .map(|t| t.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null))
+            .collect();
+        values.try_into().map_err(|_| DbError::Internal("not one answer per statement".into()))
+    }
+
     async fn run_here(&self, caller: &Caller, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
         let object = self.pool.get().await.map_err(pool_error)?;
         let client: &deadpool_postgres::ClientWrapper = &object;
-        let auth =
-            client.prepare_typed_cached(AUTH_SQL, &[Type::TEXT, Type::TEXT, Type::TEXT]).await.map_err(failed)?;
-        let timeout = self.statement_timeout_ms.as_str();
-        let auth_params: [&(dyn ToSql + Sync); 3] = [&caller.role, &caller.claims, &timeout];
+        let auth = prepare_auth(client).await?;
+        let auth_params = self.auth_params(caller);
 
         // Polled in this order, so sent in this order: BEGIN, the switch, then (statements
         // prepared inside the transaction, as the caller, if not yet cached) the statements and
@@ -128,11 +137,10 @@ impl Db {
         let (begun, switched, rest) = join3(client.batch_execute("BEGIN"), client.query(&auth, &auth_params), async {
             let mut prepared = Vec::with_capacity(stmts.len());
             for s in stmts {
-                let types = vec![Type::TEXT; s.params.len()];
-                prepared.push(client.prepare_typed_cached(&s.sql, &types).await?);
+                prepared.push(client.prepare_typed_cached(&s.sql, &text_types(&s.params)).await?);
             }
             let runs = prepared.iter().zip(stmts).map(|(p, s)| {
-                let params: Vec<&(dyn ToSql + Sync)> = s.params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+                let params = text_params(&s.params);
                 async move { client.query(p, &params).await }
             });
             let (results, committed) = futures_util::future::join(join_all(runs), client.batch_execute("COMMIT")).await;
@@ -152,9 +160,7 @@ impl Db {
         if !closed {
             // The transaction may still be open (a statement failed before COMMIT was sent):
             // close it, or keep the connection out of the pool.
-            if client.batch_execute("ROLLBACK").await.is_err() {
-                drop(Object::take(object));
-            }
+            end_or_discard(object, "ROLLBACK").await;
         }
         outcome
     }
@@ -180,7 +186,7 @@ impl Db {
 }
 
 /// A read-only REPEATABLE READ transaction as a caller, for statements that depend on each
-/// other's answers (one snapshot for all of them). End it with `finish`.
+/// other's answers (one snapshot for all of them). End it with `end`.
 pub struct Session {
     client: Option<Object>,
 }
@@ -188,14 +194,12 @@ pub struct Session {
 impl Db {
     pub async fn session(&self, caller: &Caller) -> Result<Session, DbError> {
         let client = self.pool.get().await.map_err(pool_error)?;
-        let auth =
-            client.prepare_typed_cached(AUTH_SQL, &[Type::TEXT, Type::TEXT, Type::TEXT]).await.map_err(failed)?;
+        let auth = prepare_auth(&client).await?;
         let mut session = Session { client: Some(client) };
         let begun = async {
             let client = session.client.as_ref().expect("open session");
             client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(failed)?;
-            let timeout = self.statement_timeout_ms.as_str();
-            client.query(&auth, &[&caller.role, &caller.claims, &timeout]).await.map_err(role_error)?;
+            client.query(&auth, &self.auth_params(caller)).await.map_err(role_error)?;
             Ok(())
         }
         .await;
@@ -212,18 +216,44 @@ impl Db {
 impl Session {
     pub async fn query(&self, sql: &str, params: &[Option<String>]) -> Result<Vec<Row>, DbError> {
         let client = self.client.as_ref().expect("open session");
-        let stmt = client.prepare_typed_cached(sql, &vec![Type::TEXT; params.len()]).await.map_err(failed)?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        client.query(&stmt, &refs).await.map_err(failed)
+        let stmt = client.prepare_typed_cached(sql, &text_types(params)).await.map_err(failed)?;
+        client.query(&stmt, &text_params(params)).await.map_err(failed)
     }
 
     /// Commits (`ok`) or rolls back; a connection that cannot do either leaves the pool.
     pub async fn end(&mut self, ok: bool) {
         if let Some(client) = self.client.take() {
-            if client.batch_execute(if ok { "COMMIT" } else { "ROLLBACK" }).await.is_err() {
-                drop(Object::take(client));
-            }
+            end_or_discard(client, if ok { "COMMIT" } else { "ROLLBACK" }).await;
         }
+    }
+}
+
+impl Db {
+    /// The parameters of `AUTH_SQL` for `caller`.
+    fn auth_params<'a>(&'a self, caller: &'a Caller) -> [&'a (dyn ToSql + Sync); 3] {
+        [&caller.role, &caller.claims, &self.statement_timeout_ms]
+    }
+}
+
+/// `AUTH_SQL`, prepared (once per connection).
+async fn prepare_auth(client: &deadpool_postgres::ClientWrapper) -> Result<Statement, DbError> {
+    client.prepare_typed_cached(AUTH_SQL, &[Type::TEXT, Type::TEXT, Type::TEXT]).await.map_err(failed)
+}
+
+/// Every parameter is sent as text.
+fn text_types(params: &[Option<String>]) -> Vec<Type> {
+    vec![Type::TEXT; params.len()]
+}
+
+fn text_params(params: &[Option<String>]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+/// Ends the transaction on `client` with `sql` (COMMIT or ROLLBACK); a connection that cannot
+/// leaves the pool.
+async fn end_or_discard(client: Object, sql: &str) {
+    if client.batch_execute(sql).await.is_err() {
+        drop(Object::take(client));
     }
 }
 

@@ -1,7 +1,7 @@
 //! Errors as HTTP answers: `{success: false, error, code?, detail?, hint?}` with a fitting status.
 
 use crate::auth::AuthError;
-use crate::db::DbError;
+use crate::db::{DbError, PgError};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -22,6 +22,11 @@ pub struct ApiError {
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError { status, message: message.into(), code: None, detail: None, hint: None }
+    }
+
+    /// The database's error as it reported it (message, SQLSTATE, detail, hint).
+    fn from_pg(status: StatusCode, pg: PgError) -> ApiError {
+        ApiError { status, message: pg.message, code: Some(pg.code), detail: pg.detail, hint: pg.hint }
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -77,19 +82,11 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> ApiError {
         match e {
             DbError::Unavailable(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
-            DbError::RoleRefused(pg) => ApiError {
-                status: StatusCode::FORBIDDEN,
-                message: pg.message,
-                code: Some(pg.code),
-                detail: pg.detail,
-                hint: pg.hint,
-            },
+            DbError::RoleRefused(pg) => ApiError::from_pg(StatusCode::FORBIDDEN, pg),
             DbError::Failed(pg) => match status_for_sqlstate(&pg.code) {
                 // never pass an unexpected error's text on: it is logged instead
                 StatusCode::INTERNAL_SERVER_ERROR => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
-                status => {
-                    ApiError { status, message: pg.message, code: Some(pg.code), detail: pg.detail, hint: pg.hint }
-                }
+                status => ApiError::from_pg(status, pg),
             },
             DbError::Internal(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
         }
@@ -113,7 +110,6 @@ pub fn status_for_sqlstate(code: &str) -> StatusCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::PgError;
 
     fn pg(code: &str) -> PgError {
         PgError { code: code.into(), message: format!("m {code}"), detail: Some("d".into()), hint: None }

@@ -3,9 +3,8 @@
 //! own role may see: an event is passed on only after a visibility check run as the subscriber
 //! (row-level security decides), so a tenant never hears of another agency's regions.
 
-use crate::app::AppState;
-use crate::auth::Caller;
-use crate::db::{failed, pg_config, Stmt};
+use crate::auth::{self, Caller};
+use crate::db::{failed, pg_config, Db, Stmt};
 use crate::log;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
@@ -132,11 +131,16 @@ async fn listen_once(database_url: &str, tx: &broadcast::Sender<LiveEvent>) -> R
     driver.await.map_err(|e| e.to_string())?
 }
 
-/// The SSE stream of one subscriber: the events it may see, until its token expires or the
-/// server shuts down.
-pub fn stream(app: AppState, caller: Caller) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// The SSE stream of one subscriber (`events` from `Live::subscribe`): the events it may see
+/// (checked on `db`), until its token expires or the server shuts down.
+pub fn stream(
+    db: Db,
+    events: broadcast::Receiver<LiveEvent>,
+    shutdown: watch::Receiver<bool>,
+    caller: Caller,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     struct S {
-        app: AppState,
+        db: Db,
         caller: Caller,
         rx: broadcast::Receiver<LiveEvent>,
         shutdown: watch::Receiver<bool>,
@@ -145,18 +149,10 @@ pub fn stream(app: AppState, caller: Caller) -> Sse<impl Stream<Item = Result<Ev
         done: bool,
     }
     let expires = caller.expires_at.map(|exp| {
-        let left = exp.saturating_sub(crate::auth::now_secs());
+        let left = exp.saturating_sub(auth::now_secs());
         tokio::time::Instant::now() + Duration::from_secs(left)
     });
-    let state = S {
-        rx: app.live.subscribe(),
-        shutdown: app.shutdown.clone(),
-        app,
-        caller,
-        expires,
-        greeted: false,
-        done: false,
-    };
+    let state = S { db, caller, rx: events, shutdown, expires, greeted: false, done: false };
     let events = stream::unfold(state, |mut s| async move {
         if s.done {
             return None;
@@ -187,7 +183,7 @@ pub fn stream(app: AppState, caller: Caller) -> Sse<impl Stream<Item = Result<Ev
                 Err(broadcast::error::RecvError::Lagged(_)) => LiveEvent::resync(),
                 Err(broadcast::error::RecvError::Closed) => return None,
             };
-            if visible(&s.app, &s.caller, &event).await {
+            if visible(&s.db, &s.caller, &event).await {
                 return Some((Ok(Event::default().event(event.kind).data(event.data)), s));
             }
         }
@@ -195,9 +191,9 @@ pub fn stream(app: AppState, caller: Caller) -> Sse<impl Stream<Item = Result<Ev
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-async fn visible(app: &AppState, caller: &Caller, event: &LiveEvent) -> bool {
+async fn visible(db: &Db, caller: &Caller, event: &LiveEvent) -> bool {
     let Some(check) = event.visibility() else { return true };
-    match app.db.texts(caller, vec![check]).await {
+    match db.texts(caller, vec![check]).await {
         Ok(v) => v.first().and_then(|t| t.as_deref()) == Some("true"),
         Err(e) => {
             log::warn(&format!("live: visibility check failed: {e}"));

@@ -8,10 +8,13 @@ mod charts;
 mod config;
 mod db;
 mod error;
+mod ledger;
 mod live;
 mod log;
 mod metrics;
 mod pages;
+mod request;
+mod state;
 mod views;
 
 use config::{Config, HELP};
@@ -111,7 +114,7 @@ async fn run(config: Config) -> Result<(), String> {
         log::warn(&w);
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let state = app::App::new(&config, stop_rx.clone())?;
+    let state = state::App::new(&config, stop_rx.clone())?;
     match state.db.login_role().await {
         Ok((name, superuser, bypass)) => {
             log::info(&format!("database: logged in as {name}"));

@@ -3,128 +3,26 @@
 //! carry `region` = the region's slug.
 //!
 //! Gauges come from `grse.api_regions_health()` (one pass over the regions) plus the open holds
-//! and open alerts. The spend and refund counters come from the ledger, which is append-only, so
-//! they are kept incrementally: each scrape reads only the ledger rows above a settled mark.
-//! A row id at or below the mark can no longer appear: the mark is the highest id a former
-//! scrape saw once every transaction that was running or had an id at that scrape has ended
-//! (ledger rows take their id after their transaction has an xid, as grse writes the state row
-//! first), so the counters are exact and never go down.
+//! and open alerts; the spend and refund counters come from the ledger (see `ledger`).
 
-use crate::api::api_caller;
-use crate::app::{App, AppState};
-use crate::auth::Caller;
 use crate::db::{DbError, Stmt};
 use crate::error::ApiError;
+use crate::ledger::Totals;
 use crate::log;
+use crate::request::{api_caller, HOLDS_SQL};
+use crate::state::AppState;
 use crate::views::{num, PRESSURE_TYPES};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt::Write;
-use tokio::sync::Mutex;
 
 const REGIONS_SQL: &str = "SELECT r::text FROM grse.api_regions_health() AS r";
 
-/// Open holds per region, where the installed grse keeps them (`ai_budget_held`).
-pub const HOLDS_SQL: &str =
-    "SELECT COALESCE(pg_catalog.jsonb_object_agg(s.region_id, pg_catalog.to_jsonb(s) -> 'ai_budget_held')
-             FILTER (WHERE pg_catalog.to_jsonb(s) ? 'ai_budget_held'), '{}')::text
-      FROM grse.region_scaling_state s";
-
 const ALERTS_SQL: &str = "SELECT COALESCE(pg_catalog.jsonb_object_agg(x.severity, x.n), '{}')::text
       FROM (SELECT a.severity, count(*) AS n FROM grse.alerts a WHERE a.resolved_at IS NULL GROUP BY a.severity) x";
-
-const SNAPSHOT_SQL: &str = "SELECT pg_catalog.pg_snapshot_xmin(s)::text, pg_catalog.pg_snapshot_xmax(s)::text,
-           (SELECT COALESCE(max(l.id), 0) FROM grse.region_budget_transactions l)::text
-      FROM pg_catalog.pg_current_snapshot() AS s";
-
-const LEDGER_SQL: &str = "SELECT l.region_id::text, COALESCE(l.job_type, 'unknown'), l.transaction_type,
-           (l.id <= $2::bigint)::text, sum(l.amount)::text
-      FROM grse.region_budget_transactions l
-     WHERE l.id > $1::bigint AND l.transaction_type IN ('spend', 'refund')
-     GROUP BY 1, 2, 3, 4";
-
-/// The role the ledger counters are read as (every region); each scrape then shows only the
-/// regions its own caller can see.
-pub const LEDGER_ROLE: &str = "grse_reader";
-
-/// Spent and refunded cents per (region id, job type).
-pub type Totals = BTreeMap<(String, String), [i64; 2]>;
-
-#[derive(Default)]
-struct Ledger {
-    mark: i64,
-    settled: Totals,
-    /// (highest id seen, xmax of that scrape's snapshot), oldest first.
-    pending: VecDeque<(i64, u64)>,
-}
-
-/// The highest id that is settled once the oldest running transaction is `xmin`; the pending
-/// scrapes it settles are removed.
-fn settle(pending: &mut VecDeque<(i64, u64)>, mark: i64, xmin: u64) -> i64 {
-    let mut new_mark = mark;
-    while let Some(&(id, xmax)) = pending.front() {
-        if xmax > xmin {
-            break;
-        }
-        new_mark = new_mark.max(id);
-        pending.pop_front();
-    }
-    new_mark
-}
-
-#[derive(Default)]
-pub struct Metrics {
-    ledger: Mutex<Ledger>,
-}
-
-impl Metrics {
-    /// The ledger totals now: settled totals plus the rows above the mark.
-    async fn ledger_totals(&self, app: &App) -> Result<Totals, DbError> {
-        let mut guard = self.ledger.lock().await;
-        let ledger = &mut *guard;
-        let reader = Caller { role: LEDGER_ROLE.into(), claims: "{}".into(), expires_at: None };
-        let mut session = app.db.session(&reader).await?;
-        let result = async {
-            let rows = session.query(SNAPSHOT_SQL, &[]).await?;
-            let row = rows.first().ok_or_else(|| DbError::Internal("no snapshot row".into()))?;
-            let field = |i: usize| -> Result<String, DbError> {
-                row.try_get::<_, String>(i).map_err(|e| DbError::Internal(e.to_string()))
-            };
-            let parse = |t: String| t.parse::<u64>().map_err(|e| DbError::Internal(format!("{t}: {e}")));
-            let xmin = parse(field(0)?)?;
-            let xmax = parse(field(1)?)?;
-            let max_id = parse(field(2)?)? as i64;
-            let new_mark = settle(&mut ledger.pending, ledger.mark, xmin);
-            let rows = session.query(LEDGER_SQL, &[Some(ledger.mark.to_string()), Some(new_mark.to_string())]).await?;
-            let mut open = Totals::new();
-            for r in rows {
-                let get = |i: usize| r.try_get::<_, String>(i).map_err(|e| DbError::Internal(e.to_string()));
-                let (region, job, kind, settled, sum) = (get(0)?, get(1)?, get(2)?, get(3)?, get(4)?);
-                let cents: i64 = sum.parse().map_err(|e| DbError::Internal(format!("{sum}: {e}")))?;
-                let target = if settled == "true" { &mut ledger.settled } else { &mut open };
-                let entry = target.entry((region, job)).or_insert([0, 0]);
-                entry[usize::from(kind == "refund")] += cents;
-            }
-            ledger.mark = new_mark;
-            if max_id > new_mark {
-                ledger.pending.push_back((max_id, xmax));
-            }
-            let mut totals = ledger.settled.clone();
-            for (key, [spent, refunded]) in open {
-                let e = totals.entry(key).or_insert([0, 0]);
-                e[0] += spent;
-                e[1] += refunded;
-            }
-            Ok(totals)
-        }
-        .await;
-        session.end(result.is_ok()).await;
-        result
-    }
-}
 
 /// Picks one value out of a region's health JSON.
 type Pick<'a> = &'a dyn Fn(&Value) -> Option<f64>;
@@ -249,17 +147,16 @@ pub fn render(health: &Value, holds: &Value, alerts: &Value, totals: Option<&Tot
 pub async fn handler(State(app): State<AppState>, headers: HeaderMap) -> Response {
     async {
         let caller = api_caller(&app, &headers)?;
-        let texts = app
+        let [health, holds, alerts] = app
             .db
-            .texts(
+            .json(
                 &caller,
-                vec![Stmt::new(REGIONS_SQL, vec![]), Stmt::new(HOLDS_SQL, vec![]), Stmt::new(ALERTS_SQL, vec![])],
+                [Stmt::new(REGIONS_SQL, vec![]), Stmt::new(HOLDS_SQL, vec![]), Stmt::new(ALERTS_SQL, vec![])],
             )
             .await?;
-        let parse = |t: &Option<String>| t.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null);
         let totals = {
             let app = app.clone();
-            tokio::spawn(async move { app.metrics.ledger_totals(&app).await })
+            tokio::spawn(async move { app.ledger_counters.totals(&app.db).await })
                 .await
                 .unwrap_or_else(|e| Err(DbError::Internal(e.to_string())))
         };
@@ -270,7 +167,7 @@ pub async fn handler(State(app): State<AppState>, headers: HeaderMap) -> Respons
                 None
             }
         };
-        let body = render(&parse(&texts[0]), &parse(&texts[1]), &parse(&texts[2]), totals.as_ref());
+        let body = render(&health, &holds, &alerts, totals.as_ref());
         Ok::<_, ApiError>(
             (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
                 .into_response(),
@@ -284,17 +181,6 @@ pub async fn handler(State(app): State<AppState>, headers: HeaderMap) -> Respons
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn settling() {
-        let mut p = VecDeque::from([(10, 100), (20, 105), (30, 110)]);
-        assert_eq!(settle(&mut p, 5, 99), 5); // a transaction older than the first scrape still runs
-        assert_eq!(p.len(), 3);
-        assert_eq!(settle(&mut p, 5, 105), 20);
-        assert_eq!(p, VecDeque::from([(30, 110)]));
-        assert_eq!(settle(&mut p, 20, 500), 30);
-        assert!(p.is_empty());
-    }
 
     #[test]
     fn exposition() {

@@ -2,13 +2,12 @@
 //! A page takes the token from the bearer header or the HttpOnly cookie `grse_token`; without a
 //! valid one it shows the sign-in form and no data.
 
-use crate::api::{query_params, Call};
-use crate::app::{App, AppState};
 use crate::auth::{self, Caller, COOKIE};
 use crate::db::Stmt;
 use crate::error::ApiError;
 use crate::live;
-use crate::metrics::HOLDS_SQL;
+use crate::request::{query_params, Call, HOLDS_SQL};
+use crate::state::{App, AppState};
 use crate::views::{self, Policy, RegionExtras, Sort};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -108,10 +107,6 @@ fn merge_held(budget: &mut Value, holds: &Value, region_id: &str) {
     }
 }
 
-fn parse(text: Option<String>) -> Value {
-    text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null)
-}
-
 async fn signin_form() -> Response {
     html(StatusCode::OK, views::signin(None))
 }
@@ -156,15 +151,10 @@ async fn regions(State(app): State<AppState>, headers: HeaderMap, RawQuery(q): R
     async {
         let mut p = query_params(q.as_deref(), &["sortBy", "order"])?;
         let sort = Sort { by: p.remove("sortBy"), order: p.remove("order") };
-        let call = Call::new("api_regions_health")
-            .arg("sort_by", "text", sort.by.clone().map(Some))
-            .arg("sort_order", "text", sort.order.clone().map(Some))
-            .arg("include_risk", "boolean", Some(Some("true".into())));
-        let stmts = vec![call.stmt(), Stmt::new(POLICY_SQL, vec![]), Stmt::new(HOLDS_SQL, vec![])];
-        let mut texts = app.db.texts(&caller, stmts).await?.into_iter();
-        let mut health = parse(texts.next().flatten());
-        let policy = Policy::from_json(&parse(texts.next().flatten()));
-        let holds = parse(texts.next().flatten());
+        let call = Call::regions_health(sort.by.clone(), sort.order.clone(), Some("true".into()));
+        let stmts = [call.stmt(), Stmt::new(POLICY_SQL, vec![]), Stmt::new(HOLDS_SQL, vec![])];
+        let [mut health, policy, holds] = app.db.json(&caller, stmts).await?;
+        let policy = Policy::from_json(&policy);
         for r in health["regions"].as_array_mut().into_iter().flatten() {
             let id = r["regionId"].as_str().unwrap_or_default().to_string();
             merge_held(&mut r["budget"], &holds, &id);
@@ -188,15 +178,12 @@ async fn region(
     };
     async {
         let mut p = query_params(q.as_deref(), &["periods"])?;
-        let call = Call::new("api_get_region_snapshot")
-            .arg("region_id", "uuid", Some(Some(id.clone())))
-            .arg("include_history", "boolean", Some(Some("true".into())))
-            .arg("periods", "integer", p.remove("periods").map(Some));
-        let texts = app
+        let call = Call::region_snapshot(id.clone(), Some("true".into()), p.remove("periods"));
+        let [mut answer, policy, transitions, alerts, holds] = app
             .db
-            .texts(
+            .json(
                 &caller,
-                vec![
+                [
                     call.stmt(),
                     Stmt::new(POLICY_SQL, vec![]),
                     Stmt::new(TRANSITIONS_SQL, vec![Some(id.clone())]),
@@ -205,15 +192,11 @@ async fn region(
                 ],
             )
             .await?;
-        let mut texts = texts.into_iter();
-        let mut answer = parse(texts.next().flatten());
         if answer["success"] != Value::Bool(true) {
             return Err(ApiError::new(StatusCode::NOT_FOUND, "region not found"));
         }
-        let policy = Policy::from_json(&parse(texts.next().flatten()));
-        let transitions = parse(texts.next().flatten());
-        let alerts = parse(texts.next().flatten());
-        merge_held(&mut answer["summary"]["budget"], &parse(texts.next().flatten()), &id);
+        let policy = Policy::from_json(&policy);
+        merge_held(&mut answer["summary"]["budget"], &holds, &id);
         let extras = RegionExtras { transitions: &transitions, alerts: &alerts };
         Ok(html(StatusCode::OK, views::region_page(&answer, &policy, extras)))
     }
@@ -224,7 +207,7 @@ async fn region(
 /// Server-sent events for the pages (mode changes and alerts the caller may see).
 async fn events(State(app): State<AppState>, headers: HeaderMap) -> Response {
     match page_caller(&app, &headers) {
-        Ok(caller) => live::stream(app.clone(), caller).into_response(),
+        Ok(caller) => live::stream(app.db.clone(), app.live.subscribe(), app.shutdown.clone(), caller).into_response(),
         Err(_) => ApiError::from(auth::AuthError("sign in to receive live updates".into())).into_response(),
     }
 }

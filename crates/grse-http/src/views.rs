@@ -330,10 +330,27 @@ pub fn regions_page(health: &Value, policy: &Policy, sort: &Sort) -> Markup {
                 (risk_panel(&health["globalRisk"]))
                 (grid(health, policy))
             }
-            section { h2 { "Live events" } ol id="events" {} }
-            script { (PreEscaped(SCRIPT)) }
+            (live_events())
         },
     )
+}
+
+/// The list of live events and the script that fills it and refreshes the page.
+fn live_events() -> Markup {
+    html! {
+        section { h2 { "Live events" } ol id="events" {} }
+        script { (PreEscaped(SCRIPT)) }
+    }
+}
+
+/// One 0–100 score with its label and bar, coloured by `band`.
+fn metric(key: &str, label: &str, value: f64, band: &str) -> Markup {
+    html! {
+        div class="metric" data-metric=(key) {
+            div class="label" { span { (label) } b { (number(value)) } }
+            (bar(value, band, key))
+        }
+    }
 }
 
 fn risk_panel(risk: &Value) -> Markup {
@@ -389,14 +406,8 @@ fn card(r: &Value, policy: &Policy) -> Markup {
                 span class={ "badge mode-" (mode) } data-field="mode" { (mode) }
             }
             div class="slug" { (text(&r["regionSlug"])) }
-            div class="metric" data-metric="capacity" {
-                div class="label" { span { "Capacity" } b { (number(capacity)) } }
-                (bar(capacity, policy.capacity_band(capacity), "capacity"))
-            }
-            div class="metric" data-metric="pressure" {
-                div class="label" { span { "Pressure" } b { (number(pressure)) } }
-                (bar(pressure, policy.pressure_band(pressure), "pressure"))
-            }
+            (metric("capacity", "Capacity", capacity, policy.capacity_band(capacity)))
+            (metric("pressure", "Pressure", pressure, policy.pressure_band(pressure)))
             div class="facts" {
                 span data-field="budget" { "Budget " b { (score(&r["budgetPercentRemaining"])) "%" } " left" }
                 span data-field="warning" { "Warning " b { (score(&r["warningIndex"])) } }
@@ -469,10 +480,7 @@ pub fn region_page(answer: &Value, policy: &Policy, extras: RegionExtras<'_>) ->
                 div class="two" {
                     section id="summary" {
                         h2 { "Summary" }
-                        div class="metric" data-metric="capacity" {
-                            div class="label" { span { "Capacity" } b { (number(capacity)) } }
-                            (bar(capacity, policy.capacity_band(capacity), "capacity"))
-                        }
+                        (metric("capacity", "Capacity", capacity, policy.capacity_band(capacity)))
                         table {
                             tr { th { "Warning index" } td class="num" { (score(&s["warning_index"])) } }
                             tr { th { "Fatigue" } td class="num" { (score(&s["fatigue_score"])) } }
@@ -515,8 +523,7 @@ pub fn region_page(answer: &Value, policy: &Policy, extras: RegionExtras<'_>) ->
                     }
                 }
             }
-            section { h2 { "Live events" } ol id="events" {} }
-            script { (PreEscaped(SCRIPT)) }
+            (live_events())
         },
     )
 }
