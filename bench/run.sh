@@ -833,9 +833,10 @@ echo '```'
 } >"$R"
 
 if [ -n "$OUT" ]; then
-    # keep the HTTP load check's section (written by bench/http/run.sh) when rewriting the report
-    if [ -f "$OUT" ] && grep -q '^<!-- http-bench begin' "$OUT"; then
-        { echo; sed -n '/^<!-- http-bench begin/,/^<!-- http-bench end/p' "$OUT"; } >>"$R"
+    # keep the sections other scripts write (<!-- NAME-bench begin ... --> to
+    # <!-- NAME-bench end -->: bench/http/run.sh, bench/scaleout/run.sh) when rewriting the report
+    if [ -f "$OUT" ]; then
+        awk '/^<!-- [a-z]+-bench begin/ { keep = 1; print "" } keep { print } /^<!-- [a-z]+-bench end/ { keep = 0 }' "$OUT" >>"$R"
     fi
     cp "$R" "$OUT"
     say "wrote $OUT ($(( (T_END - T_START) / 60 )) min $(( (T_END - T_START) % 60 )) s)"
