@@ -329,18 +329,20 @@ LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
     PERFORM grse.get_best_region_for_job(route_candidates.job_type, NULL, near_latitude, near_longitude);
+    -- the candidates grse's best-region choice reads (src/router.rs, candidates_at):
+    -- active regions whose stored mode is normal or cautious, with their live capacity
     RETURN QUERY
-        SELECT h.region_id, h.capacity_score,
+        SELECT s.region_id,
+               CASE WHEN s.slot_allotment > 0 OR now() >= s.month_ends_at
+                    THEN grse.compute_region_capacity(s.region_id) ELSE s.capacity_score END,
                CASE route_candidates.job_type
                    WHEN 'posting' THEN s.posting_pressure
                    WHEN 'orchestration' THEN s.orchestration_pressure
                    WHEN 'creative' THEN s.creative_pressure
                    ELSE s.intel_pressure END,
                r.latitude, r.longitude
-          FROM grse.get_all_regions_health() h
-          JOIN grse.region_scaling_state s ON s.region_id = h.region_id
-          JOIN grse.regions r ON r.id = h.region_id
-         WHERE h.scaling_mode IN ('normal', 'cautious');
+          FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+         WHERE r.active AND s.scaling_mode IN ('normal', 'cautious');
 END
 $$;
 
