@@ -23,10 +23,14 @@
 #      tables where every client transaction records what it did, in the same
 #      transaction (so after a crash the records are exactly what committed).
 #   2. Load: pgbench -c CLIENTS -j THREADS -M prepared --no-vacuum, weighted
-#      scripts (*.sql here): spend, refund, admit (+ charge), complete (queue
-#      - 1), metric writes, snapshots, resets / roll-overs, set_monthly_budget,
-#      monitor, and transactions rolled back on purpose (ROLLBACK, ROLLBACK TO
-#      SAVEPOINT). pgbench logs every transaction it saw commit (-l).
+#      scripts (*.sql here): spend, refund, admit (+ charge), complete (finish
+#      the job record, or queue - 1 / + 1 by hand), metric writes, snapshots,
+#      resets / roll-overs, set_monthly_budget, monitor, budget holds (reserve,
+#      settle, release, expiry, the sweeper, keyed calls and their retries), job
+#      records (admit with a hold, start, finish, cancel; job_ttl 10 s, so many
+#      expire), migrations of queued jobs, and transactions rolled back on
+#      purpose (ROLLBACK, ROLLBACK TO SAVEPOINT). pgbench logs every transaction
+#      it saw commit (-l).
 #   3. Crash: during the load, kill -9 of the postmaster (every 2nd crash also
 #      of all its children at once); pgbench's clients fail (expected); the
 #      cluster is restarted on the same data directory, crash recovery is
@@ -37,11 +41,15 @@
 #      pgbench saw commit is lost (per client and script), at most one
 #      in-flight transaction per client committed unacknowledged per crash;
 #      what was seen committed before each kill survived; rolled-back work left
-#      no trace; remaining within [0, monthly]; queue counts >= 0 and = open
-#      jobs; admissions charged and within the mode rules; every local day /
-#      month begun during the run started exactly once (one automatic
-#      roll-over, or a manual reset); btree indexes and heaps pass amcheck;
-#      no server process died on its own.
+#      no trace; remaining within [0, monthly]; queue counts = job records +
+#      the jobs counted by hand; admissions charged (or held) and within the
+#      mode rules; every hold and job the clients made exists, none other, each
+#      resolved as the clients saw it; every local day / month begun during the
+#      run started exactly once (one automatic roll-over, or a manual reset);
+#      btree indexes and heaps pass amcheck; no server process died on its own.
+#   5. Final sweep: once every open hold and job is past due (at most ~12 s
+#      after the load), `SELECT grse.expire_budget_holds()` leaves no hold held
+#      and no job queued or running, and every invariant still holds.
 #
 # Output: `# ...` notes, one `ok - ...` / `not ok - ...` line per check, a
 # summary, and last exactly one line
@@ -81,8 +89,9 @@ RANDOM=$SEED
 [ "$DURATION" -ge $(( (CRASHES + 1) * 10 )) ] || { echo "stress: DURATION too short for $CRASHES crash(es)" >&2; exit 2; }
 
 # The weighted mix: script name = file name without .sql; `rollback` commits nothing.
-MIX=(spend@330 refund@90 admit@160 complete@140 metric@100 snapshot@40
-     rollback@70 savepoint@40 reset@4 set_budget@8 monitor@4)
+MIX=(spend@250 refund@80 admit@120 complete@110 metric@100 snapshot@35
+     rollback@60 savepoint@35 reset@4 set_budget@8 monitor@4
+     hold@130 job@130 migrate@12)
 SCRIPTS=()
 PGBENCH_FILES=()
 for m in "${MIX[@]}"; do
@@ -423,10 +432,13 @@ FROM (SELECT phase, client, coalesce(c.n, 0) c, coalesce(a.n, 0) a
 WHERE c - a NOT BETWEEN 0 AND CASE WHEN phase IN ($CRASH_PHASES) THEN 1 ELSE 0 END"
 
 check "deliberately rolled-back work left no trace (no client records of ROLLBACK or ROLLBACK TO SAVEPOINT work)" "
-SELECT st_assert(a + b + c = 0, format('%s st_tx, %s st_money, %s st_admissions rows of rolled-back work', a, b, c))
+SELECT st_assert(a + b + c + d + e = 0, format('%s st_tx, %s st_money, %s st_admissions, %s st_holds, %s st_jobs rows of rolled-back work',
+                                               a, b, c, d, e))
 FROM (SELECT (SELECT count(*) FROM st_tx WHERE script IN ('rollback', 'savepoint-undone')) a,
              (SELECT count(*) FROM st_money WHERE via IN ('rollback', 'savepoint-undone')) b,
-             (SELECT count(*) FROM st_admissions WHERE via = 'rollback') c) t"
+             (SELECT count(*) FROM st_admissions WHERE via = 'rollback') c,
+             (SELECT count(*) FROM st_holds WHERE via = 'rollback') d,
+             (SELECT count(*) FROM st_jobs WHERE via = 'rollback') e) t"
 
 check "remaining (pool + slots) >= 0 and <= monthly budget in every region" "
 SELECT st_assert(count(*) = 0, string_agg(format('%s: remaining %s, monthly %s', r.slug, t.remaining, ai_budget_monthly), '; '))
@@ -434,15 +446,55 @@ FROM grse.region_scaling_state s JOIN st_regions r ON r.id = s.region_id,
      LATERAL (SELECT s.ai_budget_remaining + (grse.slot_totals(s.region_id)).balance AS remaining) t
 WHERE s.ai_budget_remaining < 0 OR t.remaining < 0 OR t.remaining > ai_budget_monthly"
 
-check "queue counts >= 0 and each region's jobs_in_queue = jobs admitted there and not completed" "
-SELECT st_assert(count(*) = 0, string_agg(format('%s: jobs_in_queue %s, open jobs %s', slug, q, o), '; '))
-FROM (SELECT r.slug, s.jobs_in_queue q, (SELECT count(*) FROM st_open_jobs j WHERE j.region = r.id) o
+check "queue counts >= 0; each region's jobs_in_queue = its queued and running job records + the jobs counted by hand, and those = the ones the clients counted in and have not completed" "
+SELECT st_assert(count(*) = 0, string_agg(format('%s: jobs_in_queue %s, open job records %s, counted by hand %s, by the clients %s',
+                                                 slug, q, o, m, c), '; '))
+FROM (SELECT r.slug, s.jobs_in_queue q, s.jobs_queued_manually m,
+             (SELECT count(*) FROM grse.jobs j WHERE j.region_id = r.id AND j.status IN ('queued', 'running')) o,
+             (SELECT count(*) FROM st_open_jobs j WHERE j.region = r.id AND j.job_id IS NULL) c
         FROM st_regions r JOIN grse.region_scaling_state s ON s.region_id = r.id) t
-WHERE q < 0 OR q <> o"
+WHERE q < 0 OR q <> o + m OR m <> c"
 
-check "every admitted job was charged (admission checked the budget under the row lock)" "
-SELECT st_assert(count(*) = 0, format('%s admitted jobs whose charge was refused', count(*)))
+check "every admitted job was charged, or its estimated cost held (admission checked the budget under the row lock)" "
+SELECT st_assert(count(*) = 0, format('%s admitted jobs whose charge was refused or whose cost was not held', count(*)))
 FROM st_admissions WHERE admitted AND charged IS NOT TRUE"
+
+check "no hold lost or invented: the clients' holds, the holds of the jobs they admitted with hold_budget and the holds migrations moved are all the holds there are; each reserved hold has its region and amount, and is settled (for the amount the client charged) or released as the client saw it" "
+SELECT st_assert(n_grse = n_clients + n_jobs + n_moved AND bad = 0,
+                 format('holds: %s in grse, %s reserved by clients + %s of admitted jobs + %s moved by migrations; %s client holds disagree, e.g. %s',
+                        n_grse, n_clients, n_jobs, n_moved, bad, example))
+FROM (SELECT (SELECT count(*) FROM grse.budget_holds) n_grse,
+             (SELECT count(*) FROM st_holds) n_clients,
+             (SELECT count(*) FROM st_jobs WHERE has_hold) n_jobs,
+             (SELECT coalesce(sum(moved_with_hold), 0) FROM st_migrations) n_moved,
+             count(*) FILTER (WHERE NOT ok) bad,
+             min(detail) FILTER (WHERE NOT ok) example
+        FROM (SELECT h.id, format('client %s/%s/%s, grse %s/%s/%s', h.status, h.amount, h.settled, b.status, b.amount, b.settled_amount) detail,
+                     b.id IS NOT NULL AND b.region_id = h.region AND b.amount = h.amount
+                     AND CASE h.status WHEN 'settled' THEN b.status = 'settled' AND b.settled_amount = h.settled
+                                       WHEN 'released' THEN b.status = 'released'
+                                       WHEN 'expired' THEN b.status = 'expired' OR (b.status = 'held' AND b.expires_at <= now())
+                                       ELSE b.status IN ('held', 'expired') END AS ok
+                FROM st_holds h LEFT JOIN grse.budget_holds b ON b.id = h.id) x) t"
+
+check "no job lost or invented: the job records are exactly the jobs the clients saw admitted, each in the status the workers left it in (or expired)" "
+SELECT st_assert(missing + invented + bad = 0,
+                 format('%s admitted jobs without a record, %s records no client admitted, %s statuses disagree, e.g. %s',
+                        missing, invented, bad, example))
+FROM (SELECT (SELECT count(*) FROM st_admissions a WHERE a.admitted AND NOT EXISTS (SELECT 1 FROM grse.jobs j WHERE j.id = a.job_id)) missing,
+             (SELECT count(*) FROM grse.jobs j WHERE NOT EXISTS (SELECT 1 FROM st_admissions a WHERE a.admitted AND a.job_id = j.id)) invented,
+             count(*) FILTER (WHERE NOT ok) bad,
+             min(detail) FILTER (WHERE NOT ok) example
+        FROM (SELECT format('client %s, grse %s', s.status, j.status) detail,
+                     CASE WHEN s.status IN ('queued', 'running') THEN j.status IN (s.status, 'expired')
+                          ELSE j.status = s.status END AS ok
+                FROM st_jobs s JOIN grse.jobs j ON j.id = s.id
+              UNION ALL
+              -- jobs of the admit script: completed ones (no longer open) succeeded or expired, open ones are open or expired
+              SELECT format('admit job %s, grse %s', CASE WHEN o.id IS NULL THEN 'completed' ELSE 'open' END, j.status),
+                     CASE WHEN o.id IS NULL THEN j.status IN ('succeeded', 'expired') ELSE j.status IN ('queued', 'expired') END
+                FROM st_admissions a JOIN grse.jobs j ON j.id = a.job_id LEFT JOIN st_open_jobs o ON o.job_id = a.job_id
+               WHERE a.admitted AND a.via = 'admit') x) t"
 
 check "no job admitted into a frozen region, no creative or >100-cent job into a throttled one" "
 SELECT st_assert(count(*) = 0, format('%s admissions broke the mode rules, e.g. %s', count(*), min(format('%s %s cents in %s', job_type, cost, mode))))
@@ -510,6 +562,47 @@ LATERAL (SELECT count(*) FILTER (WHERE t.slot_no > 0 AND t.transaction_type = 's
                 count(*) FILTER (WHERE t.transaction_type = 'transfer') AS transfers
            FROM grse.region_budget_transactions t WHERE t.region_id = r.id) l"
 
+check "holds and jobs took every path: holds settled, released and expired, keyed calls retried, jobs run and ended every way and expired, migrations moved jobs (some with their holds)" "
+SELECT st_assert(bool_and(n > 0), string_agg(format('%s %s', what, n), ', ' ORDER BY what))
+FROM (SELECT 'holds ' || s AS what, (SELECT count(*) FROM grse.budget_holds b WHERE b.status = s) n
+        FROM unnest(ARRAY['settled', 'released', 'expired']) s
+      UNION ALL
+      SELECT 'jobs ' || s, (SELECT count(*) FROM grse.jobs j WHERE j.status = s)
+        FROM unnest(ARRAY['succeeded', 'failed', 'cancelled', 'expired']) s
+      UNION ALL SELECT 'keyed retries', (SELECT count(*) FROM st_keys WHERE retried)
+      UNION ALL SELECT 'jobs migrated', (SELECT coalesce(sum(moved), 0) FROM st_migrations)
+      UNION ALL SELECT 'holds migrated', (SELECT coalesce(sum(moved_with_hold), 0) FROM st_migrations)) t"
+
+# Final sweep: wait until every open hold and job is past due (holds live 2..12 s,
+# jobs and their holds 10 s), then run the sweeper once: nothing may stay open.
+PAST_DUE_IN=$(psql_q -c "
+    SELECT ceil(greatest(0, extract(epoch FROM max(e) - now())))::int
+      FROM (SELECT max(expires_at) e FROM grse.budget_holds WHERE status = 'held'
+            UNION ALL SELECT max(expires_at) FROM grse.jobs WHERE status IN ('queued', 'running')) x" 2>/dev/null || echo 0)
+PAST_DUE_IN=${PAST_DUE_IN:-0}
+[ "$PAST_DUE_IN" -le 30 ] || PAST_DUE_IN=30
+note "final sweep: the last open hold or job is due in ${PAST_DUE_IN}s; waiting for it"
+sleep $((PAST_DUE_IN + 1))
+SWEPT=$(psql_q -c "SELECT grse.expire_budget_holds()" 2>&1) || SWEPT="error: $SWEPT"
+note "final SELECT grse.expire_budget_holds(): $SWEPT holds expired"
+check "after the final sweep (every hold and job past due) no hold is held and no job queued or running; held = 0 and the queue = the jobs counted by hand in every region" "
+SELECT st_assert(holds + jobs + bad_regions = 0,
+                 format('%s holds still held, %s jobs still queued or running, regions with held or queue left: %s',
+                        holds, jobs, coalesce(detail, 'none')))
+FROM (SELECT (SELECT count(*) FROM grse.budget_holds WHERE status = 'held') holds,
+             (SELECT count(*) FROM grse.jobs WHERE status IN ('queued', 'running')) jobs,
+             count(*) FILTER (WHERE s.ai_budget_held <> 0 OR s.jobs_in_queue <> s.jobs_queued_manually) bad_regions,
+             string_agg(format('%s held %s, queue %s, by hand %s', r.slug, s.ai_budget_held, s.jobs_in_queue, s.jobs_queued_manually), '; ')
+                 FILTER (WHERE s.ai_budget_held <> 0 OR s.jobs_in_queue <> s.jobs_queued_manually) detail
+        FROM grse.region_scaling_state s JOIN st_regions r ON r.id = s.region_id) t"
+check "after the final sweep every client hold is resolved as the client saw it or expired, and grse.verify_invariants() still finds no violation" "
+SELECT st_assert(bad = 0 AND violations = 0, format('%s client holds disagree; %s violations: %s', bad, violations, v))
+FROM (SELECT count(*) FILTER (WHERE NOT CASE h.status WHEN 'settled' THEN b.status = 'settled'
+                                                      WHEN 'released' THEN b.status = 'released'
+                                                      ELSE b.status = 'expired' END) bad
+        FROM st_holds h JOIN grse.budget_holds b ON b.id = h.id) c,
+     (SELECT count(*) violations, string_agg(format('%s: %s', invariant, detail), '; ') v FROM grse.verify_invariants()) i"
+
 # Deadlocks (40P01) between grse functions: pgbench retries the transaction
 # (as an application would); they are reported, and fail the run only with
 # STRICT_DEADLOCKS=1. The server log names the statements involved.
@@ -525,6 +618,18 @@ if [ "${STRICT_DEADLOCKS:-0}" = 1 ]; then
     else
         fail "no deadlock between grse functions (STRICT_DEADLOCKS=1): $DEADLOCK_LOG deadlocks"
     fi
+fi
+
+# Server log: a backend may end with FATAL only because of the crash (its
+# postmaster died, or the server was starting, recovering or shutting down) or a
+# client connecting before the database existed; any other FATAL (a session whose
+# transaction state broke, say) is a failure.
+FATALS=$(grep -E 'FATAL: ' "$CL/log" | grep -vE 'unexpected postmaster exit|crash of another server process|the database system is (starting up|not yet accepting connections|in recovery mode|shutting down)|terminating connection due to administrator command|database "[^"]+" does not exist' || true)
+if [ -z "$FATALS" ]; then
+    pass "no backend ended with a FATAL error other than by the crash"
+else
+    fail "no backend ended with a FATAL error other than by the crash ($(wc -l <<<"$FATALS") did):"
+    sed -E 's/^.*FATAL: +//' <<<"$FATALS" | sort | uniq -c | sort -rn | head -n 5 | sed 's/^/#   /'
 fi
 
 # Server log: our kills leave no trace there; anything else dying would.
@@ -562,6 +667,16 @@ SELECT format('# committed operations: %s spends (%s charged, %s refused for bud
     (SELECT count(*) FROM st_tx WHERE script = 'reset'),
     (SELECT count(*) FROM st_tx WHERE script = 'set_budget'),
     (SELECT count(*) FROM st_tx WHERE script = 'monitor'))" || true
+psql_q -F ' ' -c "
+SELECT format('# holds: %s (%s settled, %s released, %s expired), %s by clients, %s keyed calls retried; jobs: %s (%s succeeded, %s failed, %s cancelled, %s expired), %s moved by %s migrations (%s with their holds)',
+    (SELECT count(*) FROM grse.budget_holds), (SELECT count(*) FROM grse.budget_holds WHERE status = 'settled'),
+    (SELECT count(*) FROM grse.budget_holds WHERE status = 'released'), (SELECT count(*) FROM grse.budget_holds WHERE status = 'expired'),
+    (SELECT count(*) FROM st_holds), (SELECT count(*) FROM st_keys WHERE retried),
+    (SELECT count(*) FROM grse.jobs), (SELECT count(*) FROM grse.jobs WHERE status = 'succeeded'),
+    (SELECT count(*) FROM grse.jobs WHERE status = 'failed'), (SELECT count(*) FROM grse.jobs WHERE status = 'cancelled'),
+    (SELECT count(*) FROM grse.jobs WHERE status = 'expired'),
+    (SELECT coalesce(sum(moved), 0) FROM st_migrations), (SELECT count(*) FROM st_migrations),
+    (SELECT coalesce(sum(moved_with_hold), 0) FROM st_migrations))" || true
 psql_q -F ' ' -c "
 SELECT format('# ledger: %s rows; mode transitions: %s; snapshots: %s; roll-overs: %s (%s manual)',
     (SELECT count(*) FROM grse.region_budget_transactions), (SELECT count(*) FROM grse.region_mode_transitions),
