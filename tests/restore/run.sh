@@ -5,7 +5,8 @@
 #   createdb; CREATE EXTENSION grse; SELECT grse.pre_restore();
 #   pg_restore (or psql -f for a plain dump); SELECT grse.post_restore();
 #
-# in the custom format, the custom format with --jobs and the plain format: every
+# in the custom format, the custom format with --jobs and the plain format (and a data-only
+# restore into an existing grse, restore mode set by hand): every
 # table and identity sequence equal to the source, row for row (tests/restore/tables.sql),
 # the invariants hold, and work continues (spends chain on, new regions get their
 # state, slots refill, the policy can change). A restore without the steps fails
@@ -60,11 +61,17 @@ fi
 "$PG_BIN/pg_dump" -d src -Fc -f "$WORK/grse.dump" 2>"$WORK/pg_dump.log"
 "$PG_BIN/pg_dump" -d src -Fp -f "$WORK/grse.sql" 2>>"$WORK/pg_dump.log"
 
-# restore NAME COMMAND...: a new database NAME, the steps around COMMAND (which gets -d NAME)
+# restore NAME COMMAND...: a new database NAME, the steps around COMMAND (which gets -d NAME);
+# with DATA_ONLY=1 the data-only variant: grse stays, restore mode is set by hand
 restore() {
     local name=$1 rc=0; shift
     psql_q -c "CREATE DATABASE $name"
-    psql_q -d "$name" -c "CREATE EXTENSION grse" -c "SELECT grse.pre_restore()" >/dev/null
+    if [ "${DATA_ONLY:-0}" = 1 ]; then
+        psql_q -d "$name" -c "CREATE EXTENSION grse" -c "ALTER DATABASE $name SET grse.restoring = on" \
+               -c "ALTER DATABASE $name SET session_replication_role = replica" >/dev/null
+    else
+        psql_q -d "$name" -c "CREATE EXTENSION grse" -c "SELECT grse.pre_restore()" >/dev/null
+    fi
     "$@" -d "$name" >"$WORK/$name.log" 2>&1 || rc=$?
     if [ "$rc" -eq 0 ]; then
         pass "$name: restored without an error"
@@ -111,6 +118,7 @@ SELECT (SELECT count(*) FROM grse.verify_invariants()) = 0
 restore restored_custom "$PG_BIN/pg_restore" "$WORK/grse.dump"
 restore restored_jobs "$PG_BIN/pg_restore" --jobs=2 "$WORK/grse.dump"
 restore restored_plain "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -f "$WORK/grse.sql"
+DATA_ONLY=1 restore restored_data_only "$PG_BIN/pg_restore" --data-only "$WORK/grse.dump"
 
 # ---- a restore without the steps fails loudly -------------------------------------------
 psql_q -c "CREATE DATABASE nosteps" -c "CREATE DATABASE nosteps_ext"
