@@ -216,7 +216,8 @@ SELECT * FROM grse.verify_invariants();
 -- by the sweeper, and lazily by the next admission in its region; the queue count
 -- follows. An expired job cannot be started or finished (55000).
 -- ---------------------------------------------------------------------------
-UPDATE grse.policy SET job_ttl = '1 second';
+-- (2 seconds: long enough for the statements before the sleep on a busy machine)
+UPDATE grse.policy SET job_ttl = '2 seconds';
 SELECT job_id AS x1 FROM grse.admit_job('posting', tenant_id => '00000000-0000-0000-0000-00000000c621',
                                         region_id => '00000000-0000-0000-0000-000000006201', estimated_cost => 400,
                                         hold_budget => true) \gset
@@ -226,7 +227,7 @@ SELECT job_id AS x2 FROM grse.admit_job('intel', tenant_id => '00000000-0000-000
 SELECT grse.start_job(:'x2') ->> 'status' AS x2;
 SELECT * FROM pg_temp.job(:'x1') UNION ALL SELECT * FROM pg_temp.job(:'x2');
 SELECT * FROM pg_temp.budget() WHERE slug = 'works';
-SELECT pg_sleep(1.2);
+SELECT pg_sleep(2.2);
 -- finishing an expired job: its region is swept first, then 55000 (and the sweep is undone with the error)
 SELECT t.state, replace(t.message, :'x2', '<x2>') AS message, t.unchanged
   FROM pg_temp.try_case(format('SELECT grse.finish_job(%L, 100)', :'x2')) t;
@@ -243,7 +244,7 @@ SELECT * FROM grse.verify_invariants();
 SELECT job_id AS x3 FROM grse.admit_job('posting', tenant_id => '00000000-0000-0000-0000-00000000c621',
                                         region_id => '00000000-0000-0000-0000-000000006201', estimated_cost => 100,
                                         hold_budget => true) \gset
-SELECT pg_sleep(1.2);
+SELECT pg_sleep(2.2);
 SELECT queue_depth AS depth_seen_by_the_next_admission, job_id AS x4
   FROM grse.admit_job('posting', tenant_id => '00000000-0000-0000-0000-00000000c621',
                       region_id => '00000000-0000-0000-0000-000000006201') \gset
