@@ -207,16 +207,26 @@ pub fn best_near(
     Ok(nearest(&located, Point { latitude, longitude }).map(|c| Uuid::from_bytes(c.id)))
 }
 
+/// A double precision value as PostgreSQL prints it (NaN, Infinity, -Infinity).
+fn sql_float(x: f64) -> String {
+    match x {
+        x if x.is_nan() => "NaN".into(),
+        f64::INFINITY => "Infinity".into(),
+        f64::NEG_INFINITY => "-Infinity".into(),
+        x => x.to_string(),
+    }
+}
+
 /// A location argument pair: both or neither, finite and in range (22023).
 pub fn location_arg(latitude: Option<f64>, longitude: Option<f64>) -> GResult<Option<(f64, f64)>> {
     match (latitude, longitude) {
         (None, None) => Ok(None),
         (Some(lat), Some(lon)) => {
             if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-                return Err(invalid(format!("near_latitude must lie in [-90, 90], got {lat}")));
+                return Err(invalid(format!("near_latitude must lie in [-90, 90], got {}", sql_float(lat))));
             }
             if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-                return Err(invalid(format!("near_longitude must lie in [-180, 180], got {lon}")));
+                return Err(invalid(format!("near_longitude must lie in [-180, 180], got {}", sql_float(lon))));
             }
             Ok(Some((lat, lon)))
         }
