@@ -235,6 +235,14 @@ SELECT grse.release_budget_hold(:'m2') AS remaining_after_release;
 SELECT * FROM pg_temp.budget() WHERE slug = 'alpha';
 SELECT * FROM pg_temp.ledger('alpha', 4);
 SELECT * FROM grse.verify_invariants();
+-- the same when a hold expires instead: the sweep gives back no more than 1 500 - 200 = 1 300
+SELECT hold_id AS m3 FROM grse.reserve_budget('00000000-0000-0000-0000-000000006001', 2000, ttl => '1 second') \gset
+SELECT grse.set_monthly_budget('00000000-0000-0000-0000-000000006001', 1500) AS remaining_after_cut;
+SELECT pg_sleep(1.2);
+SELECT grse.expire_budget_holds('00000000-0000-0000-0000-000000006001') AS expired;
+SELECT * FROM pg_temp.budget() WHERE slug = 'alpha';
+SELECT * FROM pg_temp.ledger('alpha', 2);
+SELECT * FROM grse.verify_invariants();
 SELECT grse.set_monthly_budget('00000000-0000-0000-0000-000000006001', 10000) AS alpha_remaining;
 
 -- ---------------------------------------------------------------------------
