@@ -373,9 +373,17 @@ pub fn refund_budget(
         // slots left alone (a spend in flight) count as this snapshot shows them:
         // their balance can only fall and their spend only rise, so this is conservative
         let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?;
-        let refundable = (facts.period_spent + in_slots.period_spent - facts.period_refunded)
-            .min(facts.monthly - facts.remaining - in_slots.balance - facts.held)
-            .max(0);
+        let refundable = (i128::from(facts.period_spent) + i128::from(in_slots.period_spent)
+            - i128::from(facts.period_refunded))
+        .min(
+            i128::from(facts.monthly)
+                - i128::from(facts.remaining)
+                - i128::from(in_slots.balance)
+                - i128::from(facts.held),
+        )
+        .max(0);
+        // within [0, monthly]: fits in bigint
+        let refundable = i64::try_from(refundable).unwrap_or(i64::MAX);
         if amount > refundable {
             return Err(invalid(format!(
                 "refund of {amount} cents exceeds the refundable amount of {refundable} cents"
