@@ -3,16 +3,20 @@
 //! back also releases the row locks taken inside it — which is why grse uses
 //! one: a slot spend that finds no slot to charge may still have locked a
 //! slot row (`FOR UPDATE SKIP LOCKED` keeps the lock on a row whose recheck
-//! failed), and must not hold it while it waits for the region's state row.
+//! failed), and must not hold it while it waits for the region's state row;
+//! a job operation that followed a migrated job releases the region it
+//! locked first.
 
 use pgrx::pg_sys;
 
 /// An open subtransaction. End it with [`SubXact::commit`] or
-/// [`SubXact::rollback`]; if an ERROR unwinds past it, the transaction's
-/// abort cleans it up (dropping it does nothing).
+/// [`SubXact::rollback`]. If an ERROR (or a panic) unwinds past it, its drop
+/// rolls it back first, as PL/pgSQL's exception handling does, so the error
+/// reaches PostgreSQL with the caller's own (sub)transaction current.
 pub struct SubXact {
     context: pg_sys::MemoryContext,
     owner: pg_sys::ResourceOwner,
+    open: bool,
 }
 
 impl SubXact {
@@ -23,12 +27,13 @@ impl SubXact {
             let owner = pg_sys::CurrentResourceOwner;
             pg_sys::BeginInternalSubTransaction(std::ptr::null());
             pg_sys::MemoryContextSwitchTo(context);
-            SubXact { context, owner }
+            SubXact { context, owner, open: true }
         }
     }
 
     /// Keeps what was done inside (it becomes part of the caller's transaction).
-    pub fn commit(self) {
+    pub fn commit(mut self) {
+        self.open = false;
         // SAFETY: this subtransaction is the current one.
         unsafe {
             pg_sys::ReleaseCurrentSubTransaction();
@@ -37,7 +42,8 @@ impl SubXact {
     }
 
     /// Undoes what was done inside and releases its locks.
-    pub fn rollback(self) {
+    pub fn rollback(mut self) {
+        self.open = false;
         // SAFETY: this subtransaction is the current one.
         unsafe {
             pg_sys::RollbackAndReleaseCurrentSubTransaction();
@@ -48,5 +54,19 @@ impl SubXact {
     unsafe fn restore(&self) {
         pg_sys::MemoryContextSwitchTo(self.context);
         pg_sys::CurrentResourceOwner = self.owner;
+    }
+}
+
+impl Drop for SubXact {
+    fn drop(&mut self) {
+        if self.open {
+            // Unwinding from an ERROR raised inside (pgrx has copied and flushed
+            // the error state): roll this subtransaction back, as a PG_CATCH does.
+            // SAFETY: nothing inside opened another subtransaction that is still open.
+            unsafe {
+                pg_sys::RollbackAndReleaseCurrentSubTransaction();
+                self.restore();
+            }
+        }
     }
 }
