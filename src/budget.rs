@@ -187,6 +187,22 @@ pub fn debit_ready(client: &mut SpiClient<'_>, facts: Locked, amount: i64, whole
     Ok((facts.remaining >= amount).then_some(facts))
 }
 
+/// After the free slots of a locked region were emptied: every slot is
+/// emptied too if the busy ones could hide a change of mode once `credit`
+/// is added to the pool (a refund, a released or settled hold).
+pub fn steady_after_credit(client: &mut SpiClient<'_>, facts: Locked, credit: i64) -> GResult<Locked> {
+    if facts.allotment <= 0 {
+        return Ok(facts);
+    }
+    let policy = crate::policy::current()?;
+    let pool_after = facts.remaining.saturating_add(credit);
+    if crate::slots::steady(client, &policy, facts.region_id, pool_after, facts.allotment, None)? {
+        Ok(facts)
+    } else {
+        empty_slots(client, facts, Emptying::All)
+    }
+}
+
 /// P0002 unless an agency id given to a budget function holds a license
 /// (of any status, in any region: fallback routing runs jobs outside the
 /// home region).
@@ -390,11 +406,7 @@ pub fn refund_budget(
             ))
             .set_detail("A refund may not exceed what was spent and not yet refunded in the current budget period."));
         }
-        // empty every slot if the busy ones could hide a change of mode after the refund
-        let policy = crate::policy::current()?;
-        if !crate::slots::steady(client, &policy, region_id, facts.remaining + amount, facts.allotment, None)? {
-            facts = empty_slots(client, facts, Emptying::All)?;
-        }
+        facts = steady_after_credit(client, facts, amount)?;
         let entry = Entry {
             description: reason.map(str::to_string),
             idempotency_key: key.map(str::to_string),

@@ -10,13 +10,14 @@
 //! region). Hold operations work on the whole budget in the pool: the
 //! region's budget slots are emptied first.
 
-use crate::budget::{agency_arg, debit_ready, job_type_arg, refusal};
+use crate::budget::{agency_arg, debit_ready, job_type_arg, refusal, steady_after_credit};
 use crate::convert::{amount_cents, nonnegative_cents};
 use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::idempotency::{key_arg, recorded, reused, Recorded};
 use crate::ledger::{self, cap_credit, Entry, Kind, Move};
-use crate::locking::lock_whole;
+use crate::locking::{empty_slots, lock_current};
 use crate::region::with_writes;
+use crate::slots::Emptying;
 use crate::state::Locked;
 use grse_core::mode::Mode;
 use grse_core::routing::JobType;
@@ -40,7 +41,7 @@ pub struct HoldRequest<'a> {
 pub struct Held {
     pub hold_id: Uuid,
     pub expires_at: TimestampWithTimeZone,
-    /// The pool afterwards (the whole remaining budget: slots are empty).
+    /// The remaining budget afterwards (pool and slots).
     pub remaining: i64,
 }
 
@@ -48,7 +49,8 @@ pub struct Held {
 /// locked, if its budget has it (every slot is emptied into the pool first).
 /// None (nothing written) when it does not.
 pub fn hold(client: &mut SpiClient<'_>, facts: &Locked, r: &HoldRequest<'_>) -> GResult<Option<Held>> {
-    let Some(facts) = debit_ready(client, facts.clone(), r.amount, true)? else {
+    // keyed: the whole budget in the pool, so the hold row's balance_after is the answer a retry gets
+    let Some(facts) = debit_ready(client, facts.clone(), r.amount, r.key.is_some())? else {
         return Ok(None);
     };
     let hold_id = Uuid::from_bytes(*uuid::Uuid::new_v4().as_bytes());
@@ -82,11 +84,12 @@ pub fn hold(client: &mut SpiClient<'_>, facts: &Locked, r: &HoldRequest<'_>) -> 
         hold_id: Some(hold_id),
         ..Entry::new(Kind::Hold, -r.amount)
     };
-    let remaining = ledger::apply(
+    let pool = ledger::apply(
         client,
         facts.region_id,
         Move { held: r.amount, expires_at: Some(expires_at), entries: vec![entry], ..Move::default() },
     )?;
+    let remaining = pool + crate::slots::holdings(client, facts.region_id, facts.allotment)?.balance;
     Ok(Some(Held { hold_id, expires_at, remaining }))
 }
 
@@ -136,7 +139,7 @@ fn lock_open(client: &mut SpiClient<'_>, hold_id: Uuid) -> GResult<OpenHold> {
 /// charging `a` (22023 above the held amount, naming the argument `name`),
 /// `None` releases it. Returns the pool (the
 /// whole remaining budget) afterwards.
-pub fn resolve(client: &mut SpiClient<'_>, facts: &Locked, hold_id: Uuid, settle: Option<(i64, &str)>) -> GResult<i64> {
+pub fn resolve(client: &mut SpiClient<'_>, facts: Locked, hold_id: Uuid, settle: Option<(i64, &str)>) -> GResult<i64> {
     let h = lock_open(client, hold_id)?;
     if let Some((a, name)) = settle.filter(|(a, _)| *a > h.amount) {
         return Err(invalid(format!("{name} {a} exceeds the held amount of {} cents", h.amount))
@@ -159,7 +162,11 @@ pub fn resolve(client: &mut SpiClient<'_>, facts: &Locked, hold_id: Uuid, settle
             ..base
         });
     }
-    entries.extend(cap_credit(facts.remaining, facts.monthly, facts.held - h.amount, h.amount - used));
+    // the free slots back in the pool, all of them if the busy ones could hide a change of mode
+    let facts = empty_slots(client, facts, Emptying::Free)?;
+    let facts = steady_after_credit(client, facts, h.amount - used)?;
+    let in_slots = crate::slots::holdings(client, facts.region_id, facts.allotment)?.balance;
+    entries.extend(cap_credit(facts.remaining + in_slots, facts.monthly, facts.held - h.amount, h.amount - used));
     client
         .update(
             "UPDATE grse.budget_holds SET status = $2, settled_amount = $3, resolved_at = pg_catalog.now()
@@ -168,7 +175,9 @@ pub fn resolve(client: &mut SpiClient<'_>, facts: &Locked, hold_id: Uuid, settle
             &[hold_id.into(), if actual.is_some() { "settled" } else { "released" }.into(), actual.into()],
         )
         .or_internal()?;
-    ledger::apply(client, facts.region_id, Move { held: -h.amount, spent: used, entries, ..Move::default() })
+    let pool =
+        ledger::apply(client, facts.region_id, Move { held: -h.amount, spent: used, entries, ..Move::default() })?;
+    Ok(pool + in_slots)
 }
 
 /// Seconds of a hold's time to live: the argument, else policy `hold_ttl`.
@@ -314,13 +323,13 @@ pub fn release_budget_hold(hold_id: Option<Uuid>) -> GResult<i64> {
     on_hold(hold_id, |client, facts| resolve(client, facts, hold_id, None))
 }
 
-/// Runs `f` with the state row of the hold's region locked (every slot
-/// emptied, expired holds swept first: an expired hold then raises 55000).
-fn on_hold(hold_id: Uuid, f: impl FnOnce(&mut SpiClient<'_>, &Locked) -> GResult<i64>) -> GResult<i64> {
+/// Runs `f` with the state row of the hold's region locked (expired holds
+/// swept first: an expired hold then raises 55000).
+fn on_hold(hold_id: Uuid, f: impl FnOnce(&mut SpiClient<'_>, Locked) -> GResult<i64>) -> GResult<i64> {
     with_writes(|client| {
         let region_id = region_of_hold(client, hold_id)?;
-        let facts = lock_whole(client, region_id)?;
-        f(client, &facts)
+        let facts = lock_current(client, region_id)?;
+        f(client, facts)
     })
 }
 

@@ -86,13 +86,13 @@ fn region_of_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<Uuid> {
     crate::region::region_of(client, "SELECT region_id FROM grse.jobs WHERE id = $1", "job", job_id)
 }
 
-/// Locks the job's region (with every slot emptied when `whole`) and then
+/// Locks the job's region (up to date, see `lock_current`) and then
 /// the job, following it if a migration moved it meanwhile.
-fn lock_job(client: &mut SpiClient<'_>, job_id: Uuid, whole: bool) -> GResult<LockedJob> {
+fn lock_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<LockedJob> {
     loop {
         let region_id = region_of_job(client, job_id)?;
         let sub = crate::subxact::SubXact::begin();
-        let facts = if whole { lock_whole(client, region_id)? } else { lock_current(client, region_id)? };
+        let facts = lock_current(client, region_id)?;
         let t = client
             .update(
                 "SELECT region_id, status, hold_id FROM grse.jobs WHERE id = $1 FOR UPDATE",
@@ -134,7 +134,7 @@ fn end_job(
     actual_cost: Option<i64>,
     settle: Option<i64>,
 ) -> GResult<JsonB> {
-    let j = lock_job(client, job_id, true)?;
+    let j = lock_job(client, job_id)?;
     if j.status != "queued" && j.status != "running" {
         return Err(wrong_status(job_id, &j.status, "queued or running"));
     }
@@ -147,7 +147,7 @@ fn end_job(
             .or_internal()?
             .unwrap_or(false);
         if open {
-            resolve(client, &j.facts, h, settle.map(|a| (a, "actual_cost")))?;
+            resolve(client, j.facts.clone(), h, settle.map(|a| (a, "actual_cost")))?;
         }
     }
     client
@@ -169,7 +169,7 @@ fn end_job(
 pub fn start_job(job_id: Option<Uuid>) -> GResult<JsonB> {
     let job_id = required(job_id, "job_id")?;
     with_writes(|client| {
-        let j = lock_job(client, job_id, false)?;
+        let j = lock_job(client, job_id)?;
         if j.status != "queued" {
             return Err(wrong_status(job_id, &j.status, "queued"));
         }
@@ -354,7 +354,7 @@ pub fn migrate_jobs(
                     continue;
                 }
                 let source = facts[from.as_bytes()].clone();
-                let pool = resolve(client, &source, old, None)?;
+                let pool = resolve(client, source, old, None)?;
                 if let Some(f) = facts.get_mut(from.as_bytes()) {
                     f.remaining = pool;
                     f.held -= amount;
