@@ -96,7 +96,7 @@ pub struct Charge<'a> {
 /// none can pay, the state row is locked, the slots are tried once more,
 /// then the free ones (or, if needed, all) are emptied into the pool, the
 /// spend is charged to it, and the free slots are filled again. A keyed
-/// spend always takes the locked path, with every slot emptied.
+/// spend always takes the locked path (its key is checked under the lock).
 pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GResult<bool> {
     let args = || {
         [
@@ -146,7 +146,7 @@ pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GRe
     {
         return Ok(true);
     }
-    let Some(facts) = debit_ready(client, facts, c.amount, c.key.is_some())? else {
+    let Some(facts) = debit_ready(client, facts, c.amount, false)? else {
         return Ok(false);
     };
     let t = statements::execute(client, SPEND_LOCKED_SQL, &SPEND_TYPES, &args())?;
