@@ -120,10 +120,11 @@ PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
 PKG="$ROOT/target/$PROFILE_WANTED/grse-pg$PG_MAJOR"
 case $BUILD in
     package)
-        say "building the $PROFILE_WANTED package (cargo pgrx package$([ "$PROFILE_WANTED" = debug ] && echo " --debug"))"
-        pkg_args=(--pg-config "$PG_CONFIG"); [ "$PROFILE_WANTED" = debug ] && pkg_args+=(--debug)
+        pkg_args=(--pg-config "$PG_CONFIG")
+        if [ "$PROFILE_WANTED" = debug ]; then pkg_args+=(--debug); fi
+        say "building the $PROFILE_WANTED package (cargo pgrx package ${pkg_args[*]})"
         (cd "$ROOT" && cargo pgrx package "${pkg_args[@]}")
-        PROFILE="$PROFILE_WANTED (cargo pgrx package$([ "$PROFILE_WANTED" = debug ] && echo " --debug") by this run; private server tree)" ;;
+        PROFILE="$PROFILE_WANTED (cargo pgrx package ${pkg_args[*]}, by this run; private server tree)" ;;
     prebuilt)
         [ -f "$PKG$PKGLIB/grse.so" ] || { echo "bench: no package in $PKG; run without --no-build" >&2; exit 1; }
         PROFILE="$PROFILE_WANTED (package built before the run, $(date -u -r "$PKG$PKGLIB/grse.so" '+%Y-%m-%d %H:%M UTC'); private server tree)" ;;
