@@ -59,12 +59,8 @@ impl JsonText {
     /// The document; 54001 if it nests deeper than [`MAX_JSON_DEPTH`].
     pub fn parse(&self, name: &str) -> GResult<serde_json::Value> {
         if let Err(depth) = grse_core::json::depth_within(&self.0, MAX_JSON_DEPTH) {
-            return Err(pgrx::pg_sys::panic::ErrorReport::new(
-                pgrx::PgSqlErrorCode::ERRCODE_STATEMENT_TOO_COMPLEX,
-                format!("{name} is nested too deeply"),
-                "grse",
-            )
-            .set_detail(format!("It nests at least {depth} levels deep; grse reads at most {MAX_JSON_DEPTH}.")));
+            return Err(crate::error::report(crate::error::Error::TooComplex(format!("{name} is nested too deeply")))
+                .set_detail(format!("It nests at least {depth} levels deep; grse reads at most {MAX_JSON_DEPTH}.")));
         }
         serde_json::from_str(&self.0).map_err(|e| invalid(format!("{name} is not valid JSON: {e}")))
     }

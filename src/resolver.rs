@@ -90,13 +90,8 @@ pub fn resolve_region_from_headers(headers: Option<JsonText>) -> GResult<Option<
         };
         (k.as_str(), value)
     });
-    let hint = region_hint(pairs).map_err(|e| {
-        pgrx::pg_sys::panic::ErrorReport::new(
-            pgrx::PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
-            format!("invalid request header: {e}"),
-            "grse",
-        )
-    })?;
+    let hint = region_hint(pairs)
+        .map_err(|e| crate::error::report(crate::error::Error::BadText(format!("invalid request header: {e}"))))?;
     match hint {
         RegionHint::Region(id) => active_region(Uuid::from_bytes(id)),
         RegionHint::Agency(id) => region_for_agency(Uuid::from_bytes(id)),

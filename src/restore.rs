@@ -70,10 +70,6 @@ pub fn loading() -> bool {
 
 /// 55000: grse's writing functions do not run while a dump is being restored.
 pub fn refusal() -> pgrx::pg_sys::panic::ErrorReport {
-    pgrx::pg_sys::panic::ErrorReport::new(
-        pgrx::PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-        "grse is in restore mode",
-        "grse",
-    )
-    .set_hint("Finish the restore with SELECT grse.post_restore(), then reconnect.")
+    crate::error::wrong_state("grse is in restore mode")
+        .set_hint("Finish the restore with SELECT grse.post_restore(), then reconnect.")
 }

@@ -6,8 +6,7 @@
 //! pgrx's wrapper would fail on the missing trigger data.
 
 use pgrx::pg_sys;
-use pgrx::pg_sys::panic::ErrorReport;
-use pgrx::{PgLogLevel, PgSqlErrorCode};
+use pgrx::PgLogLevel;
 
 /// `trigger_entry!("name", name_wrapper, pg_finfo_name_wrapper => fired_wrapper)`:
 /// the C function `name_wrapper` that `grse.name()` is bound to (`AS
@@ -39,11 +38,9 @@ pub(crate) use trigger_entry;
 pub fn require_trigger_manager(fcinfo: pg_sys::FunctionCallInfo, name: &str) {
     // SAFETY: fcinfo is the call's own function call info.
     if !unsafe { pgrx::trigger_support::called_as_trigger(fcinfo) } {
-        ErrorReport::new(
-            PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
-            format!("function grse.{name}() must be called as a trigger"),
-            "grse",
-        )
+        crate::error::report(crate::error::Error::TriggerProtocol(format!(
+            "function grse.{name}() must be called as a trigger"
+        )))
         .set_hint("It is fired by the triggers on grse's tables and cannot be called directly.")
         .report(PgLogLevel::ERROR);
     }

@@ -7,7 +7,7 @@ use crate::error::{internal, GResult};
 use grse_core::Centi;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
-use pgrx::{AnyNumeric, PgSqlErrorCode};
+use pgrx::AnyNumeric;
 use std::cell::RefCell;
 
 /// The columns of `grse.region_scaling_state` the trigger reads or writes.
@@ -213,20 +213,16 @@ impl Row {
 
 /// 23502, worded as PostgreSQL words it.
 fn not_null_violation(column: &str) -> ErrorReport {
-    ErrorReport::new(
-        PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
-        format!("null value in column \"{column}\" of relation \"region_scaling_state\" violates not-null constraint"),
-        "grse",
-    )
+    crate::error::report(crate::error::Error::NotNull(format!(
+        "null value in column \"{column}\" of relation \"region_scaling_state\" violates not-null constraint"
+    )))
 }
 
 /// 23514 for a score that is not a number in [0, 100] (NaN).
 fn range_violation(column: &str, value: &AnyNumeric) -> ErrorReport {
-    ErrorReport::new(
-        PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
-        format!("new row for relation \"region_scaling_state\" violates check constraint \"state_{column}_range\""),
-        "grse",
-    )
+    crate::error::report(crate::error::Error::Check(format!(
+        "new row for relation \"region_scaling_state\" violates check constraint \"state_{column}_range\""
+    )))
     .set_detail(format!("{column} must be a number in [0, 100], got {value}."))
 }
 
