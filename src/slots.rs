@@ -109,6 +109,11 @@ pub fn spend(
     Ok(charged)
 }
 
+/// A bigint column of a result row by name (NULL as 0: sums over no row).
+fn int8(row: &pgrx::spi::SpiTupleTable<'_>, name: &str) -> GResult<i64> {
+    Ok(row.get_by_name::<i64, _>(name).or_internal()?.unwrap_or(0))
+}
+
 /// How far to empty a region's slots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Emptying {
@@ -168,15 +173,19 @@ pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptyi
         "SELECT $1, 0, 'transfer', balance, balance, $2 + balance, NULL::uuid, NULL::text, 'slots emptied into the pool', NULL::text, NULL::uuid
              FROM total WHERE balance > 0)
          SELECT t.balance, t.spent_today, t.period_spent,
-                CASE WHEN u.n > 0 THEN GREATEST(u.balance, 1) ELSE 0 END
+                CASE WHEN u.n > 0 THEN GREATEST(u.balance, 1) ELSE 0 END AS still_held
            FROM total t, busy u"
         ),
         skip = skip
     );
     let t = client.update(sql.as_str(), None, &[region_id.into(), pool.into()]).or_internal()?;
     let row = t.first();
-    let int = |i| -> GResult<i64> { Ok(row.get::<i64>(i).or_internal()?.unwrap_or(0)) };
-    Ok(Emptied { balance: int(1)?, spent_today: int(2)?, period_spent: int(3)?, still_held: int(4)? })
+    Ok(Emptied {
+        balance: int8(&row, "balance")?,
+        spent_today: int8(&row, "spent_today")?,
+        period_spent: int8(&row, "period_spent")?,
+        still_held: int8(&row, "still_held")?,
+    })
 }
 
 /// Empties a locked region's slots into its state row. `pool` is the
@@ -207,8 +216,12 @@ pub fn holdings(client: &mut SpiClient<'_>, region_id: Uuid, allotment: i64) -> 
         .update("SELECT balance, spent_today, period_spent FROM grse.slot_totals($1)", Some(1), &[region_id.into()])
         .or_internal()?;
     let row = t.first();
-    let int = |i| -> GResult<i64> { Ok(row.get::<i64>(i).or_internal()?.unwrap_or(0)) };
-    Ok(Emptied { balance: int(1)?, spent_today: int(2)?, period_spent: int(3)?, still_held: 0 })
+    Ok(Emptied {
+        balance: int8(&row, "balance")?,
+        spent_today: int8(&row, "spent_today")?,
+        period_spent: int8(&row, "period_spent")?,
+        still_held: 0,
+    })
 }
 
 /// For an admission holding the state row lock of a region with filled
@@ -224,8 +237,8 @@ pub fn admissible(client: &mut SpiClient<'_>, region_id: Uuid, cost: i64) -> GRe
         )
         .or_internal()?;
     let row = t.first();
-    let pool = row.get::<i64>(1).or_internal()?.unwrap_or(0);
-    if row.get::<i64>(2).or_internal()?.unwrap_or(0) <= 0 {
+    let pool = int8(&row, "ai_budget_remaining")?;
+    if int8(&row, "slot_allotment")? <= 0 {
         return Ok(None);
     }
     let need = cost.saturating_sub(pool);
