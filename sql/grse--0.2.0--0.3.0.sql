@@ -91,68 +91,7 @@ VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'unpin_scaling_mode_wrapper';
 
--- The summary shows the pin, a dwell hold and the pressure trend (the text of sql/reads.sql,
--- with what the other 0.3.0 changes show too); the health listings the pin.
-CREATE OR REPLACE FUNCTION grse.get_region_scaling_summary(region_id uuid) RETURNS jsonb
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-AS $$
-DECLARE
-    result jsonb;
-BEGIN
-    IF region_id IS NULL THEN
-        RAISE EXCEPTION 'region_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    SELECT pg_catalog.jsonb_build_object(
-               'region_id', r.id,
-               'region_name', r.name,
-               'region_slug', r.slug,
-               'country_code', r.country_code,
-               'timezone', r.timezone,
-               'active', r.active,
-               'scaling_mode', s.scaling_mode,
-               'mode_since', s.mode_since,
-               'mode_held_until', s.mode_held_until,
-               'pin', CASE WHEN s.pinned_mode IS NOT NULL THEN pg_catalog.jsonb_build_object(
-                          'mode', s.pinned_mode, 'until', s.pinned_until, 'reason', s.pin_reason,
-                          'pinned_at', s.pinned_at) END,
-               'capacity_score', s.capacity_score,
-               'overall_pressure', s.overall_pressure,
-               -- where the pressure is heading: the least-squares line through the last 24 hourly
-               -- snapshots, one hour ahead (NULL with fewer than two snapshots)
-               'pressure_slope_per_hour', t.slope_per_hour,
-               'projected_pressure', t.projected_pressure,
-               'warning_index', s.warning_index,
-               'fatigue_score', s.fatigue_score,
-               'pressures', pg_catalog.jsonb_build_object(
-                   'posting', s.posting_pressure,
-                   'orchestration', s.orchestration_pressure,
-                   'creative', s.creative_pressure,
-                   'intel', s.intel_pressure,
-                   'overall', s.overall_pressure),
-               'budget', pg_catalog.jsonb_build_object(
-                   'monthly', s.ai_budget_monthly,
-                   'remaining', s.ai_budget_remaining,
-                   'held', s.ai_budget_held,
-                   'spent_today', s.ai_spend_today,
-                   'spent_this_month', s.ai_budget_monthly - s.ai_budget_remaining,
-                   'percent_remaining', grse.budget_percent_remaining(s.ai_budget_remaining, s.ai_budget_monthly)),
-               'utilization', pg_catalog.jsonb_build_object(
-                   'active_agencies', s.active_agencies,
-                   'active_clients', s.active_clients,
-                   'jobs_in_queue', s.jobs_in_queue,
-                   'jobs_queued', (SELECT count(*) FROM grse.jobs j WHERE j.region_id = r.id AND j.status = 'queued'),
-                   'jobs_running', (SELECT count(*) FROM grse.jobs j WHERE j.region_id = r.id AND j.status = 'running'),
-                   'jobs_queued_manually', s.jobs_queued_manually),
-               'updated_at', s.updated_at)
-      INTO result
-      FROM grse.regions r
-      JOIN grse.region_scaling_state s0 ON s0.region_id = r.id
-     CROSS JOIN LATERAL grse.with_slots(s0) s
-     CROSS JOIN LATERAL grse.pressure_trend(r.id) t
-     WHERE r.id = get_region_scaling_summary.region_id;
-    RETURN result;
-END
-$$;
+-- The summary (pin, dwell hold, pressure trend) is redefined once, at the end of this file.
 
 DROP FUNCTION grse.get_regions_by_metric(text, text);
 DROP FUNCTION grse.list_region_health();
@@ -221,7 +160,6 @@ ALTER FUNCTION grse.pin_scaling_mode(uuid, text, timestamptz, text) SET search_p
 ALTER FUNCTION grse.pin_scaling_mode(uuid, text, timestamptz, text) SECURITY DEFINER;
 ALTER FUNCTION grse.unpin_scaling_mode(uuid) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION grse.unpin_scaling_mode(uuid) SECURITY DEFINER;
-ALTER FUNCTION grse.get_region_scaling_summary(uuid) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION grse.list_region_health() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION grse.get_regions_by_metric(text, text) SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION grse.pin_scaling_mode(uuid, text, timestamptz, text), grse.unpin_scaling_mode(uuid),
