@@ -990,6 +990,48 @@ AS $$
                      WHERE t.region_id = s.region_id) l
      WHERE l.total <> s.ai_budget_remaining::numeric + h.balance
     UNION ALL
+    -- the state row's rules: its trigger checks them on every write; a restore (which loads
+    -- rows without that trigger) is checked here
+    SELECT 'state_rules', s.region_id, pg_catalog.format('breaks %s', r.rule)
+      FROM grse.region_scaling_state s,
+           LATERAL (VALUES
+                   ('state_budget_monthly_nonneg', s.ai_budget_monthly >= 0),
+                   ('state_budget_remaining_nonneg', s.ai_budget_remaining >= 0),
+                   ('state_spend_today_nonneg', s.ai_spend_today >= 0),
+                   ('state_refunded_today_nonneg', s.refunded_today >= 0),
+                   ('state_period_spent_nonneg', s.period_spent >= 0),
+                   ('state_period_refunded_nonneg', s.period_refunded >= 0),
+                   ('state_slot_allotment_nonneg', s.slot_allotment >= 0),
+                   ('state_budget_held_nonneg', s.ai_budget_held >= 0),
+                   ('state_active_agencies_nonneg', s.active_agencies >= 0),
+                   ('state_active_clients_nonneg', s.active_clients >= 0),
+                   ('state_jobs_in_queue_nonneg', s.jobs_in_queue >= 0),
+                   ('state_jobs_queued_manually_nonneg', s.jobs_queued_manually >= 0),
+                   ('state_posting_pressure_range', s.posting_pressure BETWEEN 0 AND 100),
+                   ('state_orchestration_pressure_range', s.orchestration_pressure BETWEEN 0 AND 100),
+                   ('state_creative_pressure_range', s.creative_pressure BETWEEN 0 AND 100),
+                   ('state_intel_pressure_range', s.intel_pressure BETWEEN 0 AND 100),
+                   ('state_overall_pressure_range', s.overall_pressure BETWEEN 0 AND 100),
+                   ('state_warning_index_range', s.warning_index BETWEEN 0 AND 100),
+                   ('state_capacity_score_range', s.capacity_score BETWEEN 0 AND 100),
+                   ('state_fatigue_score_range', s.fatigue_score BETWEEN 0 AND 100),
+                   ('state_scaling_mode_valid', s.scaling_mode IN ('normal', 'cautious', 'throttled', 'frozen')),
+                   ('state_pinned_mode_valid', s.pinned_mode IN ('normal', 'cautious', 'throttled', 'frozen')),
+                   ('state_metadata_object', pg_catalog.jsonb_typeof(s.metadata) = 'object'),
+                   ('state_shard_count_range', s.shard_count BETWEEN 1 AND 65536),
+                   ('state_budget_slots_range', s.budget_slots BETWEEN 1 AND 64),
+                   ('state_remaining_within_monthly', s.ai_budget_remaining <= s.ai_budget_monthly),
+                   ('state_day_window', s.day_started_at < s.day_ends_at),
+                   ('state_month_window', s.month_started_at < s.month_ends_at),
+                   ('state_pin_complete', (s.pinned_mode IS NULL) = (s.pinned_at IS NULL) AND (s.pinned_mode IS NOT NULL OR (s.pinned_until IS NULL AND s.pin_reason IS NULL)))) AS r(rule, ok)
+     WHERE NOT r.ok
+    UNION ALL
+    -- every ledger row belongs to a region with a state row
+    SELECT 'ledger_region', t.region_id, pg_catalog.format('%s ledger rows, no such region', count(*))
+      FROM grse.region_budget_transactions t
+     WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = t.region_id)
+     GROUP BY t.region_id
+    UNION ALL
     -- ... and, account by account, to the pool and to each slot
     SELECT 'ledger_sum_per_slot', a.region_id,
            pg_catalog.format('slot %s: sum(delta) %s, balance %s', a.slot_no, COALESCE(l.total, 0), a.balance)
@@ -1125,6 +1167,73 @@ COMMENT ON FUNCTION grse.verify_invariants() IS
 -- The automatic roll-over writes ledger rows: no longer granted to readers and tenants.
 REVOKE EXECUTE ON FUNCTION grse.roll_over_budget_periods(uuid) FROM grse_reader, grse_tenant;
 GRANT EXECUTE ON FUNCTION grse.roll_over_budget_periods(uuid) TO grse_operator;
+
+-- ---------------------------------------------------------------------------
+-- Speed: the row rules of the state row, the budget slots and the ledger are checked by
+-- their row triggers instead of table CHECKs (same names, SQLSTATE 23514); the ledger has
+-- no per-row foreign key query (grse appends only for regions whose state it writes;
+-- verify_invariants checks ledger_region)
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION grse.ledger_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'ledger_guard_wrapper';
+CREATE FUNCTION grse.slot_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'slot_guard_wrapper';
+-- (no SET search_path, like the state trigger: they run on every row a spend writes and run no query)
+REVOKE ALL ON FUNCTION grse.ledger_guard(), grse.slot_guard() FROM PUBLIC;
+DROP TRIGGER region_budget_transactions_append_only ON grse.region_budget_transactions;
+CREATE TRIGGER region_budget_transactions_append_only
+    BEFORE INSERT OR UPDATE OR DELETE ON grse.region_budget_transactions
+    FOR EACH ROW EXECUTE FUNCTION grse.ledger_guard();
+ALTER TABLE grse.region_budget_transactions ENABLE ALWAYS TRIGGER region_budget_transactions_append_only;
+DROP TRIGGER region_budget_slots_internal_only ON grse.region_budget_slots;
+CREATE TRIGGER region_budget_slots_internal_only
+    BEFORE INSERT OR UPDATE OR DELETE ON grse.region_budget_slots
+    FOR EACH ROW EXECUTE FUNCTION grse.slot_guard();
+ALTER TABLE grse.region_budget_slots ENABLE ALWAYS TRIGGER region_budget_slots_internal_only;
+ALTER TABLE grse.region_scaling_state
+    DROP CONSTRAINT state_budget_monthly_nonneg,
+    DROP CONSTRAINT state_budget_remaining_nonneg,
+    DROP CONSTRAINT state_spend_today_nonneg,
+    DROP CONSTRAINT state_posting_pressure_range,
+    DROP CONSTRAINT state_orchestration_pressure_range,
+    DROP CONSTRAINT state_creative_pressure_range,
+    DROP CONSTRAINT state_intel_pressure_range,
+    DROP CONSTRAINT state_warning_index_range,
+    DROP CONSTRAINT state_capacity_score_range,
+    DROP CONSTRAINT state_fatigue_score_range,
+    DROP CONSTRAINT state_active_agencies_nonneg,
+    DROP CONSTRAINT state_active_clients_nonneg,
+    DROP CONSTRAINT state_jobs_in_queue_nonneg,
+    DROP CONSTRAINT state_scaling_mode_valid,
+    DROP CONSTRAINT state_metadata_object,
+    DROP CONSTRAINT state_overall_pressure_range,
+    DROP CONSTRAINT state_shard_count_range,
+    DROP CONSTRAINT state_refunded_today_nonneg,
+    DROP CONSTRAINT state_period_spent_nonneg,
+    DROP CONSTRAINT state_period_refunded_nonneg,
+    DROP CONSTRAINT state_budget_slots_range,
+    DROP CONSTRAINT state_slot_allotment_nonneg,
+    DROP CONSTRAINT state_pinned_mode_valid,
+    DROP CONSTRAINT state_budget_held_nonneg,
+    DROP CONSTRAINT state_jobs_queued_manually_nonneg,
+    DROP CONSTRAINT state_remaining_within_monthly,
+    DROP CONSTRAINT state_day_window,
+    DROP CONSTRAINT state_month_window,
+    DROP CONSTRAINT state_pin_complete;
+ALTER TABLE grse.region_budget_slots
+    DROP CONSTRAINT slots_slot_no_range,
+    DROP CONSTRAINT slots_balance_nonneg,
+    DROP CONSTRAINT slots_spent_today_nonneg,
+    DROP CONSTRAINT slots_period_spent_nonneg;
+ALTER TABLE grse.region_budget_transactions
+    DROP CONSTRAINT ledger_type_valid,
+    DROP CONSTRAINT ledger_amount_positive,
+    DROP CONSTRAINT ledger_balance_nonneg,
+    DROP CONSTRAINT ledger_job_type_valid,
+    DROP CONSTRAINT ledger_slot_no_range,
+    DROP CONSTRAINT ledger_idempotency_key_length,
+    DROP CONSTRAINT ledger_amount_is_abs_delta,
+    DROP CONSTRAINT ledger_delta_sign,
+    DROP CONSTRAINT ledger_slot_only_spend_or_transfer,
+    DROP CONSTRAINT region_budget_transactions_region_id_fkey;
 
 -- ---------------------------------------------------------------------------
 -- Functions changed by several of the sections above: their final 0.3.0 definitions

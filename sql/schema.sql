@@ -3,6 +3,12 @@
 -- Money is bigint cents; scores are numeric(5,2) in [0, 100].
 -- Closed sets (modes, job types, transaction and period types) are CHECKs on text,
 -- so clients read and write plain strings.
+-- The three tables every spend writes (region_scaling_state, region_budget_slots and
+-- region_budget_transactions) keep only keys and NOT NULLs: their row rules are checked
+-- by the row triggers they fire on every write (src/triggers/rules.rs), because
+-- PostgreSQL re-reads and re-plans a table's CHECK expressions for every statement,
+-- which cost a spend more than its own work. A broken rule is SQLSTATE 23514 naming it
+-- as the CHECK did; the rules are listed with each table below.
 
 -- A time zone name of the tz (IANA) database, as pg_timezone_names lists them ("UTC",
 -- "Europe/Berlin", "America/Argentina/Buenos_Aires", "EST5EDT"; case-insensitive, as
@@ -195,67 +201,72 @@ CREATE INDEX client_agencies_agency_idx ON grse.client_agencies (agency_id);
 
 -- ---------------------------------------------------------------------------
 -- Live scaling state, one row per region
+--
+-- Rules (checked by grse.state_before_write on the row as written):
+--   state_<column>_range: the four pressures, warning_index, capacity_score,
+--     fatigue_score and overall_pressure in [0, 100];
+--   *_nonneg: ai_budget_monthly, ai_budget_remaining, ai_spend_today,
+--     refunded_today, period_spent, period_refunded, slot_allotment,
+--     ai_budget_held, active_agencies, active_clients, jobs_in_queue,
+--     jobs_queued_manually >= 0 (state_budget_monthly_nonneg, ...);
+--   state_scaling_mode_valid, state_pinned_mode_valid: a mode name;
+--   state_metadata_object: metadata is a JSON object;
+--   state_shard_count_range: 1..65536; state_budget_slots_range: 1..64 (or NULL);
+--   state_remaining_within_monthly, state_day_window, state_month_window,
+--   state_pin_complete (pinned_mode and pinned_at together; until and reason
+--   only with a pin).
 -- ---------------------------------------------------------------------------
 CREATE TABLE grse.region_scaling_state (
     region_id               uuid PRIMARY KEY REFERENCES grse.regions (id),
     updated_at              timestamptz NOT NULL DEFAULT now(),
 
     -- AI budget, cents
-    ai_budget_monthly       bigint NOT NULL DEFAULT 100000 CONSTRAINT state_budget_monthly_nonneg CHECK (ai_budget_monthly >= 0),
-    ai_budget_remaining     bigint NOT NULL DEFAULT 100000 CONSTRAINT state_budget_remaining_nonneg CHECK (ai_budget_remaining >= 0),
-    ai_spend_today          bigint NOT NULL DEFAULT 0 CONSTRAINT state_spend_today_nonneg CHECK (ai_spend_today >= 0),
+    ai_budget_monthly       bigint NOT NULL DEFAULT 100000,
+    ai_budget_remaining     bigint NOT NULL DEFAULT 100000,
+    ai_spend_today          bigint NOT NULL DEFAULT 0,
 
     -- pressure scores, 0-100
-    posting_pressure        numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_posting_pressure_range CHECK (posting_pressure BETWEEN 0 AND 100),
-    orchestration_pressure  numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_orchestration_pressure_range CHECK (orchestration_pressure BETWEEN 0 AND 100),
-    creative_pressure       numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_creative_pressure_range CHECK (creative_pressure BETWEEN 0 AND 100),
-    intel_pressure          numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_intel_pressure_range CHECK (intel_pressure BETWEEN 0 AND 100),
+    posting_pressure        numeric(5,2) NOT NULL DEFAULT 0,
+    orchestration_pressure  numeric(5,2) NOT NULL DEFAULT 0,
+    creative_pressure       numeric(5,2) NOT NULL DEFAULT 0,
+    intel_pressure          numeric(5,2) NOT NULL DEFAULT 0,
 
     -- health indicators, computed by the state trigger
-    warning_index           numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_warning_index_range CHECK (warning_index BETWEEN 0 AND 100),
-    capacity_score          numeric(5,2) NOT NULL DEFAULT 100 CONSTRAINT state_capacity_score_range CHECK (capacity_score BETWEEN 0 AND 100),
-    fatigue_score           numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_fatigue_score_range CHECK (fatigue_score BETWEEN 0 AND 100),
+    warning_index           numeric(5,2) NOT NULL DEFAULT 0,
+    capacity_score          numeric(5,2) NOT NULL DEFAULT 100,
+    fatigue_score           numeric(5,2) NOT NULL DEFAULT 0,
 
     -- utilization
-    active_agencies         integer NOT NULL DEFAULT 0 CONSTRAINT state_active_agencies_nonneg CHECK (active_agencies >= 0),
-    active_clients          integer NOT NULL DEFAULT 0 CONSTRAINT state_active_clients_nonneg CHECK (active_clients >= 0),
-    jobs_in_queue           integer NOT NULL DEFAULT 0 CONSTRAINT state_jobs_in_queue_nonneg CHECK (jobs_in_queue >= 0),
+    active_agencies         integer NOT NULL DEFAULT 0,
+    active_clients          integer NOT NULL DEFAULT 0,
+    jobs_in_queue           integer NOT NULL DEFAULT 0,
 
-    scaling_mode            text NOT NULL DEFAULT 'normal'
-                            CONSTRAINT state_scaling_mode_valid CHECK (scaling_mode IN ('normal', 'cautious', 'throttled', 'frozen')),
-    metadata                jsonb NOT NULL DEFAULT '{}'
-                            CONSTRAINT state_metadata_object CHECK (jsonb_typeof(metadata) = 'object'),
+    scaling_mode            text NOT NULL DEFAULT 'normal',
+    metadata                jsonb NOT NULL DEFAULT '{}',
 
     -- what the engine needs
-    overall_pressure        numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT state_overall_pressure_range CHECK (overall_pressure BETWEEN 0 AND 100),
+    overall_pressure        numeric(5,2) NOT NULL DEFAULT 0,
     mode_since              timestamptz NOT NULL DEFAULT now(),
-    shard_count             integer CONSTRAINT state_shard_count_range CHECK (shard_count BETWEEN 1 AND 65536),
-    refunded_today          bigint NOT NULL DEFAULT 0 CONSTRAINT state_refunded_today_nonneg CHECK (refunded_today >= 0),
-    period_spent            bigint NOT NULL DEFAULT 0 CONSTRAINT state_period_spent_nonneg CHECK (period_spent >= 0),
-    period_refunded         bigint NOT NULL DEFAULT 0 CONSTRAINT state_period_refunded_nonneg CHECK (period_refunded >= 0),
+    shard_count             integer,
+    refunded_today          bigint NOT NULL DEFAULT 0,
+    period_spent            bigint NOT NULL DEFAULT 0,
+    period_refunded         bigint NOT NULL DEFAULT 0,
     day_started_at          timestamptz NOT NULL,
     day_ends_at             timestamptz NOT NULL,
     month_started_at        timestamptz NOT NULL,
     month_ends_at           timestamptz NOT NULL,
     day_ledger_mark         bigint NOT NULL DEFAULT 0,
     month_ledger_mark       bigint NOT NULL DEFAULT 0,
-    budget_slots            integer CONSTRAINT state_budget_slots_range CHECK (budget_slots BETWEEN 1 AND 64),
-    slot_allotment          bigint NOT NULL DEFAULT 0 CONSTRAINT state_slot_allotment_nonneg CHECK (slot_allotment >= 0),
+    budget_slots            integer,
+    slot_allotment          bigint NOT NULL DEFAULT 0,
     mode_held_until         timestamptz,
-    pinned_mode             text CONSTRAINT state_pinned_mode_valid CHECK (pinned_mode IN ('normal', 'cautious', 'throttled', 'frozen')),
+    pinned_mode             text,
     pinned_until            timestamptz,
     pin_reason              text,
     pinned_at               timestamptz,
-    ai_budget_held          bigint NOT NULL DEFAULT 0 CONSTRAINT state_budget_held_nonneg CHECK (ai_budget_held >= 0),
-    jobs_queued_manually    integer NOT NULL DEFAULT 0 CONSTRAINT state_jobs_queued_manually_nonneg CHECK (jobs_queued_manually >= 0),
-    next_expiry_at          timestamptz,
-
-    CONSTRAINT state_remaining_within_monthly CHECK (ai_budget_remaining <= ai_budget_monthly),
-    CONSTRAINT state_day_window CHECK (day_started_at < day_ends_at),
-    CONSTRAINT state_month_window CHECK (month_started_at < month_ends_at),
-    CONSTRAINT state_pin_complete CHECK (
-        (pinned_mode IS NULL) = (pinned_at IS NULL)
-        AND (pinned_mode IS NOT NULL OR (pinned_until IS NULL AND pin_reason IS NULL)))
+    ai_budget_held          bigint NOT NULL DEFAULT 0,
+    jobs_queued_manually    integer NOT NULL DEFAULT 0,
+    next_expiry_at          timestamptz
 );
 COMMENT ON TABLE grse.region_scaling_state IS
     'Live metrics of each region. Write pressures and utilization directly; capacity, warning index, overall pressure and mode are recomputed by a trigger on every write. Budget columns change only through the grse budget functions.';
@@ -295,13 +306,16 @@ CREATE INDEX region_scaling_state_mode_idx ON grse.region_scaling_state (scaling
 -- row) only with budget whose spending cannot change the region's mode or
 -- conditions; emptied back into the pool whenever the state row is locked
 -- for a budget change. Written only by grse.
+--
+-- Rules (checked by grse.slot_guard): slots_slot_no_range (1..64),
+-- slots_balance_nonneg, slots_spent_today_nonneg, slots_period_spent_nonneg.
 -- ---------------------------------------------------------------------------
 CREATE TABLE grse.region_budget_slots (
     region_id     uuid NOT NULL REFERENCES grse.regions (id),
-    slot_no       integer NOT NULL CONSTRAINT slots_slot_no_range CHECK (slot_no BETWEEN 1 AND 64),
-    balance       bigint NOT NULL DEFAULT 0 CONSTRAINT slots_balance_nonneg CHECK (balance >= 0),
-    spent_today   bigint NOT NULL DEFAULT 0 CONSTRAINT slots_spent_today_nonneg CHECK (spent_today >= 0),
-    period_spent  bigint NOT NULL DEFAULT 0 CONSTRAINT slots_period_spent_nonneg CHECK (period_spent >= 0),
+    slot_no       integer NOT NULL,
+    balance       bigint NOT NULL DEFAULT 0,
+    spent_today   bigint NOT NULL DEFAULT 0,
+    period_spent  bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (region_id, slot_no)
 ) WITH (fillfactor = 50);
 COMMENT ON TABLE grse.region_budget_slots IS
@@ -309,28 +323,32 @@ COMMENT ON TABLE grse.region_budget_slots IS
 
 -- ---------------------------------------------------------------------------
 -- The budget ledger (append-only)
+--
+-- Rules (checked by grse.ledger_guard on every row inserted, restored rows
+-- included): ledger_type_valid (allocation, spend, refund, reset, transfer,
+-- hold, release), ledger_amount_positive, ledger_balance_nonneg,
+-- ledger_job_type_valid (posting, orchestration, creative, intel),
+-- ledger_slot_no_range (0..64), ledger_idempotency_key_length (1..200),
+-- ledger_amount_is_abs_delta, ledger_delta_sign (spend and hold < 0, refund
+-- and release > 0), ledger_slot_only_spend_or_transfer. region_id names a
+-- region with a state row: grse appends a row only in the statement that
+-- updates that region's state or slot row (a state row and so its region
+-- cannot be deleted), and verify_invariants() checks it (ledger_region).
 -- ---------------------------------------------------------------------------
 CREATE TABLE grse.region_budget_transactions (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    region_id         uuid NOT NULL REFERENCES grse.regions (id),
+    region_id         uuid NOT NULL,
     agency_id         uuid,
-    transaction_type  text NOT NULL
-                      CONSTRAINT ledger_type_valid CHECK (transaction_type IN ('allocation', 'spend', 'refund', 'reset', 'transfer', 'hold', 'release')),
-    amount            bigint NOT NULL CONSTRAINT ledger_amount_positive CHECK (amount > 0),
+    transaction_type  text NOT NULL,
+    amount            bigint NOT NULL,
     delta             bigint NOT NULL,
-    balance_after     bigint NOT NULL CONSTRAINT ledger_balance_nonneg CHECK (balance_after >= 0),
+    balance_after     bigint NOT NULL,
     description       text,
-    job_type          text CONSTRAINT ledger_job_type_valid CHECK (job_type IN ('posting', 'orchestration', 'creative', 'intel')),
+    job_type          text,
     created_at        timestamptz NOT NULL DEFAULT now(),
-    slot_no           integer NOT NULL DEFAULT 0 CONSTRAINT ledger_slot_no_range CHECK (slot_no BETWEEN 0 AND 64),
-    idempotency_key   text CONSTRAINT ledger_idempotency_key_length CHECK (length(idempotency_key) BETWEEN 1 AND 200),
-    hold_id           uuid,
-    CONSTRAINT ledger_amount_is_abs_delta CHECK (amount = abs(delta)),
-    CONSTRAINT ledger_delta_sign CHECK (
-        (transaction_type IN ('spend', 'hold') AND delta < 0)
-        OR (transaction_type IN ('refund', 'release') AND delta > 0)
-        OR transaction_type IN ('allocation', 'reset', 'transfer')),
-    CONSTRAINT ledger_slot_only_spend_or_transfer CHECK (slot_no = 0 OR transaction_type IN ('spend', 'transfer'))
+    slot_no           integer NOT NULL DEFAULT 0,
+    idempotency_key   text,
+    hold_id           uuid
 );
 COMMENT ON TABLE grse.region_budget_transactions IS
     'Append-only budget ledger. Per region and slot_no, ordered by id: each balance_after = previous balance_after + delta; the sum of delta is the region''s true remaining budget (pool + slots). slot_no 0 is the pool (the state row); transfer rows move budget between the pool and the slots and sum to zero.';

@@ -1,7 +1,8 @@
 -- Triggers. The functions are Rust (src/triggers/).
 
 -- Every metric write recomputes overall pressure, capacity, warning index and
--- mode in the writing transaction; budget columns are guarded.
+-- mode in the writing transaction; budget columns are guarded; the row's rules
+-- (see sql/schema.sql) are checked on the row as written.
 CREATE TRIGGER region_scaling_state_derive
     BEFORE INSERT OR UPDATE ON grse.region_scaling_state
     FOR EACH ROW EXECUTE FUNCTION grse.state_before_write();
@@ -28,11 +29,12 @@ CREATE TRIGGER regions_create_state
     FOR EACH ROW EXECUTE FUNCTION grse.region_after_insert();
 
 -- The ledger, the roll-over record and the mode transitions are append-only
--- and written by grse only, for every role; ENABLE ALWAYS keeps the guards on
+-- and written by grse only, for every role (the ledger's guard also checks
+-- its row rules, and the slots' guard theirs); ENABLE ALWAYS keeps the guards on
 -- under session_replication_role = replica too.
 CREATE TRIGGER region_budget_transactions_append_only
     BEFORE INSERT OR UPDATE OR DELETE ON grse.region_budget_transactions
-    FOR EACH ROW EXECUTE FUNCTION grse.append_only_guard();
+    FOR EACH ROW EXECUTE FUNCTION grse.ledger_guard();
 CREATE TRIGGER region_budget_transactions_no_truncate
     BEFORE TRUNCATE ON grse.region_budget_transactions
     FOR EACH STATEMENT EXECUTE FUNCTION grse.append_only_guard();
@@ -43,7 +45,7 @@ ALTER TABLE grse.region_budget_transactions
 -- Budget slots are written by grse's budget functions only.
 CREATE TRIGGER region_budget_slots_internal_only
     BEFORE INSERT OR UPDATE OR DELETE ON grse.region_budget_slots
-    FOR EACH ROW EXECUTE FUNCTION grse.internal_write_guard();
+    FOR EACH ROW EXECUTE FUNCTION grse.slot_guard();
 CREATE TRIGGER region_budget_slots_no_truncate
     BEFORE TRUNCATE ON grse.region_budget_slots
     FOR EACH STATEMENT EXECUTE FUNCTION grse.internal_write_guard();

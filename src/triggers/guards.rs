@@ -44,6 +44,43 @@ fn append_only_guard_checked<'a>(
     }
 }
 
+/// The tuple a row-level BEFORE INSERT or UPDATE trigger is writing, with
+/// its relation's id and descriptor.
+fn written(trigger: &PgTrigger<'_>) -> (pg_sys::Oid, pg_sys::HeapTuple, pg_sys::TupleDesc) {
+    let td = trigger.trigger_data();
+    // SAFETY: a row-level trigger is firing: the relation and its tuples are valid.
+    unsafe {
+        let rel = td.tg_relation;
+        let tuple = if pgrx::trigger_fired_by_update(td.tg_event) { td.tg_newtuple } else { td.tg_trigtuple };
+        ((*rel).rd_id, tuple, (*rel).rd_att)
+    }
+}
+
+/// On the ledger: [`append_only_guard`], and the ledger's row rules (see
+/// `super::rules`) on every row inserted, a restored one included.
+#[pg_trigger(
+    sql = "CREATE FUNCTION grse.ledger_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'ledger_guard_wrapper';"
+)]
+fn ledger_guard_fired<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    crate::error::raised(ledger_guard_checked(trigger))
+}
+trigger_entry!("ledger_guard", ledger_guard_wrapper, pg_finfo_ledger_guard_wrapper => ledger_guard_fired_wrapper);
+
+fn ledger_guard_checked<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
+    let insert = pgrx::trigger_fired_by_insert(trigger.trigger_data().tg_event);
+    if insert && (guard::is_internal() || restore::loading()) {
+        let (relid, tuple, desc) = written(trigger);
+        // SAFETY: the tuple being inserted into the ledger, with its relation.
+        unsafe { super::rules::ledger(relid, tuple, desc)? };
+        return Ok(trigger.new());
+    }
+    append_only_guard_checked(trigger)
+}
+
 /// On `grse.region_scaling_state`: DELETE and TRUNCATE are refused; a region
 /// is retired by setting `grse.regions.active = false`.
 #[pg_trigger(
@@ -65,7 +102,32 @@ fn state_delete_guard_checked<'a>(
     ))
 }
 
-/// On tables only grse writes (the budget slots): INSERT, UPDATE, DELETE
+/// On the budget slots: [`internal_write_guard`], and the slots' row rules
+/// (see `super::rules`) on every row written.
+#[pg_trigger(
+    sql = "CREATE FUNCTION grse.slot_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'slot_guard_wrapper';"
+)]
+fn slot_guard_fired<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    crate::error::raised(slot_guard_checked(trigger))
+}
+trigger_entry!("slot_guard", slot_guard_wrapper, pg_finfo_slot_guard_wrapper => slot_guard_fired_wrapper);
+
+fn slot_guard_checked<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
+    let out = internal_write_guard_checked(trigger)?;
+    let event = trigger.trigger_data().tg_event;
+    if pgrx::trigger_fired_by_insert(event) || pgrx::trigger_fired_by_update(event) {
+        let (relid, tuple, desc) = written(trigger);
+        // SAFETY: the tuple being written into the slots, with its relation.
+        unsafe { super::rules::slot(relid, tuple, desc)? };
+    }
+    Ok(out)
+}
+
+/// On tables only grse writes (the budget slots, holds and jobs): INSERT, UPDATE, DELETE
 /// and TRUNCATE from grse's own functions only.
 #[pg_trigger(
     sql = "CREATE FUNCTION grse.internal_write_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'internal_write_guard_wrapper';"

@@ -50,5 +50,6 @@ pub mod guards;
 pub mod policy;
 pub mod region;
 mod row;
+mod rules;
 pub mod state;
 pub mod touch;

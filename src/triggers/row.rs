@@ -1,6 +1,8 @@
-//! A state row read once (`heap_deform_tuple`) and written once
-//! (`heap_modify_tuple_by_cols`): the state trigger runs on every metric and
-//! budget write, so it avoids per-column lookups and per-column tuple rebuilds.
+//! A row of a grse table read once (`heap_deform_tuple`) and, for the state
+//! row, written once (`heap_modify_tuple_by_cols`): the row triggers run on
+//! every metric, budget and ledger write, so they avoid per-column lookups
+//! and per-column tuple rebuilds. Each table names the columns its trigger
+//! reads ([`Columns`]); their positions are looked up once per backend.
 
 use crate::convert::{centi, Score};
 use crate::error::{internal, GResult};
@@ -9,6 +11,22 @@ use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+/// The columns a trigger reads from one table.
+pub trait Columns: Copy {
+    /// The table's name (for messages).
+    const TABLE: &'static str;
+    /// The column names, in the order of [`Columns::pos`].
+    const NAMES: &'static [&'static str];
+    /// This column's place in `NAMES`.
+    fn pos(self) -> usize;
+    /// Its name.
+    fn name(self) -> &'static str {
+        Self::NAMES[self.pos()]
+    }
+}
 
 /// The columns of `grse.region_scaling_state` the trigger reads or writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +66,10 @@ pub enum Col {
     JobsManual,
     NextExpiry,
     JobsInQueue,
+    ActiveAgencies,
+    ActiveClients,
+    ShardCount,
+    Metadata,
 }
 
 const NAMES: [(Col, &str); COLS] = [
@@ -86,94 +108,139 @@ const NAMES: [(Col, &str); COLS] = [
     (Col::JobsManual, "jobs_queued_manually"),
     (Col::NextExpiry, "next_expiry_at"),
     (Col::JobsInQueue, "jobs_in_queue"),
+    (Col::ActiveAgencies, "active_agencies"),
+    (Col::ActiveClients, "active_clients"),
+    (Col::ShardCount, "shard_count"),
+    (Col::Metadata, "metadata"),
 ];
 
-const COLS: usize = 35;
+const COLS: usize = 39;
 
-/// Column name → 0-based attribute index, per (relation, attribute count).
-type Layout = ((pg_sys::Oid, i32), [usize; COLS]);
+const STATE_NAMES: [&str; COLS] = {
+    let mut names = [""; COLS];
+    let mut i = 0;
+    while i < COLS {
+        names[NAMES[i].0 as usize] = NAMES[i].1;
+        i += 1;
+    }
+    names
+};
 
-thread_local! {
-    static LAYOUT: RefCell<Option<Layout>> = const { RefCell::new(None) };
+impl Columns for Col {
+    const TABLE: &'static str = "region_scaling_state";
+    const NAMES: &'static [&'static str] = &STATE_NAMES;
+    fn pos(self) -> usize {
+        self as usize
+    }
 }
 
-fn layout(relid: pg_sys::Oid, desc: pg_sys::TupleDesc) -> GResult<[usize; COLS]> {
+/// Column positions (0-based attribute indexes, in `NAMES` order) per
+/// relation and attribute count: a dropped or added column is a new layout.
+type Layout = (pg_sys::Oid, i32, Rc<[usize]>);
+
+thread_local! {
+    static LAYOUTS: RefCell<Vec<Layout>> = const { RefCell::new(Vec::new()) };
+}
+
+fn layout<C: Columns>(relid: pg_sys::Oid, desc: pg_sys::TupleDesc) -> GResult<Rc<[usize]>> {
     // SAFETY: desc is the firing relation's descriptor.
     let natts = unsafe { (*desc).natts };
-    if let Some(idx) = LAYOUT.with(|l| l.borrow().filter(|(key, _)| *key == (relid, natts)).map(|(_, idx)| idx)) {
+    let cached = LAYOUTS
+        .with(|l| l.borrow().iter().find(|(rel, n, _)| *rel == relid && *n == natts).map(|(_, _, idx)| Rc::clone(idx)));
+    if let Some(idx) = cached {
         return Ok(idx);
     }
     let tupdesc = unsafe { pgrx::PgTupleDesc::from_pg_unchecked(desc) };
-    let mut idx = [usize::MAX; COLS];
+    let mut idx = vec![usize::MAX; C::NAMES.len()];
     for (i, att) in tupdesc.iter().enumerate() {
         if att.is_dropped() {
             continue;
         }
-        if let Some(pos) = NAMES.iter().position(|(_, name)| *name == att.name()) {
+        if let Some(pos) = C::NAMES.iter().position(|name| *name == att.name()) {
             idx[pos] = i;
         }
     }
     if let Some(pos) = idx.iter().position(|i| *i == usize::MAX) {
-        return Err(internal(format!("column {} missing from grse.region_scaling_state", NAMES[pos].1)));
+        return Err(internal(format!("column {} missing from grse.{}", C::NAMES[pos], C::TABLE)));
     }
-    LAYOUT.with(|l| *l.borrow_mut() = Some(((relid, natts), idx)));
+    let idx: Rc<[usize]> = idx.into();
+    LAYOUTS.with(|l| {
+        let mut l = l.borrow_mut();
+        l.retain(|(rel, _, _)| *rel != relid);
+        l.push((relid, natts, Rc::clone(&idx)));
+    });
     Ok(idx)
 }
 
-/// A deformed state row.
-pub struct Row {
-    idx: [usize; COLS],
+/// A deformed row of the table whose columns `C` names.
+pub struct Tuple<C: Columns> {
+    idx: Rc<[usize]>,
     values: Vec<pg_sys::Datum>,
     nulls: Vec<bool>,
+    columns: PhantomData<C>,
 }
 
-impl Row {
+/// A deformed state row.
+pub type Row = Tuple<Col>;
+
+impl<C: Columns> Tuple<C> {
     /// Deforms `tuple` of the relation `relid` with descriptor `desc`.
     ///
     /// # Safety
     /// `tuple` must be a valid tuple of that relation and `desc` its descriptor.
-    pub unsafe fn deform(relid: pg_sys::Oid, tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc) -> GResult<Row> {
-        let idx = layout(relid, desc)?;
+    pub unsafe fn deform(relid: pg_sys::Oid, tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc) -> GResult<Self> {
+        let idx = layout::<C>(relid, desc)?;
         let n = (*desc).natts as usize;
         let mut values = vec![pg_sys::Datum::from(0usize); n];
         let mut nulls = vec![true; n];
         pg_sys::heap_deform_tuple(tuple, desc, values.as_mut_ptr(), nulls.as_mut_ptr());
-        Ok(Row { idx, values, nulls })
+        Ok(Tuple { idx, values, nulls, columns: PhantomData })
     }
 
-    fn at(&self, c: Col) -> usize {
-        self.idx[c as usize]
+    fn at(&self, c: C) -> usize {
+        self.idx[c.pos()]
     }
 
     /// The raw datum of a NOT NULL column; NULL (a write the NOT NULL
     /// constraint would refuse after the trigger) is refused with 23502.
-    pub fn datum(&self, c: Col) -> GResult<pg_sys::Datum> {
+    pub fn datum(&self, c: C) -> GResult<pg_sys::Datum> {
         let i = self.at(c);
         if self.nulls[i] {
-            return Err(not_null_violation(NAMES[c as usize].1));
+            return Err(not_null_violation(C::TABLE, c.name()));
         }
         Ok(self.values[i])
     }
 
+    /// A nullable column's datum.
+    pub fn opt_datum(&self, c: C) -> Option<pg_sys::Datum> {
+        let i = self.at(c);
+        (!self.nulls[i]).then_some(self.values[i])
+    }
+
     /// A nullable pass-by-value column, as (is null, raw value): for comparing.
-    pub fn raw(&self, c: Col) -> (bool, usize) {
+    pub fn raw(&self, c: C) -> (bool, usize) {
         let i = self.at(c);
         (self.nulls[i], if self.nulls[i] { 0 } else { self.values[i].value() })
     }
 
     /// A bigint or timestamptz column (both 8-byte pass-by-value).
-    pub fn int8(&self, c: Col) -> GResult<i64> {
+    pub fn int8(&self, c: C) -> GResult<i64> {
         Ok(self.datum(c)?.value() as i64)
     }
 
     /// A nullable bigint or timestamptz column.
-    pub fn opt_int8(&self, c: Col) -> Option<i64> {
+    pub fn opt_int8(&self, c: C) -> Option<i64> {
         let (null, raw) = self.raw(c);
         (!null).then_some(raw as i64)
     }
 
+    /// An integer column.
+    pub fn int4(&self, c: C) -> GResult<i32> {
+        Ok(self.datum(c)?.value() as i32)
+    }
+
     /// A nullable text column.
-    pub fn opt_text(&self, c: Col) -> GResult<Option<String>> {
+    pub fn opt_text(&self, c: C) -> GResult<Option<String>> {
         if self.nulls[self.at(c)] {
             return Ok(None);
         }
@@ -183,25 +250,25 @@ impl Row {
     /// A numeric(5,2) score column.
     /// NaN (which numeric(5,2) holds) is refused with 23514, naming the
     /// column's range constraint (`state_<column>_range`).
-    pub fn score(&self, c: Col) -> GResult<Centi> {
+    pub fn score(&self, c: C) -> GResult<Centi> {
         // SAFETY: the column is numeric and not NULL.
         let n = unsafe { AnyNumeric::from_datum(self.datum(c)?, false) }.ok_or_else(|| internal("NULL score"))?;
-        centi(&n).map_err(|_| range_violation(NAMES[c as usize].1, &n))
+        centi(&n).map_err(|_| range_violation(C::TABLE, c.name(), &n))
     }
 
     /// A text column.
-    pub fn text(&self, c: Col) -> GResult<String> {
+    pub fn text(&self, c: C) -> GResult<String> {
         // SAFETY: the column is text and not NULL.
         unsafe { String::from_datum(self.datum(c)?, false) }.ok_or_else(|| internal("NULL text"))
     }
 
     /// The region id's 16 bytes, None for NULL.
-    pub fn opt_uuid_bytes(&self, c: Col) -> Option<[u8; 16]> {
+    pub fn opt_uuid_bytes(&self, c: C) -> Option<[u8; 16]> {
         self.uuid_bytes(c).ok()
     }
 
     /// The region id's 16 bytes.
-    pub fn uuid_bytes(&self, c: Col) -> GResult<[u8; 16]> {
+    pub fn uuid_bytes(&self, c: C) -> GResult<[u8; 16]> {
         let d = self.datum(c)?;
         // SAFETY: uuid is a fixed 16-byte pass-by-reference type.
         let bytes = unsafe { std::slice::from_raw_parts(d.cast_mut_ptr::<u8>(), 16) };
@@ -212,18 +279,27 @@ impl Row {
 }
 
 /// 23502, worded as PostgreSQL words it.
-fn not_null_violation(column: &str) -> ErrorReport {
+fn not_null_violation(table: &str, column: &str) -> ErrorReport {
     crate::error::report(crate::error::Error::NotNull(format!(
-        "null value in column \"{column}\" of relation \"region_scaling_state\" violates not-null constraint"
+        "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
     )))
 }
 
 /// 23514 for a score that is not a number in [0, 100] (NaN).
-fn range_violation(column: &str, value: &AnyNumeric) -> ErrorReport {
+fn range_violation(table: &str, column: &str, value: &AnyNumeric) -> ErrorReport {
     crate::error::report(crate::error::Error::Check(format!(
-        "new row for relation \"region_scaling_state\" violates check constraint \"state_{column}_range\""
+        "new row for relation \"{table}\" violates check constraint \"state_{column}_range\""
     )))
     .set_detail(format!("{column} must be a number in [0, 100], got {value}."))
+}
+
+/// 23514 for a broken row rule, worded as PostgreSQL words a CHECK violation.
+pub fn rule_violation(table: &str, v: grse_core::rules::Violation) -> ErrorReport {
+    crate::error::report(crate::error::Error::Check(format!(
+        "new row for relation \"{table}\" violates check constraint \"{}\"",
+        v.constraint
+    )))
+    .set_detail(v.detail)
 }
 
 /// New values for some columns, applied in one `heap_modify_tuple_by_cols`.
@@ -246,6 +322,13 @@ impl Changes {
         self.cols.push(row.at(c) as i32 + 1);
         self.nulls.push(value.is_none());
         self.values.push(value.unwrap_or(pg_sys::Datum::from(0usize)));
+    }
+
+    /// The value this set of changes writes into a column (`Some(None)`:
+    /// NULL), or `None` if it leaves the column as it is.
+    pub fn get(&self, row: &Row, c: Col) -> Option<Option<pg_sys::Datum>> {
+        let att = row.at(c) as i32 + 1;
+        self.cols.iter().rposition(|a| *a == att).map(|i| (!self.nulls[i]).then_some(self.values[i]))
     }
 
     pub fn set_score(&mut self, row: &Row, c: Col, v: Score) -> GResult<()> {

@@ -3,6 +3,7 @@
 //! is recorded and announced with `NOTIFY grse_mode_changed`.
 
 use super::row::{Changes, Col, Row};
+use super::rules::{self, Derived};
 use crate::clock::{now_us, timestamp_text};
 use crate::convert::numeric;
 use crate::error::{internal, maintained_by_grse, GResult, SpiResultExt};
@@ -189,7 +190,10 @@ fn state_before_write_checked<'a>(
         if !guard::is_internal() {
             match &old {
                 // a state row restored from a dump is taken as it was dumped
-                None if crate::restore::restoring() => return Ok(trigger.new()),
+                None if crate::restore::restoring() => {
+                    rules::state(&new, None, &Changes::default(), &metrics(&new)?, Derived::Stored)?;
+                    return Ok(trigger.new());
+                }
                 None => {
                     return Err(maintained_by_grse(
                         "rows of grse.region_scaling_state are created by grse",
@@ -236,6 +240,7 @@ fn state_before_write_checked<'a>(
             Some(old) => changes.set(&new, Col::ModeSince, Some(old.datum(Col::ModeSince)?))?,
             None => {}
         }
+        rules::state(&new, old.as_ref(), &changes, &m, Derived::Computed(&d))?;
         let tuple = changes.apply(new_tuple, desc);
         Ok(Some(PgHeapTuple::from_heap_tuple(pgrx::PgTupleDesc::from_pg_unchecked(desc), tuple)))
     }

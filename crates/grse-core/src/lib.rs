@@ -27,6 +27,7 @@ pub mod policy;
 pub mod pressure;
 pub mod risk;
 pub mod routing;
+pub mod rules;
 pub mod shard;
 pub mod slots;
 pub mod trend;
