@@ -9,7 +9,7 @@ use crate::convert::amount_cents;
 use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::idempotency::{key_arg, recorded, reused, Recorded};
 use crate::ledger::{insert_into_ledger, Entry, Kind, Move};
-use crate::locking::{empty_slots, lock, lock_active_keeping_slots};
+use crate::locking::{empty_slots, lock, lock_active_keeping_slots, prelock_slots, Prelock};
 use crate::region::with_writes;
 use crate::slots::Emptying;
 use crate::state::Locked;
@@ -166,41 +166,20 @@ pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GRe
 /// spend or a hold). `None`, with nothing emptied, when the region's true
 /// remaining budget (pool and slots, as this snapshot shows them: spends in
 /// flight only lower it) is short. Else the free slots are emptied into the
-/// pool, or all of them if that is not enough or if the busy ones could hide
-/// a change of mode after the debit; with `whole`, all of them at once.
+/// pool (with `whole`, every slot: the caller took them first, see
+/// `locking::prelock_slots`); `None` if the pool still cannot pay: what
+/// slots other transactions hold is theirs until they end, and grse never
+/// waits for it under the state row lock (the debit is refused instead).
+/// If those slots could hide a change of judgement after the debit, the
+/// state trigger judges the region by its pool alone until they are back.
 pub fn debit_ready(client: &mut SpiClient<'_>, facts: Locked, amount: i64, whole: bool) -> GResult<Option<Locked>> {
-    let region_id = facts.region_id;
-    let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
+    let in_slots = crate::slots::holdings(client, facts.region_id, facts.allotment)?.balance;
     if facts.remaining.saturating_add(in_slots) < amount {
         return Ok(None);
     }
-    let mut facts = empty_slots(client, facts, if whole { Emptying::All } else { Emptying::Free })?;
-    if facts.allotment > 0 {
-        let policy = crate::policy::current()?;
-        if facts.remaining < amount
-            || !crate::slots::steady(client, &policy, region_id, facts.remaining - amount, facts.allotment, None)?
-        {
-            facts = empty_slots(client, facts, Emptying::All)?;
-        }
-    }
+    let facts = empty_slots(client, facts, if whole { Emptying::All } else { Emptying::Free })?;
     // spends in flight may have taken it meanwhile
     Ok((facts.remaining >= amount).then_some(facts))
-}
-
-/// After the free slots of a locked region were emptied: every slot is
-/// emptied too if the busy ones could hide a change of mode once `credit`
-/// is added to the pool (a refund, a released or settled hold).
-pub fn steady_after_credit(client: &mut SpiClient<'_>, facts: Locked, credit: i64) -> GResult<Locked> {
-    if facts.allotment <= 0 {
-        return Ok(facts);
-    }
-    let policy = crate::policy::current()?;
-    let pool_after = facts.remaining.saturating_add(credit);
-    if crate::slots::steady(client, &policy, facts.region_id, pool_after, facts.allotment, None)? {
-        Ok(facts)
-    } else {
-        empty_slots(client, facts, Emptying::All)
-    }
 }
 
 /// P0002 unless an agency id given to a budget function holds a license
@@ -371,6 +350,10 @@ pub fn refund_budget(
     let amount = amount_cents("amount", &required(amount, "amount")?)?;
     let key = key_arg(idempotency_key)?;
     with_writes(|client| {
+        if key.is_some() {
+            // keyed: every slot is emptied below; take them before the state row
+            prelock_slots(client, region_id, Prelock::Always)?;
+        }
         let mut facts = lock_active_keeping_slots(client, region_id)?;
         if let Some(key) = key {
             match recorded(client, region_id, key)? {
@@ -385,7 +368,7 @@ pub fn refund_budget(
             // keyed: the whole budget in the pool, so the row's balance_after is the answer
             facts = empty_slots(client, facts, Emptying::All)?;
         }
-        let mut facts = empty_slots(client, facts, Emptying::Free)?;
+        let facts = empty_slots(client, facts, Emptying::Free)?;
         // slots left alone (a spend in flight) count as this snapshot shows them:
         // their balance can only fall and their spend only rise, so this is conservative
         let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?;
@@ -406,7 +389,6 @@ pub fn refund_budget(
             ))
             .set_detail("A refund may not exceed what was spent and not yet refunded in the current budget period."));
         }
-        facts = steady_after_credit(client, facts, amount)?;
         let entry = Entry {
             description: reason.map(str::to_string),
             idempotency_key: key.map(str::to_string),
@@ -432,6 +414,8 @@ pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -
     let monthly = amount_cents("amount", &required(amount, "amount")?)?;
     with_writes(|client| {
         let policy = crate::policy::current()?;
+        // the slots may all have to be emptied below: take them before the state row
+        prelock_slots(client, region_id, Prelock::Always)?;
         let facts = lock_active_keeping_slots(client, region_id)?;
         let mut facts = empty_slots(client, facts, Emptying::Free)?;
         let diff = i128::from(monthly) - i128::from(facts.monthly);

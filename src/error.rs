@@ -28,6 +28,8 @@ pub enum Error {
     NotFound(String),
     /// 55000: the object exists but is not in a state that allows the operation.
     WrongState(String),
+    /// 55P03: a row the call needs is held by another transaction, and waiting for it could deadlock.
+    LockNotAvailable(String),
     /// 54001: input nested deeper than grse reads.
     TooComplex(String),
     /// 42501: a direct write to data grse maintains itself.
@@ -52,6 +54,7 @@ impl From<Error> for ErrorReport {
             Error::BadText(m) => (PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION, m),
             Error::NotFound(m) => (PgSqlErrorCode::ERRCODE_NO_DATA_FOUND, m),
             Error::WrongState(m) => (PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, m),
+            Error::LockNotAvailable(m) => (PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE, m),
             Error::TooComplex(m) => (PgSqlErrorCode::ERRCODE_STATEMENT_TOO_COMPLEX, m),
             Error::MaintainedByGrse(m) => (PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE, m),
             Error::NotNull(m) => (PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION, m),
@@ -97,6 +100,11 @@ pub fn inactive_region(id: impl std::fmt::Display) -> ErrorReport {
 /// 55000: an object (a hold, a job) is not in a state that allows the operation.
 pub fn wrong_state(message: impl Into<String>) -> ErrorReport {
     report(Error::WrongState(message.into()))
+}
+
+/// 55P03: a row the call needs is held by another transaction (see `locking`).
+pub fn lock_not_available(message: impl Into<String>) -> ErrorReport {
+    report(Error::LockNotAvailable(message.into()))
 }
 
 /// 22001: a text argument longer than grse keeps.

@@ -14,8 +14,9 @@ use pgrx::spi::SpiClient;
 use pgrx::Uuid;
 
 /// Expires what is due in a region whose state row this transaction holds
-/// locked (its slots emptied). Returns the facts afterwards and how many
-/// holds expired.
+/// locked (its free slots emptied; slots other transactions hold are
+/// counted as this snapshot shows them, an upper bound of what they keep).
+/// Returns the facts afterwards and how many holds expired.
 pub fn sweep(client: &mut SpiClient<'_>, mut facts: Locked) -> GResult<(Locked, i32)> {
     let region_id = facts.region_id;
     let jobs = client
@@ -56,7 +57,8 @@ pub fn sweep(client: &mut SpiClient<'_>, mut facts: Locked) -> GResult<(Locked, 
     }
     let expired_holds = m.entries.len() as i32;
     let credit: i64 = m.entries.iter().map(|e| e.delta).sum();
-    if let Some(cap) = ledger::cap_credit(facts.remaining, facts.monthly, facts.held + m.held, credit) {
+    let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
+    if let Some(cap) = ledger::cap_credit(facts.remaining + in_slots, facts.monthly, facts.held + m.held, credit) {
         m.entries.push(cap);
     }
     if !m.entries.is_empty() {

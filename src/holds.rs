@@ -10,7 +10,7 @@
 //! region). Hold operations work on the whole budget in the pool: the
 //! region's budget slots are emptied first.
 
-use crate::budget::{agency_arg, debit_ready, job_type_arg, refusal, steady_after_credit};
+use crate::budget::{agency_arg, debit_ready, job_type_arg, refusal};
 use crate::convert::{amount_cents, nonnegative_cents};
 use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::idempotency::{key_arg, recorded, reused, Recorded};
@@ -162,9 +162,8 @@ pub fn resolve(client: &mut SpiClient<'_>, facts: Locked, hold_id: Uuid, settle:
             ..base
         });
     }
-    // the free slots back in the pool, all of them if the busy ones could hide a change of mode
+    // the free slots back in the pool (slots other transactions hold stay theirs)
     let facts = empty_slots(client, facts, Emptying::Free)?;
-    let facts = steady_after_credit(client, facts, h.amount - used)?;
     let in_slots = crate::slots::holdings(client, facts.region_id, facts.allotment)?.balance;
     entries.extend(cap_credit(facts.remaining + in_slots, facts.monthly, facts.held - h.amount, h.amount - used));
     client
@@ -234,7 +233,11 @@ pub fn reserve_budget(
     let policy = crate::policy::current()?;
     let ttl_seconds = ttl_seconds(ttl, &policy)?;
     let row = with_writes(|client| -> GResult<ReserveRow> {
-        // the slots are emptied only to reserve (by `hold`): a refusal or a retry writes nothing
+        // the slots are emptied only to reserve (by `hold`): a refusal or a retry writes nothing;
+        // keyed, every slot is: take them before the state row
+        if key.is_some() {
+            crate::locking::prelock_slots(client, region_id, crate::locking::Prelock::Always)?;
+        }
         let facts = crate::locking::lock_active_keeping_slots(client, region_id)?;
         if let Some(key) = key {
             match recorded(client, region_id, key)? {
@@ -361,7 +364,7 @@ pub fn expire_budget_holds(region_id: default!(Option<Uuid>, "NULL")) -> GResult
             // lock_row, not lock_current: the sweep here is counted
             let facts = crate::region::lock_row(client, id)?.ok_or_else(|| not_found("region", id))?;
             if facts.expiry_due {
-                let facts = crate::locking::empty_slots(client, facts, crate::slots::Emptying::All)?;
+                let facts = crate::locking::empty_slots(client, facts, crate::slots::Emptying::Free)?;
                 expired += crate::expiry::sweep(client, facts)?.1;
             }
         }

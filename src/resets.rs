@@ -47,6 +47,8 @@ pub fn roll_over_budget_periods(region_id: default!(Option<Uuid>, "NULL")) -> GR
         let source = if region_id.is_some() { "lazy" } else { "scheduled" };
         let mut rolled = 0;
         for id in ids {
+            // a due period empties every slot: take them before the state row
+            crate::locking::prelock_slots(client, id, crate::locking::Prelock::IfDue)?;
             if let Some(facts) = lock_row(client, id)? {
                 if facts.day_due || facts.month_due {
                     let facts = empty_slots(client, facts, crate::slots::Emptying::All)?;

@@ -12,21 +12,25 @@
 //!   it cannot change them, so slot spends never need the state row.
 //!   `slot_allotment` is an upper bound of what the slots hold; the stored
 //!   judgement holds for every budget in [pool, pool + allotment].
-//! * Emptying (`empty`) returns slots to the pool, under the state row lock:
-//!   every slot (waiting for spends in flight) for period starts,
-//!   allocations and resets; only the free ones (never waiting) for a spend
-//!   the slot of its backend cannot pay, a refund, and a metric write that
-//!   would move the floor above the pool (the state trigger), which empty
-//!   every slot only if the free ones are not enough.
+//! * Emptying (`empty`) returns slots to the pool, under the state row lock,
+//!   and never waits for a slot: the free ones (`SKIP LOCKED`) for a spend
+//!   the slot of its backend cannot pay, a refund, a hold, the expiry sweep
+//!   and a metric write that would move the floor above the pool (the state
+//!   trigger); every slot for period starts, allocations, resets, keyed
+//!   calls and migrations, which take the slot rows first, before the state
+//!   row (`locking::prelock_slots`), and refuse with 55P03 if they could not.
+//!   A slot another transaction holds stays as it is, counted in the
+//!   allotment with its last committed balance; while such a slot could
+//!   hide a change of judgement, the state trigger judges the region by its
+//!   pool alone (the cautious side) until the slot is back.
 //! * Every move writes `transfer` ledger rows (slot 0 is the pool) that sum
 //!   to zero; each (region, slot) has its own balance chain.
 //!
-//! Lock order: the state row, then slot rows in slot_no order. A slot spend
+//! Lock order (see `locking`): slot rows are waited for only before the
+//! state row, by a transaction holding no row of the region; a slot spend
 //! locks one slot row and nothing else, and never waits for one (it skips
-//! slots other transactions hold). Only the waiting emptying (rare: period
-//! starts, allocations, a budget nearly spent) can deadlock with a
-//! transaction that spent from a slot and then locks the same region's
-//! state row; PostgreSQL detects that (40P01) and the retry succeeds.
+//! slots other transactions hold). So no deadlock can form among a
+//! region's rows.
 
 use crate::error::{GResult, SpiResultExt};
 use crate::ledger::insert_into_ledger;
@@ -114,18 +118,26 @@ fn int8(row: &pgrx::spi::SpiTupleTable<'_>, name: &str) -> GResult<i64> {
     Ok(row.get_by_name::<i64, _>(name).or_internal()?.unwrap_or(0))
 }
 
-/// How far to empty a region's slots.
+/// How far to empty a region's slots. Neither waits for a slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Emptying {
-    /// Every slot, waiting for spends in flight: exact totals (period starts,
-    /// allocations, a change of the number of slots).
+    /// Every slot: exact totals (period starts, allocations, a change of the
+    /// number of slots, keyed calls). The caller took the slot rows before
+    /// the state row (`locking::prelock_slots`); a slot another transaction
+    /// still holds is refused with 55P03, never waited for.
     All,
-    /// The slots no other transaction holds; never waits. A slot with a spend
-    /// in flight stays as it is, counted in the allotment. This is what
-    /// keeps a transaction that spent from a slot and then locks the state
-    /// row (a refund, a metric write) from deadlocking with one that holds
-    /// the state row and wants that slot.
+    /// The slots no other transaction holds. A slot with a spend in flight
+    /// stays as it is, counted in the allotment.
     Free,
+}
+
+/// 55P03: every slot was needed and another transaction holds one.
+fn slots_busy(region_id: Uuid) -> pgrx::pg_sys::panic::ErrorReport {
+    crate::error::lock_not_available(format!(
+        "a budget slot of region {region_id} is held by another transaction"
+    ))
+    .set_detail("This call needs every budget slot of the region, and this transaction already holds a row of the region, so it may not wait for the slot.")
+    .set_hint("Make the call in a transaction that has not yet written to this region, or retry when the other transaction has ended.")
 }
 
 /// What emptying slots returned to the pool, and what they may still hold.
@@ -139,18 +151,17 @@ pub struct Emptied {
     pub still_held: i64,
 }
 
-/// Locks the region's slot rows (slot order; with [`Emptying::Free`] only
-/// those no other transaction holds), empties them and writes the transfer
-/// rows: one per non-empty slot, and one for the pool, whose balance was
-/// `pool` and becomes `pool + balance`. The caller holds the state row lock
-/// and must add what is returned to the state row.
+/// Locks the region's slot rows that no other transaction holds (slot
+/// order, never waiting), empties them and writes the transfer rows: one
+/// per non-empty slot, and one for the pool, whose balance was `pool` and
+/// becomes `pool + balance`. The caller holds the state row lock and must
+/// add what is returned to the state row. With [`Emptying::All`], 55P03 if
+/// a slot is left (another transaction holds it).
 pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptying) -> GResult<Emptied> {
-    let skip = if how == Emptying::Free { "SKIP LOCKED" } else { "" };
-    let sql = format!(
-        concat!(
+    const SQL: &str = concat!(
         "WITH held AS (
            SELECT slot_no, balance, spent_today, period_spent
-             FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE {skip}),
+             FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE SKIP LOCKED),
          emptied AS (
            UPDATE grse.region_budget_slots b SET balance = 0, spent_today = 0, period_spent = 0
              FROM held h WHERE b.region_id = $1 AND b.slot_no = h.slot_no
@@ -172,14 +183,15 @@ pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptyi
         insert_into_ledger!(),
         "SELECT $1, 0, 'transfer', balance, balance, $2 + balance, NULL::uuid, NULL::text, 'slots emptied into the pool', NULL::text, NULL::uuid
              FROM total WHERE balance > 0)
-         SELECT t.balance, t.spent_today, t.period_spent,
+         SELECT t.balance, t.spent_today, t.period_spent, u.n AS busy,
                 CASE WHEN u.n > 0 THEN GREATEST(u.balance, 1) ELSE 0 END AS still_held
            FROM total t, busy u"
-        ),
-        skip = skip
     );
-    let t = client.update(sql.as_str(), None, &[region_id.into(), pool.into()]).or_internal()?;
+    let t = client.update(SQL, None, &[region_id.into(), pool.into()]).or_internal()?;
     let row = t.first();
+    if how == Emptying::All && int8(&row, "busy")? > 0 {
+        return Err(slots_busy(region_id));
+    }
     Ok(Emptied {
         balance: int8(&row, "balance")?,
         spent_today: int8(&row, "spent_today")?,
@@ -361,9 +373,10 @@ pub fn fill(
 
 /// The state trigger's way to empty a region's slots (it runs as the user
 /// who writes the metrics; this runs as the extension owner). Refused
-/// unless called from inside grse. `wait`: empty every slot, waiting for
-/// spends in flight; else only the free ones. Returns {balance,
-/// spent_today, period_spent, still_held} (see [`Emptied`]).
+/// unless called from inside grse. `wait` (never set by grse since 0.3.0):
+/// every slot ([`Emptying::All`]: 55P03 if another transaction holds one,
+/// never waiting); else only the free ones. Returns {balance, spent_today,
+/// period_spent, still_held} (see [`Emptied`]).
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn empty_budget_slots_internal(region_id: Uuid, pool: i64, wait: bool) -> GResult<Vec<i64>> {
     if !crate::guard::is_internal() {

@@ -14,7 +14,7 @@ use grse_core::evaluate::{evaluate_from, Evaluation, RegionMetrics};
 use grse_core::hysteresis::{ModeDecision, ModeState, Pin};
 use grse_core::mode::Mode;
 use grse_core::pressure::Pressures;
-use grse_core::slots::holds_steady;
+use grse_core::slots::{holds_steady, judged_budget};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
@@ -147,17 +147,20 @@ fn mode_state(old: &Row, new: &Row) -> GResult<ModeState> {
 }
 
 /// The evaluation of a region whose pool is `m.budget_remaining` and whose
-/// slots were handed `allotment`: the scores as of that handing out (its
-/// judgement holds for whatever the slots still hold; reads compute the
-/// live capacity), the mode judged from `state` (hysteresis, pins).
+/// slots were handed `allotment`: judged at pool and slots when spending the
+/// slots cannot change the judgement (the scores as of that handing out;
+/// reads compute the live capacity), else at the pool alone (slots other
+/// transactions hold could hide a change: the cautious side until they are
+/// back, see `grse_core::slots::judged_budget`); the mode judged from
+/// `state` (hysteresis, pins).
 fn as_filled(
     policy: &grse_core::Policy,
     m: &RegionMetrics,
     allotment: i64,
     state: Option<&ModeState>,
 ) -> (Evaluation, ModeDecision) {
-    let filled = RegionMetrics { budget_remaining: m.budget_remaining.saturating_add(allotment), ..*m };
-    evaluate_from(policy, &filled, state, now_us())
+    let judged = RegionMetrics { budget_remaining: judged_budget(policy, m, allotment), ..*m };
+    evaluate_from(policy, &judged, state, now_us())
 }
 
 /// BEFORE INSERT OR UPDATE: guard grse-maintained columns, then recompute
@@ -214,7 +217,7 @@ fn state_before_write_checked<'a>(
         }
         let mut allotment = new.int8(Col::Allotment)?;
         if !holds_steady(&policy, &m, allotment) {
-            allotment = empty_slots(&policy, &old, &new, &mut m, &mut changes)?;
+            allotment = empty_slots(&old, &new, &mut m, &mut changes)?;
         }
         let state = old.as_ref().map(|old| mode_state(old, &new)).transpose()?;
         let (d, decision) = as_filled(&policy, &m, allotment, state.as_ref());
@@ -264,33 +267,25 @@ fn queue_write(old: &Row, new: &Row, changes: &mut Changes) -> GResult<()> {
     Ok(())
 }
 
-/// The row being written would make the region's budget slots hide a
-/// change of its mode or conditions (a metric write moved the floor above
-/// the pool): empty them into the row, the free ones first, all of them if
-/// that is not enough. Returns the new allotment.
-fn empty_slots(
-    policy: &grse_core::Policy,
-    old: &Option<Row>,
-    new: &Row,
-    m: &mut RegionMetrics,
-    changes: &mut Changes,
-) -> GResult<i64> {
+/// A metric write would make the region's budget slots hide a change of its
+/// mode or conditions (it moved the floor above the pool): the free slots
+/// are emptied into the row (never waiting for one another transaction
+/// holds). Returns the new allotment; if it can still hide a change, the
+/// region is judged by its pool alone until those slots are back (see
+/// [`as_filled`]). A budget write of grse's own (the budget functions empty
+/// the free slots themselves) is left as it is.
+fn empty_slots(old: &Option<Row>, new: &Row, m: &mut RegionMetrics, changes: &mut Changes) -> GResult<i64> {
     let budget_unchanged = old.as_ref().is_some_and(|old| {
         old.int8(Col::Remaining).ok() == new.int8(Col::Remaining).ok()
             && old.int8(Col::Allotment).ok() == new.int8(Col::Allotment).ok()
     });
     if !budget_unchanged {
-        // grse's own budget writes hand out only what cannot change the judgement
-        return Err(crate::error::internal("a budget write would let slots hide a mode change"));
+        return new.int8(Col::Allotment);
     }
     let region_id = pgrx::Uuid::from_bytes(new.uuid_bytes(Col::RegionId)?);
     let pool = new.int8(Col::Remaining)?;
     // [balance, spent_today, period_spent, still_held]
-    let mut back = empty_through_owner(region_id, pool, false)?;
-    if !holds_steady(policy, &RegionMetrics { budget_remaining: pool + back[0], ..*m }, back[3]) {
-        let more = empty_through_owner(region_id, pool + back[0], true)?;
-        back = [back[0] + more[0], back[1] + more[1], back[2] + more[2], more[3]];
-    }
+    let back = empty_through_owner(region_id, pool)?;
     m.budget_remaining = pool + back[0];
     changes.set(new, Col::Remaining, m.budget_remaining.into_datum())?;
     changes.set(new, Col::SpendToday, (new.int8(Col::SpendToday)? + back[1]).into_datum())?;
@@ -301,14 +296,14 @@ fn empty_slots(
 
 /// Empties slots through a SECURITY DEFINER function: the writer of the
 /// metrics may not write slots or the ledger.
-fn empty_through_owner(region_id: pgrx::Uuid, pool: i64, wait: bool) -> GResult<[i64; 4]> {
+fn empty_through_owner(region_id: pgrx::Uuid, pool: i64) -> GResult<[i64; 4]> {
     let v = guard::internally(|| {
         Spi::connect_mut(|client| {
             client
                 .update(
-                    "SELECT grse.empty_budget_slots_internal($1, $2, $3)",
+                    "SELECT grse.empty_budget_slots_internal($1, $2, false)",
                     Some(1),
-                    &[region_id.into(), pool.into(), wait.into()],
+                    &[region_id.into(), pool.into()],
                 )
                 .or_internal()?
                 .first()

@@ -57,6 +57,20 @@ pub fn holds_steady(policy: &Policy, m: &RegionMetrics, held: i64) -> bool {
     held <= 0 || judgement(policy, m) == judgement(policy, &with_remaining(m, m.budget_remaining.saturating_add(held)))
 }
 
+/// The budget a region whose pool is `m.budget_remaining` and whose slots
+/// may hold up to `allotment` is judged at: pool and slots when spending the
+/// slots cannot change the judgement (the usual case: slots are filled only
+/// above the floor), else the pool alone. The latter happens only while
+/// slots another transaction holds could hide a change (grse never waits
+/// for them): the region is judged on the cautious side until they are back.
+pub fn judged_budget(policy: &Policy, m: &RegionMetrics, allotment: i64) -> i64 {
+    if holds_steady(policy, m, allotment) {
+        m.budget_remaining.saturating_add(allotment.max(0))
+    } else {
+        m.budget_remaining
+    }
+}
+
 /// The least budget `f <= m.budget_remaining` with the same judgement as
 /// `m.budget_remaining` (binary search; the judgement is monotone).
 pub fn floor(policy: &Policy, m: &RegionMetrics) -> i64 {
@@ -133,6 +147,23 @@ mod tests {
             fatigue: Centi(0),
             budget_remaining: remaining,
             budget_monthly: 100_000,
+        }
+    }
+
+    #[test]
+    fn judged_at_pool_and_slots_only_when_they_cannot_change_the_judgement() {
+        let p = Policy::default();
+        // above the 25 % warning either way: pool and slots
+        assert_eq!(judged_budget(&p, &m(30_000, 0), 50_000), 80_000);
+        assert_eq!(judged_budget(&p, &m(30_000, 0), 0), 30_000);
+        // the pool alone is below the warning, with the slots above it: the pool alone
+        assert_eq!(judged_budget(&p, &m(20_000, 0), 50_000), 20_000);
+        assert!(!holds_steady(&p, &m(20_000, 0), 50_000));
+        // never better than with the whole budget, never worse than the pool alone
+        for (pool, slots) in [(0, 10), (24_000, 2_000), (99_000, 1_000), (50_000, 50_000)] {
+            let j = judged_budget(&p, &m(pool, 0), slots);
+            assert!(j == pool || j == pool + slots);
+            assert_eq!(judgement(&p, &m(j, 0)), judgement(&p, &m(pool, 0)));
         }
     }
 
