@@ -89,6 +89,7 @@ max_connections = 100
 $preload
 cron.database_name = '$db'
 log_line_prefix = '%m [%p] %d '
+log_lock_waits = on
 EOF
         fi
 

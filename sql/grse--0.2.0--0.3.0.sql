@@ -1236,6 +1236,19 @@ ALTER TABLE grse.region_budget_transactions
     DROP CONSTRAINT region_budget_transactions_region_id_fkey;
 
 -- ---------------------------------------------------------------------------
+-- Automatic budget slots: a region whose spends contend takes policy.auto_budget_slots slots
+-- by itself while region_scaling_state.auto_slots_until lasts
+-- ---------------------------------------------------------------------------
+ALTER TABLE grse.policy
+    ADD COLUMN auto_budget_slots integer NOT NULL DEFAULT 16
+        CONSTRAINT policy_auto_budget_slots_range CHECK (auto_budget_slots BETWEEN 1 AND 64);
+COMMENT ON COLUMN grse.policy.auto_budget_slots IS
+    'Budget slots a region without budget_slots of its own takes by itself while its spends contend for its state row (region_scaling_state.auto_slots_until); 1 = never; 1 to 64.';
+ALTER TABLE grse.region_scaling_state ADD COLUMN auto_slots_until timestamptz;
+COMMENT ON COLUMN grse.region_scaling_state.auto_slots_until IS
+    'While in the future and budget_slots is NULL: the region spends from policy.auto_budget_slots budget slots, which it took by itself when its spends contended (extended whenever its slots are filled); NULL or past: from policy.default_budget_slots.';
+
+-- ---------------------------------------------------------------------------
 -- Functions changed by several of the sections above: their final 0.3.0 definitions
 -- ---------------------------------------------------------------------------
 

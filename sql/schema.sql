@@ -105,6 +105,9 @@ CREATE TABLE grse.policy (
     job_ttl                         interval     NOT NULL DEFAULT '1 hour'
                                     CONSTRAINT policy_job_ttl_range
                                     CHECK (job_ttl > interval '0' AND job_ttl <= interval '30 days'),
+    auto_budget_slots               integer      NOT NULL DEFAULT 16
+                                    CONSTRAINT policy_auto_budget_slots_range
+                                    CHECK (auto_budget_slots BETWEEN 1 AND 64),
 
     CONSTRAINT policy_weights_in_unit_range CHECK (
         pressure_weight_posting BETWEEN 0 AND 1 AND pressure_weight_orchestration BETWEEN 0 AND 1
@@ -150,6 +153,8 @@ COMMENT ON COLUMN grse.policy.mode_min_dwell IS
 COMMENT ON COLUMN grse.policy.hold_ttl IS 'Lifetime of a budget hold reserved without a ttl; more than 0, at most 7 days.';
 COMMENT ON COLUMN grse.policy.job_ttl IS
     'Lifetime of an admitted job record: jobs not finished by created_at + job_ttl are expired; more than 0, at most 30 days.';
+COMMENT ON COLUMN grse.policy.auto_budget_slots IS
+    'Budget slots a region without budget_slots of its own takes by itself while its spends contend for its state row (region_scaling_state.auto_slots_until); 1 = never; 1 to 64.';
 INSERT INTO grse.policy DEFAULT VALUES;
 
 -- ---------------------------------------------------------------------------
@@ -266,7 +271,8 @@ CREATE TABLE grse.region_scaling_state (
     pinned_at               timestamptz,
     ai_budget_held          bigint NOT NULL DEFAULT 0,
     jobs_queued_manually    integer NOT NULL DEFAULT 0,
-    next_expiry_at          timestamptz
+    next_expiry_at          timestamptz,
+    auto_slots_until        timestamptz
 );
 COMMENT ON TABLE grse.region_scaling_state IS
     'Live metrics of each region. Write pressures and utilization directly; capacity, warning index, overall pressure and mode are recomputed by a trigger on every write. Budget columns change only through the grse budget functions.';
@@ -296,6 +302,8 @@ COMMENT ON COLUMN grse.region_scaling_state.ai_budget_held IS
     'Budget reserved by open holds (grse.budget_holds with status held), cents: already out of ai_budget_remaining.';
 COMMENT ON COLUMN grse.region_scaling_state.jobs_queued_manually IS
     'The part of jobs_in_queue counted by grse.update_job_queue (apps without job records); the rest are grse.jobs queued or running.';
+COMMENT ON COLUMN grse.region_scaling_state.auto_slots_until IS
+    'While in the future and budget_slots is NULL: the region spends from policy.auto_budget_slots budget slots, which it took by itself when its spends contended (extended whenever its slots are filled); NULL or past: from policy.default_budget_slots.';
 COMMENT ON COLUMN grse.region_scaling_state.next_expiry_at IS
     'No open hold or job of the region expires before this instant (NULL: none open); budget calls sweep expired ones once it has passed.';
 CREATE INDEX region_scaling_state_mode_idx ON grse.region_scaling_state (scaling_mode);

@@ -113,7 +113,12 @@ pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GRe
         let charged = if slots > 1 {
             crate::slots::spend(client, region_id, slots, c.amount, c.agency_id, c.job_type, c.description)?
         } else {
-            !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty()
+            let started = std::time::Instant::now();
+            let charged = !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty();
+            if charged {
+                crate::autoslots::pool_spend_took(client, region_id, started.elapsed())?;
+            }
+            charged
         };
         if charged {
             return Ok(true);

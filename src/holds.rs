@@ -336,8 +336,10 @@ fn on_hold(hold_id: Uuid, f: impl FnOnce(&mut SpiClient<'_>, Locked) -> GResult<
     })
 }
 
-/// Expires every hold (and job) past its expiry: of one region, or of all.
-/// Returns how many holds expired. What the scheduled sweeper runs.
+/// Expires every hold (and job) past its expiry: of one region, or of all
+/// (passing over a region another transaction is busy with: its next
+/// budget call sweeps it). Returns how many holds expired. What the
+/// scheduled sweeper runs.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn expire_budget_holds(region_id: default!(Option<Uuid>, "NULL")) -> GResult<i32> {
     with_writes(|client| {
@@ -361,6 +363,11 @@ pub fn expire_budget_holds(region_id: default!(Option<Uuid>, "NULL")) -> GResult
         };
         let mut expired = 0;
         for id in ids {
+            // the sweep over all regions passes over a region a transaction is busy with (holding
+            // the regions it swept, it must not wait): its next budget call sweeps it lazily
+            if region_id.is_none() && !crate::locking::take_if_free(client, id)? {
+                continue;
+            }
             // lock_row, not lock_current: the sweep here is counted
             let facts = crate::region::lock_row(client, id)?.ok_or_else(|| not_found("region", id))?;
             if facts.expiry_due {

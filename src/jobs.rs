@@ -10,7 +10,7 @@
 
 use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::holds::{hold, resolve, HoldRequest};
-use crate::locking::{lock_current, lock_whole};
+use crate::locking::{lock_current, lock_whole_all};
 use crate::region::{require_active, with_writes};
 use crate::router::{candidates, plan, view};
 use crate::state::Locked;
@@ -336,8 +336,8 @@ pub fn migrate_jobs(
         regions.sort_by_key(|r| *r.as_bytes());
         regions.dedup();
         let mut facts: BTreeMap<[u8; 16], Locked> = BTreeMap::new();
-        for r in &regions {
-            facts.insert(*r.as_bytes(), lock_whole(client, *r)?);
+        for (r, f) in regions.iter().zip(lock_whole_all(client, &regions)?) {
+            facts.insert(*r.as_bytes(), f);
         }
         let mut moved = Vec::new();
         for q in queued_jobs(client, from, job, true)? {

@@ -10,6 +10,7 @@ use pgrx::prelude::*;
 
 mod admission;
 mod alert_rules;
+mod autoslots;
 mod budget;
 mod clock;
 mod convert;

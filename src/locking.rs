@@ -147,3 +147,77 @@ pub fn lock_whole(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked
     let facts = lock_current(client, region_id)?;
     empty_slots(client, facts, Emptying::All)
 }
+
+/// Takes the region's state row and every one of its slot rows if all are
+/// free at once (`SKIP LOCKED`: never waits); false, with nothing kept,
+/// when one is not. What the scheduled maintenance (roll-overs, the expiry
+/// sweeper) uses to pass over a region a transaction is busy with (its next
+/// budget call does the work lazily).
+pub fn take_if_free(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
+    let sub = crate::subxact::SubXact::begin();
+    if take_at_once(client, region_id)? {
+        sub.commit();
+        Ok(true)
+    } else {
+        sub.rollback();
+        Ok(false)
+    }
+}
+
+/// Whether this transaction could take the region's state row and every one
+/// of its slot rows at once, and took them (`SKIP LOCKED`: never waits).
+/// Rows taken before a `false` are the caller's to release (it runs this in
+/// a subtransaction it rolls back).
+fn take_at_once(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
+    let t = client
+        .update(
+            "WITH s AS (SELECT region_id FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED),
+                  b AS (SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no
+                        FOR UPDATE SKIP LOCKED)
+             SELECT (SELECT count(*) FROM s) = 1
+                    AND (SELECT count(*) FROM b) = (SELECT count(*) FROM grse.region_budget_slots WHERE region_id = $1)
+                    AS taken",
+            Some(1),
+            &[region_id.into()],
+        )
+        .or_internal()?;
+    Ok(t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false))
+}
+
+/// Locks several regions up to date with every slot emptied (as
+/// [`lock_whole`] each, in id order) without ever waiting while this call
+/// holds one of them: each is taken only if it is free at once; if one is
+/// not, everything this call took is released, it waits for that region
+/// alone (holding nothing), and starts again. What a function that works on
+/// several regions in one call (job migration) locks them with, so it
+/// cannot close a cycle with a transaction that holds one of them and waits
+/// for another. `regions` must be sorted and free of duplicates.
+pub fn lock_whole_all(client: &mut SpiClient<'_>, regions: &[Uuid]) -> GResult<Vec<Locked>> {
+    const ATTEMPTS: usize = 20;
+    for _ in 0..ATTEMPTS {
+        let sub = crate::subxact::SubXact::begin();
+        let mut busy = None;
+        for r in regions {
+            if !take_at_once(client, *r)? {
+                busy = Some(*r);
+                break;
+            }
+        }
+        match busy {
+            None => {
+                sub.commit();
+                return regions.iter().map(|r| lock_whole(client, *r)).collect();
+            }
+            Some(r) => {
+                sub.rollback();
+                // wait until that region is free, holding nothing of this call
+                let wait = crate::subxact::SubXact::begin();
+                prelock_slots(client, r, Prelock::Always)?;
+                lock_row(client, r)?;
+                wait.rollback();
+            }
+        }
+    }
+    // still contended after that many rounds: take them in id order, waiting
+    regions.iter().map(|r| lock_whole(client, *r)).collect()
+}

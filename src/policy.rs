@@ -22,7 +22,7 @@ thread_local! {
     static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
     /// Regions with their own number of budget slots (`budget_slots` set);
     /// dropped with the policy (grse.set_budget_slots invalidates it).
-    static SLOT_COUNTS: RefCell<Option<HashMap<[u8; 16], i32>>> = const { RefCell::new(None) };
+    static SLOT_COUNTS: RefCell<Option<HashMap<[u8; 16], SlotSetting>>> = const { RefCell::new(None) };
 }
 
 /// Relation cache invalidation: forget the policy when its table is
@@ -62,32 +62,49 @@ pub fn current() -> GResult<Policy> {
 }
 
 /// How many budget slots a region spends from: its own `budget_slots`,
-/// else the policy's `default_budget_slots`.
+/// else the policy's `default_budget_slots`, or its `auto_budget_slots`
+/// while the region's automatic slots last (`grse_core::slots::auto`).
 pub fn budget_slots(region_id: Uuid) -> GResult<i32> {
-    let default = current()?.default_budget_slots;
-    if let Some(n) = SLOT_COUNTS.with(|s| s.borrow().as_ref().map(|m| m.get(region_id.as_bytes()).copied())) {
-        return Ok(n.unwrap_or(default));
+    let p = current()?;
+    let now = crate::clock::now_us();
+    let effective = |(fixed, until): SlotSetting| {
+        grse_core::slots::auto::effective(fixed, p.default_budget_slots, p.auto_budget_slots, until, now)
+    };
+    let cached = SLOT_COUNTS.with(|s| s.borrow().as_ref().map(|m| m.get(region_id.as_bytes()).copied()));
+    match cached {
+        // automatic slots seen ending here may have been extended since: read again (once)
+        Some(Some((None, Some(until)))) if until <= now => {}
+        Some(setting) => return Ok(setting.map_or(p.default_budget_slots, effective)),
+        None => {}
     }
-    let counts = Spi::connect(|client| -> GResult<HashMap<[u8; 16], i32>> {
+    let counts = Spi::connect(|client| -> GResult<HashMap<[u8; 16], SlotSetting>> {
         let t = client
             .select(
-                "SELECT region_id, budget_slots FROM grse.region_scaling_state WHERE budget_slots IS NOT NULL",
+                "SELECT region_id, budget_slots,
+                        (extract(epoch FROM auto_slots_until) * 1000000)::bigint AS auto_until
+                   FROM grse.region_scaling_state
+                  WHERE budget_slots IS NOT NULL OR auto_slots_until > pg_catalog.now()",
                 None,
                 &[],
             )
             .or_internal()?;
         let mut m = HashMap::new();
         for row in t {
-            if let (Some(id), Some(n)) = (row.get::<Uuid>(1).or_internal()?, row.get::<i32>(2).or_internal()?) {
-                m.insert(*id.as_bytes(), n);
+            if let Some(id) = row.get_by_name::<Uuid, _>("region_id").or_internal()? {
+                let fixed = row.get_by_name::<i32, _>("budget_slots").or_internal()?;
+                let until = row.get_by_name::<i64, _>("auto_until").or_internal()?;
+                m.insert(*id.as_bytes(), (fixed, until));
             }
         }
         Ok(m)
     })?;
-    let n = counts.get(region_id.as_bytes()).copied().unwrap_or(default);
+    let n = counts.get(region_id.as_bytes()).copied().map_or(p.default_budget_slots, effective);
     SLOT_COUNTS.with(|s| *s.borrow_mut() = Some(counts));
     Ok(n)
 }
+
+/// A region's own slot count and the end of its automatic slots (µs).
+type SlotSetting = (Option<i32>, Option<i64>);
 
 /// Forgets the cached policy (and regions' slot counts) here and, when the
 /// change commits, in every other session.
@@ -177,6 +194,7 @@ fn load() -> GResult<(pg_sys::Oid, Policy)> {
             mode_min_dwell_micros: int8,
             hold_ttl_micros: int8,
             job_ttl_micros: int8,
+            auto_budget_slots: int4,
         });
         p.validate().map_err(|e| internal(format!("grse.policy is inconsistent: {e}")))?;
         Ok((column::<pg_sys::Oid>(&row, "policy_table")?, p))

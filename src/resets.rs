@@ -47,8 +47,17 @@ pub fn roll_over_budget_periods(region_id: default!(Option<Uuid>, "NULL")) -> GR
         let source = if region_id.is_some() { "lazy" } else { "scheduled" };
         let mut rolled = 0;
         for id in ids {
-            // a due period empties every slot: take them before the state row
-            crate::locking::prelock_slots(client, id, crate::locking::Prelock::IfDue)?;
+            if region_id.is_none() {
+                // the scheduled run passes over a region a transaction is busy with (holding
+                // the regions it did, it must not wait): that region rolls over lazily at its
+                // next budget call, or at the next run
+                if !crate::locking::take_if_free(client, id)? {
+                    continue;
+                }
+            } else {
+                // a due period empties every slot: take them before the state row
+                crate::locking::prelock_slots(client, id, crate::locking::Prelock::IfDue)?;
+            }
             if let Some(facts) = lock_row(client, id)? {
                 if facts.day_due || facts.month_due {
                     let facts = empty_slots(client, facts, crate::slots::Emptying::All)?;

@@ -305,7 +305,8 @@ pub fn steady(
 /// `held`) out to the region's empty slots that no other transaction holds
 /// (creating missing slot rows), if each share would be at least
 /// `min_share` cents. `pool` is the state's ai_budget_remaining. Returns
-/// what was handed out.
+/// what was handed out. A filling extends the region's automatic slots
+/// (see `autoslots`): they are being spent.
 pub fn fill(
     client: &mut SpiClient<'_>,
     policy: &Policy,
@@ -353,7 +354,10 @@ pub fn fill(
                RETURNING b.slot_no, b.balance, s.share),
              pool AS (
                UPDATE grse.region_scaling_state
-                  SET ai_budget_remaining = ai_budget_remaining - $4, slot_allotment = slot_allotment + $4
+                  SET ai_budget_remaining = ai_budget_remaining - $4, slot_allotment = slot_allotment + $4,
+                      auto_slots_until = CASE WHEN budget_slots IS NULL AND auto_slots_until IS NOT NULL
+                                              THEN GREATEST(auto_slots_until, pg_catalog.now() + pg_catalog.make_interval(secs => $5))
+                                              ELSE auto_slots_until END
                 WHERE region_id = $1
                RETURNING ai_budget_remaining)
              ",
@@ -365,7 +369,7 @@ pub fn fill(
                FROM pool"
             ),
             None,
-            &[region_id.into(), targets.into(), d.shares.into(), handed.into()],
+            &[region_id.into(), targets.into(), d.shares.into(), handed.into(), crate::autoslots::hold_seconds().into()],
         )
         .or_internal()?;
     Ok(handed)

@@ -70,6 +70,7 @@ pub enum Col {
     ActiveClients,
     ShardCount,
     Metadata,
+    AutoUntil,
 }
 
 const NAMES: [(Col, &str); COLS] = [
@@ -112,9 +113,10 @@ const NAMES: [(Col, &str); COLS] = [
     (Col::ActiveClients, "active_clients"),
     (Col::ShardCount, "shard_count"),
     (Col::Metadata, "metadata"),
+    (Col::AutoUntil, "auto_slots_until"),
 ];
 
-const COLS: usize = 39;
+const COLS: usize = 40;
 
 const STATE_NAMES: [&str; COLS] = {
     let mut names = [""; COLS];

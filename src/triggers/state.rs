@@ -19,8 +19,9 @@ use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
 /// Columns only grse's own functions may change (besides region_id and fatigue).
-const GUARDED_INT8: [Col; 15] = [
+const GUARDED_INT8: [Col; 16] = [
     Col::Allotment,
+    Col::AutoUntil,
     Col::Held,
     Col::NextExpiry,
     Col::Monthly,
@@ -105,6 +106,7 @@ fn NAME_OF(c: Col) -> &'static str {
         Col::Held => "ai_budget_held",
         Col::NextExpiry => "next_expiry_at",
         Col::JobsManual => "jobs_queued_manually",
+        Col::AutoUntil => "auto_slots_until",
         _ => "a derived column",
     }
 }

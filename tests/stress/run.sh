@@ -19,7 +19,8 @@
 # on a throw-away cluster that listens on 127.0.0.1 and a private socket only.
 #
 #   1. Fixture (setup.sql): CREATE EXTENSION grse; 8 regions in 8 timezones
-#      with monthly budgets, the even ones with 4 budget slots each; 24 agencies with licenses, 48 clients; test-owned
+#      with monthly budgets, the even ones with 4 budget slots each, two never with
+#      slots and two with automatic slots; 24 agencies with licenses, 48 clients; test-owned
 #      tables where every client transaction records what it did, in the same
 #      transaction (so after a crash the records are exactly what committed).
 #   2. Load: pgbench -c CLIENTS -j THREADS -M prepared --no-vacuum, weighted
@@ -554,10 +555,15 @@ FROM (SELECT (SELECT string_agg(s, ', ') FROM unnest(string_to_array('${SCRIPTS[
              (SELECT count(*) FILTER (WHERE admitted AND NOT fallback) FROM st_admissions) ad_ok,
              (SELECT count(*) FILTER (WHERE NOT admitted OR fallback) FROM st_admissions) ad_other) t"
 
-check "the slotted regions charged spends to slots and moved budget between their pool and slots; the others never did" "
-SELECT st_assert(bool_and(CASE WHEN r.n % 2 = 0 THEN slot_spends > 0 AND transfers > 0 ELSE slot_spends = 0 AND transfers = 0 END),
-                 string_agg(format('%s: %s slot spends, %s transfers', r.slug, slot_spends, transfers), '; ' ORDER BY r.n))
-FROM st_regions r,
+check "the slotted regions charged spends to slots and moved budget between their pool and slots; the unslotted never did; of the automatic ones, only those that became hot did, and one did" "
+SELECT st_assert(bool_and(CASE WHEN r.n % 2 = 0 THEN slot_spends > 0 AND transfers > 0
+                               WHEN r.n % 4 = 1 THEN slot_spends = 0 AND transfers = 0
+                               ELSE (slot_spends = 0 AND transfers = 0) OR s.auto_slots_until IS NOT NULL END)
+                 AND bool_or(r.n % 4 = 3 AND s.auto_slots_until IS NOT NULL AND slot_spends > 0),
+                 string_agg(format('%s: %s slot spends, %s transfers%s', r.slug, slot_spends, transfers,
+                                   CASE WHEN r.n % 4 = 3 THEN format(' (automatic slots until %s)', s.auto_slots_until) ELSE '' END),
+                            '; ' ORDER BY r.n))
+FROM st_regions r JOIN grse.region_scaling_state s ON s.region_id = r.id,
 LATERAL (SELECT count(*) FILTER (WHERE t.slot_no > 0 AND t.transaction_type = 'spend') AS slot_spends,
                 count(*) FILTER (WHERE t.transaction_type = 'transfer') AS transfers
            FROM grse.region_budget_transactions t WHERE t.region_id = r.id) l"

@@ -53,7 +53,10 @@ UPDATE grse.policy SET job_ttl = '10 seconds';
 
 -- Budget slots on for the even regions (4 slots each): spends there charge
 -- slot rows, and refunds, resets, budget changes and metric writes empty them.
+-- Regions 1 and 5 never have slots (budget_slots = 1); regions 3 and 7 keep the
+-- default policy: they take slots by themselves when their spends contend.
 SELECT count(grse.set_budget_slots(id, 4)) AS slotted_regions FROM st_regions WHERE n % 2 = 0;
+SELECT count(grse.set_budget_slots(id, 1)) AS unslotted_regions FROM st_regions WHERE n % 4 = 1;
 
 -- ---------------------------------------------------------------------------
 -- Agencies (3 per region, licensed there; each also holds a suspended

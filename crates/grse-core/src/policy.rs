@@ -77,6 +77,9 @@ pub struct Policy {
     pub hold_ttl_micros: i64,
     /// Lifetime (microseconds) of an admitted job record.
     pub job_ttl_micros: i64,
+    /// Budget slots a region takes by itself while its spends contend for its
+    /// state row and it has no `budget_slots` of its own (1 = never).
+    pub auto_budget_slots: i32,
 }
 
 impl Default for Policy {
@@ -115,6 +118,7 @@ impl Default for Policy {
             mode_min_dwell_micros: 0,
             hold_ttl_micros: 15 * 60 * MICROS_PER_SEC,
             job_ttl_micros: 3600 * MICROS_PER_SEC,
+            auto_budget_slots: 16,
         }
     }
 }
@@ -199,6 +203,7 @@ impl Policy {
         check(self.fatigue_window_secs > 0, "fatigue_window must be positive")?;
         check((1..=65_536).contains(&self.default_shard_count), "default_shard_count must lie in [1, 65536]")?;
         check((1..=MAX_SLOTS).contains(&self.default_budget_slots), "default_budget_slots must lie in [1, 64]")?;
+        check((1..=MAX_SLOTS).contains(&self.auto_budget_slots), "auto_budget_slots must lie in [1, 64]")?;
         check(
             (0..=MAX_CAUTIOUS_DELAY_SECS).contains(&self.cautious_delay_seconds),
             "cautious_delay_seconds must lie in [0, 86400]",

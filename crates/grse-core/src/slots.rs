@@ -135,6 +135,61 @@ pub fn slot_for(pid: i32, slots: i32) -> i32 {
     (pid.rem_euclid(slots.clamp(1, MAX_SLOTS))) + 1
 }
 
+/// Budget slots a region takes by itself: a backend that sees its pool
+/// spends on a region wait for the state row ([`auto::CONTENDED_US`] or
+/// more, [`auto::AFTER`] times within [`auto::WINDOW_US`]) gives the region
+/// `policy.auto_budget_slots` slots for [`auto::HOLD_US`]; every filling of
+/// its slots (they are being spent) extends that, and when it ends the
+/// region spends from its pool again (its slots are emptied as spends come).
+pub mod auto {
+    /// A pool spend that took this long waited for another transaction's
+    /// lock on the state row (an uncontended one takes a small fraction).
+    pub const CONTENDED_US: u64 = 1_000;
+    /// Contended spends of one backend that make a region hot...
+    pub const AFTER: u32 = 4;
+    /// ... within this window.
+    pub const WINDOW_US: u64 = 10_000_000;
+    /// How long a hot region keeps its automatic slots after it became hot
+    /// or its slots were last filled.
+    pub const HOLD_US: i64 = 60_000_000;
+
+    /// What one backend has seen of a region's contention.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Seen {
+        pub count: u32,
+        pub since_us: u64,
+    }
+
+    /// Counts a pool spend that took `elapsed_us` at `now_us` (a monotonic
+    /// clock of the backend): the new record, and whether the region is hot
+    /// now (the record starts again then).
+    pub fn observe(seen: Option<Seen>, now_us: u64, elapsed_us: u64) -> (Option<Seen>, bool) {
+        if elapsed_us < CONTENDED_US {
+            return (seen, false);
+        }
+        let seen = match seen {
+            Some(s) if now_us.saturating_sub(s.since_us) <= WINDOW_US => Seen { count: s.count + 1, ..s },
+            _ => Seen { count: 1, since_us: now_us },
+        };
+        if seen.count >= AFTER {
+            (None, true)
+        } else {
+            (Some(seen), false)
+        }
+    }
+
+    /// The slots a region spends from: its own `budget_slots` if set; else
+    /// the larger of the policy's default and, while its automatic slots
+    /// last (`auto_until_us` after `now_us`), `auto_budget_slots`.
+    pub fn effective(fixed: Option<i32>, default: i32, auto: i32, auto_until_us: Option<i64>, now_us: i64) -> i32 {
+        match (fixed, auto_until_us) {
+            (Some(n), _) => n,
+            (None, Some(until)) if until > now_us => default.max(auto),
+            _ => default,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +203,36 @@ mod tests {
             budget_remaining: remaining,
             budget_monthly: 100_000,
         }
+    }
+
+    #[test]
+    fn contention_makes_a_region_hot_within_the_window() {
+        use auto::*;
+        let (mut seen, mut hot) = (None, false);
+        for i in 0..AFTER {
+            assert!(!hot);
+            (seen, hot) = observe(seen, 1_000 + u64::from(i), CONTENDED_US);
+        }
+        assert!(hot);
+        assert_eq!(seen, None);
+        // quick spends do not count; slow ones too far apart start again
+        assert_eq!(observe(None, 5, CONTENDED_US - 1), (None, false));
+        let (s, _) = observe(None, 0, CONTENDED_US);
+        let (s, _) = observe(s, 1, CONTENDED_US);
+        let (s, hot) = observe(s, WINDOW_US + 10, CONTENDED_US);
+        assert!(!hot);
+        assert_eq!(s, Some(Seen { count: 1, since_us: WINDOW_US + 10 }));
+    }
+
+    #[test]
+    fn effective_slots() {
+        use auto::effective;
+        assert_eq!(effective(Some(4), 1, 16, Some(100), 50), 4);
+        assert_eq!(effective(Some(1), 1, 16, Some(100), 50), 1);
+        assert_eq!(effective(None, 1, 16, Some(100), 50), 16);
+        assert_eq!(effective(None, 32, 16, Some(100), 50), 32);
+        assert_eq!(effective(None, 2, 16, Some(100), 100), 2);
+        assert_eq!(effective(None, 1, 16, None, 0), 1);
     }
 
     #[test]

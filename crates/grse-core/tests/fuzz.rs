@@ -45,7 +45,7 @@ prop_compose! {
             warning_points: t[11], critical_points: t[12], fatigue_window_secs: window,
             preferred_region_min_capacity: t[13], default_shard_count: shards, risk_pressure_above: t[14],
             default_budget_slots: shards, cautious_delay_seconds: shards, mode_recovery_margin: t[15],
-            mode_min_dwell_micros: window, hold_ttl_micros: small, job_ttl_micros: window,
+            mode_min_dwell_micros: window, hold_ttl_micros: small, job_ttl_micros: window, auto_budget_slots: shards,
         }
     }
 }
