@@ -379,7 +379,9 @@ case_mixed() {
         mark=$(max_ledger_id)
         run "$key" "$c" "$DB" -D rmin=$MIX_LO -D rmax=$MIX_HI "${files[@]}"
         SLOTSPENT[$key]=$(slot_spends "$mark" $MIX_LO $MIX_HI)
-        MIX_SLOTS_IN_FORCE[$key]=$(one "SELECT string_agg(DISTINCT COALESCE(s.budget_slots::text, 'NULL → ' || p.default_budget_slots), ', ')
+        MIX_SLOTS_IN_FORCE[$key]=$(one "SELECT string_agg(DISTINCT COALESCE(s.budget_slots::text,
+                                                   CASE WHEN s.auto_slots_until > now() THEN 'NULL → automatic ' || p.auto_budget_slots
+                                                        ELSE 'NULL → ' || p.default_budget_slots END), ', ')
                                           FROM grse.region_scaling_state s, grse.policy p
                                          WHERE s.region_id BETWEEN '$(region $MIX_LO)' AND '$(region $MIX_HI)'" 2>/dev/null || echo '?')
         VIOL[$key]=$(violations)

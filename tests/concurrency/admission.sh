@@ -59,12 +59,16 @@ FROM (SELECT r.slug,
         FROM grse.regions r) t
 WHERE l <> c"
 
+# (the true remaining: the pool plus the budget slots, which a contended region takes by itself;
+# each account, the pool and every slot, has its own balance chain)
 check "per region: ledger deltas sum to remaining and the balance chain is unbroken" "
 SELECT conc_assert(count(*) = 0, string_agg(slug, ', '))
 FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
 WHERE s.ai_budget_remaining < 0
-   OR s.ai_budget_remaining <> (SELECT coalesce(sum(delta), 0) FROM grse.region_budget_transactions t WHERE t.region_id = r.id)
-   OR EXISTS (SELECT 1 FROM (SELECT balance_after, delta, lag(balance_after, 1, 0::bigint) OVER (ORDER BY id) AS prev
+   OR s.ai_budget_remaining + (grse.slot_totals(r.id)).balance
+      <> (SELECT coalesce(sum(delta), 0) FROM grse.region_budget_transactions t WHERE t.region_id = r.id)
+   OR EXISTS (SELECT 1 FROM (SELECT balance_after, delta,
+                                    lag(balance_after, 1, 0::bigint) OVER (PARTITION BY slot_no ORDER BY id) AS prev
                                FROM grse.region_budget_transactions t WHERE t.region_id = r.id) c
               WHERE c.balance_after <> c.prev + c.delta)"
 
