@@ -7,7 +7,7 @@
 //! again. Operators who set `budget_slots` fix the number instead.
 
 use crate::error::{GResult, SpiResultExt};
-use grse_core::slots::auto::{observe, Seen, HOLD_US};
+use grse_core::slots::auto::{contended, observe, Seen, HOLD_US};
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
 use std::cell::RefCell;
@@ -26,19 +26,19 @@ pub fn hold_seconds() -> f64 {
 }
 
 /// After a pool spend charged (its transaction holds the state row) that
-/// took `elapsed`: counts it if it waited, and makes the region hot when
-/// this backend has seen enough such spends (unless the policy's
-/// `auto_budget_slots` is 1 or the region has its own `budget_slots`).
+/// took `elapsed`: counts it if it waited (see `auto::contended`), and makes
+/// the region hot when this backend has seen enough such spends (unless the
+/// policy's `auto_budget_slots` is 1 or the region has its own `budget_slots`).
 pub fn pool_spend_took(client: &mut SpiClient<'_>, region_id: Uuid, elapsed: Duration) -> GResult<()> {
     let elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    if elapsed_us < grse_core::slots::auto::CONTENDED_US {
+    if !contended(elapsed_us) {
         return Ok(());
     }
     let now_us = EPOCH.with(|e| u64::try_from(e.elapsed().as_micros()).unwrap_or(u64::MAX));
     let key = *region_id.as_bytes();
     let hot = SEEN.with(|s| {
         let mut s = s.borrow_mut();
-        let (seen, hot) = observe(s.get(&key).copied(), now_us, elapsed_us);
+        let (seen, hot) = observe(s.get(&key).copied(), now_us);
         match seen {
             Some(seen) => s.insert(key, seen),
             None => s.remove(&key),
