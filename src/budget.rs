@@ -9,7 +9,7 @@ use crate::convert::amount_cents;
 use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::idempotency::{key_arg, recorded, reused, Recorded};
 use crate::ledger::{insert_into_ledger, Entry, Kind, Move};
-use crate::locking::{empty_slots, lock, lock_active_keeping_slots, prelock_slots, Prelock};
+use crate::locking::{empty_slots, lock, lock_active_keeping_slots, prelock_slots, with_all_slots, Prelock};
 use crate::region::with_writes;
 use crate::slots::Emptying;
 use crate::state::Locked;
@@ -355,57 +355,61 @@ pub fn refund_budget(
     let amount = amount_cents("amount", &required(amount, "amount")?)?;
     let key = key_arg(idempotency_key)?;
     with_writes(|client| {
-        if key.is_some() {
-            // keyed: every slot is emptied below; take them before the state row
-            prelock_slots(client, region_id, Prelock::Always)?;
-        }
-        let mut facts = lock_active_keeping_slots(client, region_id)?;
-        if let Some(key) = key {
-            match recorded(client, region_id, key)? {
-                None => {}
-                Some(Recorded::Ledger { kind, amount: a, description, balance_after, .. })
-                    if kind == "refund" && a == amount && description.as_deref() == reason =>
-                {
-                    return Ok(balance_after);
-                }
-                Some(_) => return Err(reused(key)),
+        with_all_slots(client, |client| {
+            if key.is_some() {
+                // keyed: every slot is emptied below; take them before the state row
+                prelock_slots(client, region_id, Prelock::Always)?;
             }
-            // keyed: the whole budget in the pool, so the row's balance_after is the answer
-            facts = empty_slots(client, facts, Emptying::All)?;
-        }
-        let facts = empty_slots(client, facts, Emptying::Free)?;
-        // slots left alone (a spend in flight) count as this snapshot shows them:
-        // their balance can only fall and their spend only rise, so this is conservative
-        let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?;
-        let refundable = (i128::from(facts.period_spent) + i128::from(in_slots.period_spent)
-            - i128::from(facts.period_refunded))
-        .min(
-            i128::from(facts.monthly)
-                - i128::from(facts.remaining)
-                - i128::from(in_slots.balance)
-                - i128::from(facts.held),
-        )
-        .max(0);
-        // within [0, monthly]: fits in bigint
-        let refundable = i64::try_from(refundable).unwrap_or(i64::MAX);
-        if amount > refundable {
-            return Err(invalid(format!(
-                "refund of {amount} cents exceeds the refundable amount of {refundable} cents"
-            ))
-            .set_detail("A refund may not exceed what was spent and not yet refunded in the current budget period."));
-        }
-        let entry = Entry {
-            description: reason.map(str::to_string),
-            idempotency_key: key.map(str::to_string),
-            ..Entry::new(Kind::Refund, amount)
-        };
-        let pool = crate::ledger::apply(
-            client,
-            region_id,
-            Move { refunded: amount, entries: vec![entry], ..Move::default() },
-        )?;
-        let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
-        Ok(pool + in_slots)
+            let mut facts = lock_active_keeping_slots(client, region_id)?;
+            if let Some(key) = key {
+                match recorded(client, region_id, key)? {
+                    None => {}
+                    Some(Recorded::Ledger { kind, amount: a, description, balance_after, .. })
+                        if kind == "refund" && a == amount && description.as_deref() == reason =>
+                    {
+                        return Ok(balance_after);
+                    }
+                    Some(_) => return Err(reused(key)),
+                }
+                // keyed: the whole budget in the pool, so the row's balance_after is the answer
+                facts = empty_slots(client, facts, Emptying::All)?;
+            }
+            let facts = empty_slots(client, facts, Emptying::Free)?;
+            // slots left alone (a spend in flight) count as this snapshot shows them:
+            // their balance can only fall and their spend only rise, so this is conservative
+            let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?;
+            let refundable = (i128::from(facts.period_spent) + i128::from(in_slots.period_spent)
+                - i128::from(facts.period_refunded))
+            .min(
+                i128::from(facts.monthly)
+                    - i128::from(facts.remaining)
+                    - i128::from(in_slots.balance)
+                    - i128::from(facts.held),
+            )
+            .max(0);
+            // within [0, monthly]: fits in bigint
+            let refundable = i64::try_from(refundable).unwrap_or(i64::MAX);
+            if amount > refundable {
+                return Err(invalid(format!(
+                    "refund of {amount} cents exceeds the refundable amount of {refundable} cents"
+                ))
+                .set_detail(
+                    "A refund may not exceed what was spent and not yet refunded in the current budget period.",
+                ));
+            }
+            let entry = Entry {
+                description: reason.map(str::to_string),
+                idempotency_key: key.map(str::to_string),
+                ..Entry::new(Kind::Refund, amount)
+            };
+            let pool = crate::ledger::apply(
+                client,
+                region_id,
+                Move { refunded: amount, entries: vec![entry], ..Move::default() },
+            )?;
+            let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
+            Ok(pool + in_slots)
+        })
     })
 }
 
@@ -418,48 +422,50 @@ pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -
     let region_id = required(region_id, "region_id")?;
     let monthly = amount_cents("amount", &required(amount, "amount")?)?;
     with_writes(|client| {
-        let policy = crate::policy::current()?;
-        // the slots may all have to be emptied below: take them before the state row
-        prelock_slots(client, region_id, Prelock::Always)?;
-        let facts = lock_active_keeping_slots(client, region_id)?;
-        let mut facts = empty_slots(client, facts, Emptying::Free)?;
-        let diff = i128::from(monthly) - i128::from(facts.monthly);
-        // Slots with a spend in flight may stay as they are if the pool alone can
-        // take the change and they could not hide a change of mode under the new budget.
-        let pool_after = i128::from(facts.remaining) + diff;
-        if facts.allotment > 0
-            && (pool_after < 0
-                || pool_after + i128::from(facts.allotment) + i128::from(facts.held) > i128::from(monthly)
-                || !crate::slots::steady(
-                    client,
-                    &policy,
-                    region_id,
-                    pool_after as i64,
-                    facts.allotment,
-                    Some(monthly),
-                )?)
-        {
-            facts = empty_slots(client, facts, Emptying::All)?;
-        }
-        // with slots still held (true remaining R <= old monthly): R + diff lies in [pool_after, monthly]
-        let new_remaining = if facts.allotment > 0 {
-            pool_after as i64
-        } else {
-            let ceiling = (i128::from(monthly) - i128::from(facts.held)).max(0);
-            (i128::from(facts.remaining) + diff).clamp(0, ceiling) as i64
-        };
-        let delta = new_remaining - facts.remaining;
-        let entry = Entry {
-            description: Some(format!("monthly budget set to {monthly}")),
-            ..Entry::new(Kind::Allocation, delta)
-        };
-        crate::ledger::apply(
-            client,
-            region_id,
-            Move { entries: vec![entry], monthly: Some(monthly), ..Move::default() },
-        )?;
-        let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
-        Ok(new_remaining + in_slots)
+        with_all_slots(client, |client| {
+            let policy = crate::policy::current()?;
+            // the slots may all have to be emptied below: take them before the state row
+            prelock_slots(client, region_id, Prelock::Always)?;
+            let facts = lock_active_keeping_slots(client, region_id)?;
+            let mut facts = empty_slots(client, facts, Emptying::Free)?;
+            let diff = i128::from(monthly) - i128::from(facts.monthly);
+            // Slots with a spend in flight may stay as they are if the pool alone can
+            // take the change and they could not hide a change of mode under the new budget.
+            let pool_after = i128::from(facts.remaining) + diff;
+            if facts.allotment > 0
+                && (pool_after < 0
+                    || pool_after + i128::from(facts.allotment) + i128::from(facts.held) > i128::from(monthly)
+                    || !crate::slots::steady(
+                        client,
+                        &policy,
+                        region_id,
+                        pool_after as i64,
+                        facts.allotment,
+                        Some(monthly),
+                    )?)
+            {
+                facts = empty_slots(client, facts, Emptying::All)?;
+            }
+            // with slots still held (true remaining R <= old monthly): R + diff lies in [pool_after, monthly]
+            let new_remaining = if facts.allotment > 0 {
+                pool_after as i64
+            } else {
+                let ceiling = (i128::from(monthly) - i128::from(facts.held)).max(0);
+                (i128::from(facts.remaining) + diff).clamp(0, ceiling) as i64
+            };
+            let delta = new_remaining - facts.remaining;
+            let entry = Entry {
+                description: Some(format!("monthly budget set to {monthly}")),
+                ..Entry::new(Kind::Allocation, delta)
+            };
+            crate::ledger::apply(
+                client,
+                region_id,
+                Move { entries: vec![entry], monthly: Some(monthly), ..Move::default() },
+            )?;
+            let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
+            Ok(new_remaining + in_slots)
+        })
     })
 }
 
@@ -474,18 +480,20 @@ pub fn set_budget_slots(region_id: Option<Uuid>, slots: Option<i32>) -> GResult<
         return Err(invalid(format!("slots must lie in [1, {MAX_SLOTS}], got {n}")));
     }
     with_writes(|client| {
-        lock(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
-        client
-            .update(
-                "UPDATE grse.region_scaling_state SET budget_slots = $2 WHERE region_id = $1",
-                None,
-                &[region_id.into(), slots.into()],
-            )
-            .or_internal()?;
-        crate::policy::invalidate_everywhere()?;
-        Ok(match slots {
-            Some(n) => n,
-            None => crate::policy::current()?.default_budget_slots,
+        with_all_slots(client, |client| {
+            lock(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
+            client
+                .update(
+                    "UPDATE grse.region_scaling_state SET budget_slots = $2 WHERE region_id = $1",
+                    None,
+                    &[region_id.into(), slots.into()],
+                )
+                .or_internal()?;
+            crate::policy::invalidate_everywhere()?;
+            Ok(match slots {
+                Some(n) => n,
+                None => crate::policy::current()?.default_budget_slots,
+            })
         })
     })
 }

@@ -221,3 +221,28 @@ pub fn lock_whole_all(client: &mut SpiClient<'_>, regions: &[Uuid]) -> GResult<V
     // still contended after that many rounds: take them in id order, waiting
     regions.iter().map(|r| lock_whole(client, *r)).collect()
 }
+
+/// Runs `body` — a call that takes every slot of a region before its state
+/// row ([`prelock_slots`]) and then empties them all — again if a slot row
+/// appeared after its prelock and another transaction took it (a first
+/// filling of the region's slots raced it): the attempt is undone, which
+/// releases everything it locked, and the next one takes the new rows too.
+/// Up to three attempts; then the 55P03 stands.
+pub fn with_all_slots<T>(client: &mut SpiClient<'_>, body: impl Fn(&mut SpiClient<'_>) -> GResult<T>) -> GResult<T> {
+    const ATTEMPTS: usize = 3;
+    for attempt in 1..=ATTEMPTS {
+        let sub = crate::subxact::SubXact::begin();
+        match body(client) {
+            Err(e) if attempt < ATTEMPTS && crate::slots::is_slots_busy(&e) => sub.rollback(),
+            Ok(v) => {
+                sub.commit();
+                return Ok(v);
+            }
+            Err(e) => {
+                sub.rollback();
+                return Err(e);
+            }
+        }
+    }
+    unreachable!("the last attempt returns")
+}

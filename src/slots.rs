@@ -131,13 +131,18 @@ pub enum Emptying {
     Free,
 }
 
+const SLOTS_BUSY: &str = "a budget slot of region ";
+
 /// 55P03: every slot was needed and another transaction holds one.
 fn slots_busy(region_id: Uuid) -> pgrx::pg_sys::panic::ErrorReport {
-    crate::error::lock_not_available(format!(
-        "a budget slot of region {region_id} is held by another transaction"
-    ))
+    crate::error::lock_not_available(format!("{SLOTS_BUSY}{region_id} is held by another transaction"))
     .set_detail("This call needs every budget slot of the region, and this transaction already holds a row of the region, so it may not wait for the slot.")
     .set_hint("Make the call in a transaction that has not yet written to this region, or retry when the other transaction has ended.")
+}
+
+/// Whether an error is [`slots_busy`]'s.
+pub fn is_slots_busy(e: &pgrx::pg_sys::panic::ErrorReport) -> bool {
+    e.message().starts_with(SLOTS_BUSY) && e.message().ends_with(" is held by another transaction")
 }
 
 /// What emptying slots returned to the pool, and what they may still hold.
