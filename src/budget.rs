@@ -480,20 +480,19 @@ pub fn set_budget_slots(region_id: Option<Uuid>, slots: Option<i32>) -> GResult<
         return Err(invalid(format!("slots must lie in [1, {MAX_SLOTS}], got {n}")));
     }
     with_writes(|client| {
-        with_all_slots(client, |client| {
-            lock(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
-            client
-                .update(
-                    "UPDATE grse.region_scaling_state SET budget_slots = $2 WHERE region_id = $1",
-                    None,
-                    &[region_id.into(), slots.into()],
-                )
-                .or_internal()?;
-            crate::policy::invalidate_everywhere()?;
-            Ok(match slots {
-                Some(n) => n,
-                None => crate::policy::current()?.default_budget_slots,
-            })
+        // every slot emptied (taken before the state row, again if one appeared meanwhile)
+        lock(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
+        client
+            .update(
+                "UPDATE grse.region_scaling_state SET budget_slots = $2 WHERE region_id = $1",
+                None,
+                &[region_id.into(), slots.into()],
+            )
+            .or_internal()?;
+        crate::policy::invalidate_everywhere()?;
+        Ok(match slots {
+            Some(n) => n,
+            None => crate::policy::current()?.default_budget_slots,
         })
     })
 }

@@ -232,7 +232,7 @@ pub fn reserve_budget(
     let agency_id = agency_arg(agency_id)?;
     let policy = crate::policy::current()?;
     let ttl_seconds = ttl_seconds(ttl, &policy)?;
-    let row = with_writes(|client| -> GResult<ReserveRow> {
+    let body = |client: &mut SpiClient<'_>| -> GResult<ReserveRow> {
         // the slots are emptied only to reserve (by `hold`): a refusal or a retry writes nothing;
         // keyed, every slot is: take them before the state row
         if key.is_some() {
@@ -261,7 +261,10 @@ pub fn reserve_budget(
                 (false, None, remaining, amount, None, crate::budget::shortfall(remaining, amount).unwrap_or_default())
             }
         })
-    })?;
+    };
+    // keyed: again if a slot row appeared after the prelock (see `locking::with_all_slots`)
+    let row =
+        with_writes(|client| if key.is_some() { crate::locking::with_all_slots(client, body) } else { body(client) })?;
     Ok(TableIterator::once(row))
 }
 

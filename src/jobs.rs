@@ -8,9 +8,10 @@
 //! serialize; a job that moved while its caller waited is followed to its new
 //! region (the wait is undone in a subtransaction, releasing the old lock).
 
+use crate::budget::debit_ready;
 use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::holds::{hold, resolve, HoldRequest};
-use crate::locking::{lock_current, lock_whole_all};
+use crate::locking::{lock_all_current, lock_current};
 use crate::region::{require_active, with_writes};
 use crate::router::{candidates, plan, view};
 use crate::state::Locked;
@@ -80,6 +81,11 @@ struct LockedJob {
 fn wrong_status(job_id: Uuid, status: &str, allowed: &str) -> ErrorReport {
     crate::error::wrong_state(format!("job {job_id} is {status}"))
         .set_detail(format!("Only a job that is {allowed} can be changed so."))
+}
+
+/// A region whose state row this transaction holds, read as it is now.
+fn locked(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
+    crate::region::lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id))
 }
 
 fn region_of_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<Uuid> {
@@ -335,10 +341,7 @@ pub fn migrate_jobs(
         regions.push(from);
         regions.sort_by_key(|r| *r.as_bytes());
         regions.dedup();
-        let mut facts: BTreeMap<[u8; 16], Locked> = BTreeMap::new();
-        for (r, f) in regions.iter().zip(lock_whole_all(client, &regions)?) {
-            facts.insert(*r.as_bytes(), f);
-        }
+        lock_all_current(client, &regions)?;
         let mut moved = Vec::new();
         for q in queued_jobs(client, from, job, true)? {
             let Some(to) = targets.get(q.id.as_bytes()).copied() else { continue };
@@ -349,16 +352,12 @@ pub fn migrate_jobs(
             let Ok(route) = plan(&policy, &v, q.job, &q.tenant, Some(q.priority), q.cost) else { continue };
             let mut new_hold = None;
             if let Some((old, amount, agency)) = q.hold {
-                let target = facts[to.as_bytes()].clone();
-                if target.remaining < amount {
-                    continue;
-                }
-                let source = facts[from.as_bytes()].clone();
-                let pool = resolve(client, source, old, None)?;
-                if let Some(f) = facts.get_mut(from.as_bytes()) {
-                    f.remaining = pool;
-                    f.held -= amount;
-                }
+                // both regions are this call's (locked above): their rows read as they are now;
+                // the target's pool made able to pay first (its free slots emptied), or the job stays
+                let target = locked(client, to)?;
+                let Some(target) = debit_ready(client, target, amount, false)? else { continue };
+                let source = locked(client, from)?;
+                resolve(client, source, old, None)?;
                 let req = HoldRequest {
                     amount,
                     agency_id: agency,
@@ -368,10 +367,6 @@ pub fn migrate_jobs(
                 };
                 let h = hold(client, &target, &req)?
                     .ok_or_else(|| crate::error::internal("a checked hold was refused during migration"))?;
-                if let Some(f) = facts.get_mut(to.as_bytes()) {
-                    f.remaining = h.remaining;
-                    f.held += amount;
-                }
                 new_hold = Some(h.hold_id);
             }
             client

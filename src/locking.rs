@@ -53,34 +53,33 @@ const BEFORE_LOCK_SQL: &str =
                     WHERE b.region_id = s.region_id) AS xids
    FROM grse.region_scaling_state s WHERE s.region_id = $1";
 
-/// Takes every budget slot row of the region, in slot order, waiting for
-/// spends in flight, before the caller locks its state row, so that
-/// `Emptying::All` finds them all its own. Only when the region has slot
-/// rows (whether or not they hold budget now: one may be filled while the
-/// caller waits for the state row) and, with [`Prelock::IfDue`], a period
-/// is due; and only while this transaction holds no row of the region (it
-/// wrote or locked none: the version it sees of each was not written or
-/// locked by it), so nothing it holds can be what a slot's holder waits
-/// for. Otherwise it takes nothing and waits for nothing.
-pub fn prelock_slots(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock) -> GResult<()> {
+/// Whether [`prelock_slots`] must take the region's slots: the region has
+/// slot rows (whether or not they hold budget now: one may be filled while
+/// the caller waits for the state row), with [`Prelock::IfDue`] a budget
+/// period is due, and this transaction holds no row of the region (it wrote
+/// or locked none: the version it sees of each was not written or locked by
+/// it), so nothing it holds can be what a slot's holder waits for.
+fn prelock_needed(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock) -> GResult<bool> {
     let t = client.update(BEFORE_LOCK_SQL, Some(1), &[region_id.into()]).or_internal()?;
     if t.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let row = t.first();
     let slotted = row.get_by_name::<bool, _>("slotted").or_internal()?.unwrap_or(false);
     let due = row.get_by_name::<bool, _>("due").or_internal()?.unwrap_or(false);
     if !slotted || (when == Prelock::IfDue && !due) {
-        return Ok(());
+        return Ok(false);
     }
     let xids = row.get_by_name::<Vec<i64>, _>("xids").or_internal()?.unwrap_or_default();
     // SAFETY: a plain check of the backend's own transaction state.
     let held = xids.iter().any(|x| {
         *x != 0 && unsafe { pg_sys::TransactionIdIsCurrentTransactionId(pg_sys::TransactionId::from_inner(*x as u32)) }
     });
-    if held {
-        return Ok(());
-    }
+    Ok(!held)
+}
+
+/// Takes every slot row of the region in slot order, waiting for spends in flight.
+fn take_slots(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<()> {
     client
         .update(
             "SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE",
@@ -89,6 +88,42 @@ pub fn prelock_slots(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock)
         )
         .or_internal()?;
     Ok(())
+}
+
+/// Takes every budget slot row of the region, in slot order, waiting for
+/// spends in flight, before the caller locks its state row, so that
+/// `Emptying::All` finds them all its own — only when [`prelock_needed`]
+/// says so; otherwise it takes nothing and waits for nothing. Callers that
+/// then empty every slot run in [`with_all_slots`] (or use
+/// [`with_prelock`]), which takes them again if a slot row appeared after
+/// this and another transaction took it.
+pub fn prelock_slots(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock) -> GResult<()> {
+    if prelock_needed(client, region_id, when)? {
+        take_slots(client, region_id)?;
+    }
+    Ok(())
+}
+
+/// [`prelock_slots`], then `then` (which locks the state row and empties
+/// every slot). When the slots were taken here and `then` finds one that
+/// another transaction holds (a first filling of the region's slots created
+/// it after the prelock), the attempt is undone — which releases everything
+/// it locked, and this transaction held nothing of the region before it —
+/// and made again, up to three times. Without a prelock (no slots, or rows
+/// of the region held already) `then` runs once, with no subtransaction.
+fn with_prelock<T>(
+    client: &mut SpiClient<'_>,
+    region_id: Uuid,
+    when: Prelock,
+    then: impl Fn(&mut SpiClient<'_>) -> GResult<T>,
+) -> GResult<T> {
+    if !prelock_needed(client, region_id, when)? {
+        return then(client);
+    }
+    with_all_slots(client, |client| {
+        prelock_slots(client, region_id, when)?;
+        then(client)
+    })
 }
 
 /// Whether the region may have budget slots, so that [`prelock_slots`]
@@ -102,8 +137,9 @@ fn may_have_slots(region_id: Uuid) -> GResult<bool> {
 /// them, taken before the state row: see [`prelock_slots`]), so the facts
 /// (and the row) hold the whole remaining budget.
 pub fn lock(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locked>> {
-    prelock_slots(client, region_id, Prelock::Always)?;
-    lock_row(client, region_id)?.map(|facts| empty_slots(client, facts, Emptying::All)).transpose()
+    with_prelock(client, region_id, Prelock::Always, |client| {
+        lock_row(client, region_id)?.map(|facts| empty_slots(client, facts, Emptying::All)).transpose()
+    })
 }
 
 /// Locks an existing, active region's state row, with any due budget period
@@ -124,8 +160,15 @@ pub fn lock_active_keeping_slots(client: &mut SpiClient<'_>, region_id: Uuid) ->
 /// emptied). P0002 if there is no region.
 pub fn lock_current(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
     if may_have_slots(region_id)? {
-        prelock_slots(client, region_id, Prelock::IfDue)?;
+        with_prelock(client, region_id, Prelock::IfDue, |client| bring_current(client, region_id))
+    } else {
+        bring_current(client, region_id)
     }
+}
+
+/// Locks the state row, rolls a due period over (every slot emptied) and
+/// sweeps what expired (the free slots emptied).
+fn bring_current(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
     let mut facts = lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
     if facts.day_due || facts.month_due {
         facts = empty_slots(client, facts, Emptying::All)?;
@@ -136,16 +179,6 @@ pub fn lock_current(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Lock
         facts = crate::expiry::sweep(client, facts)?.0;
     }
     Ok(facts)
-}
-
-/// Locks an existing region's state row up to date (see [`lock_current`])
-/// with every budget slot emptied into it (taken before the state row: see
-/// [`prelock_slots`]): the pool is the whole remaining budget. What job
-/// migration and keyed (idempotent) calls work on.
-pub fn lock_whole(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked> {
-    prelock_slots(client, region_id, Prelock::Always)?;
-    let facts = lock_current(client, region_id)?;
-    empty_slots(client, facts, Emptying::All)
 }
 
 /// Takes the region's state row and every one of its slot rows if all are
@@ -184,42 +217,79 @@ fn take_at_once(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
     Ok(t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false))
 }
 
-/// Locks several regions up to date with every slot emptied (as
-/// [`lock_whole`] each, in id order) without ever waiting while this call
-/// holds one of them: each is taken only if it is free at once; if one is
-/// not, everything this call took is released, it waits for that region
-/// alone (holding nothing), and starts again. What a function that works on
-/// several regions in one call (job migration) locks them with, so it
-/// cannot close a cycle with a transaction that holds one of them and waits
-/// for another. `regions` must be sorted and free of duplicates.
-pub fn lock_whole_all(client: &mut SpiClient<'_>, regions: &[Uuid]) -> GResult<Vec<Locked>> {
-    const ATTEMPTS: usize = 20;
+/// Takes the region's state row if no other transaction holds it, and, if
+/// a budget period is due (rolling it over empties every slot), every one of
+/// its slot rows too (`SKIP LOCKED`: never waits). False when one of them
+/// is held; rows taken before a `false` are the caller's to release (it runs
+/// this in a subtransaction it rolls back).
+fn take_current_at_once(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
+    let t = client
+        .update(
+            "WITH s AS (SELECT pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at AS due
+                          FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED),
+                  b AS (SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 AND (SELECT due FROM s)
+                        ORDER BY slot_no FOR UPDATE SKIP LOCKED)
+             SELECT (SELECT count(*) FROM s) = 1
+                    AND (NOT (SELECT due FROM s)
+                         OR (SELECT count(*) FROM b)
+                            = (SELECT count(*) FROM grse.region_budget_slots WHERE region_id = $1)) AS taken",
+            Some(1),
+            &[region_id.into()],
+        )
+        .or_internal()?;
+    Ok(t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false))
+}
+
+/// Locks several regions up to date (as [`lock_current`] each: due periods
+/// rolled over, expired holds and jobs swept; the slots otherwise left as
+/// they are) without ever waiting while this call holds one of them. Each
+/// region is taken only if it is free at once; if one is not, everything
+/// this call took is released, the next attempt first waits for that region
+/// alone (holding nothing of this call) and keeps it, and then takes the
+/// others without waiting. What a function that works on several regions in
+/// one call (job migration) locks them with, so it cannot close a cycle with
+/// a transaction that holds one of them and waits for another. `regions`
+/// must be free of duplicates; the facts come back in its order. After 100
+/// attempts, 55P03.
+pub fn lock_all_current(client: &mut SpiClient<'_>, regions: &[Uuid]) -> GResult<Vec<Locked>> {
+    const ATTEMPTS: usize = 100;
+    let mut first: Option<Uuid> = None;
     for _ in 0..ATTEMPTS {
         let sub = crate::subxact::SubXact::begin();
+        if let Some(r) = first {
+            // holding nothing of this call: waiting is safe
+            lock_current(client, r)?;
+        }
         let mut busy = None;
-        for r in regions {
-            if !take_at_once(client, *r)? {
+        for r in regions.iter().filter(|r| Some(**r) != first) {
+            if !take_current_at_once(client, *r)? {
                 busy = Some(*r);
                 break;
             }
         }
-        match busy {
-            None => {
-                sub.commit();
-                return regions.iter().map(|r| lock_whole(client, *r)).collect();
-            }
-            Some(r) => {
-                sub.rollback();
-                // wait until that region is free, holding nothing of this call
-                let wait = crate::subxact::SubXact::begin();
-                prelock_slots(client, r, Prelock::Always)?;
-                lock_row(client, r)?;
-                wait.rollback();
+        if busy.is_none() {
+            // every row needed is this call's now: bringing each up to date waits for nothing
+            match regions.iter().map(|r| bring_current(client, *r)).collect::<GResult<Vec<Locked>>>() {
+                Ok(facts) => {
+                    sub.commit();
+                    return Ok(facts);
+                }
+                Err(e) if crate::slots::is_slots_busy(&e) => {
+                    // a slot row appeared after it was counted; whose, the message says
+                    busy = regions.iter().copied().find(|r| e.message().contains(&r.to_string()));
+                }
+                Err(e) => {
+                    sub.rollback();
+                    return Err(e);
+                }
             }
         }
+        sub.rollback();
+        first = busy;
     }
-    // still contended after that many rounds: take them in id order, waiting
-    regions.iter().map(|r| lock_whole(client, *r)).collect()
+    Err(crate::error::lock_not_available("the regions of this call stayed busy with other transactions")
+        .set_detail(format!("{ATTEMPTS} attempts to take them all without waiting while holding one failed."))
+        .set_hint("Retry the call."))
 }
 
 /// Runs `body` — a call that takes every slot of a region before its state

@@ -54,20 +54,36 @@ pub fn roll_over_budget_periods(region_id: default!(Option<Uuid>, "NULL")) -> GR
                 if !crate::locking::take_if_free(client, id)? {
                     continue;
                 }
+                if roll_locked(client, id, source)? {
+                    rolled += 1;
+                }
             } else {
-                // a due period empties every slot: take them before the state row
-                crate::locking::prelock_slots(client, id, crate::locking::Prelock::IfDue)?;
-            }
-            if let Some(facts) = lock_row(client, id)? {
-                if facts.day_due || facts.month_due {
-                    let facts = empty_slots(client, facts, crate::slots::Emptying::All)?;
-                    roll_if_due(client, facts, source)?;
+                // a due period empties every slot: take them before the state row (again if a
+                // slot row appeared meanwhile, see `locking::with_all_slots`)
+                let roll = |client: &mut SpiClient<'_>| {
+                    crate::locking::prelock_slots(client, id, crate::locking::Prelock::IfDue)?;
+                    roll_locked(client, id, source)
+                };
+                if crate::locking::with_all_slots(client, roll)? {
                     rolled += 1;
                 }
             }
         }
         Ok(rolled)
     })
+}
+
+/// Rolls a due period of a region over under its state row lock (every
+/// slot emptied for it: the caller took them). Whether it was due.
+fn roll_locked(client: &mut SpiClient<'_>, id: Uuid, source: &str) -> GResult<bool> {
+    match lock_row(client, id)? {
+        Some(facts) if facts.day_due || facts.month_due => {
+            let facts = empty_slots(client, facts, crate::slots::Emptying::All)?;
+            roll_if_due(client, facts, source)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 /// The seed's manual daily reset: every region's spend of the day back to 0
