@@ -220,8 +220,8 @@ fn take_at_once(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
 /// Takes the region's state row if no other transaction holds it, and, if
 /// a budget period is due (rolling it over empties every slot), every one of
 /// its slot rows too (`SKIP LOCKED`: never waits). False when one of them
-/// is held; rows taken before a `false` are the caller's to release (it runs
-/// this in a subtransaction it rolls back).
+/// is held; rows taken before a `false` stay this transaction's (the caller
+/// runs this in a subtransaction it rolls back if it gives up).
 fn take_current_at_once(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
     let t = client
         .update(
@@ -240,42 +240,65 @@ fn take_current_at_once(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<
     Ok(t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false))
 }
 
+/// [`take_current_at_once`], tried again every millisecond for up to
+/// `wait_ms`: whether the region was taken.
+fn take_current_within(client: &mut SpiClient<'_>, region_id: Uuid, wait_ms: u64) -> GResult<bool> {
+    let started = std::time::Instant::now();
+    loop {
+        if take_current_at_once(client, region_id)? {
+            return Ok(true);
+        }
+        if started.elapsed() >= std::time::Duration::from_millis(wait_ms) {
+            return Ok(false);
+        }
+        // SAFETY: a plain sleep of this backend; interrupts are served right after it.
+        unsafe { pg_sys::pg_usleep(1000) };
+        pgrx::check_for_interrupts!();
+    }
+}
+
 /// Locks several regions up to date (as [`lock_current`] each: due periods
 /// rolled over, expired holds and jobs swept; the slots otherwise left as
-/// they are) without ever waiting while this call holds one of them. Each
-/// region is taken only if it is free at once; if one is not, everything
-/// this call took is released, the next attempt first waits for that region
-/// alone (holding nothing of this call) and keeps it, and then takes the
-/// others without waiting. What a function that works on several regions in
-/// one call (job migration) locks them with, so it cannot close a cycle with
-/// a transaction that holds one of them and waits for another. `regions`
-/// must be free of duplicates; the facts come back in its order. After 100
-/// attempts, 55P03.
+/// they are) so that this call never waits long while it holds one of them.
+/// In an attempt, the regions are taken in id order, each only as it is
+/// free, tried for at most a short bound ([`short_wait_ms`], well below
+/// `deadlock_timeout`); if one is not had within it, everything the attempt
+/// took is released (a subtransaction rolled back: the rows are locked in
+/// it directly, so a transaction that began to wait for one is woken), and
+/// the next attempt first waits for that region (holding nothing of this
+/// call, as long as it takes), keeps it, and takes the others the same way.
+/// A wait of this call while it holds a region never lasts long enough for
+/// a cycle through it to be reported as a deadlock: it gives way first. What
+/// a function that works on several regions in one call (job migration)
+/// locks them with. `regions` must be sorted and free of duplicates; the
+/// facts come back in its order. After 100 attempts, 55P03.
 pub fn lock_all_current(client: &mut SpiClient<'_>, regions: &[Uuid]) -> GResult<Vec<Locked>> {
     const ATTEMPTS: usize = 100;
+    let wait_ms = short_wait_ms(client, regions.len())?;
     let mut first: Option<Uuid> = None;
     for _ in 0..ATTEMPTS {
         let sub = crate::subxact::SubXact::begin();
-        if let Some(r) = first {
-            // holding nothing of this call: waiting is safe
-            lock_current(client, r)?;
-        }
         let mut busy = None;
+        if let Some(r) = first {
+            // holding nothing of this call: waiting is safe (the slots only if a period is due)
+            prelock_slots(client, r, Prelock::IfDue)?;
+            lock_row(client, r)?;
+        }
         for r in regions.iter().filter(|r| Some(**r) != first) {
-            if !take_current_at_once(client, *r)? {
+            if !take_current_within(client, *r, wait_ms)? {
                 busy = Some(*r);
                 break;
             }
         }
         if busy.is_none() {
-            // every row needed is this call's now: bringing each up to date waits for nothing
+            // every state row is this call's now: bringing them up to date waits for nothing
             match regions.iter().map(|r| bring_current(client, *r)).collect::<GResult<Vec<Locked>>>() {
                 Ok(facts) => {
                     sub.commit();
                     return Ok(facts);
                 }
                 Err(e) if crate::slots::is_slots_busy(&e) => {
-                    // a slot row appeared after it was counted; whose, the message says
+                    // a slot row appeared after the prelock; the message names its region
                     busy = regions.iter().copied().find(|r| e.message().contains(&r.to_string()));
                 }
                 Err(e) => {
@@ -288,8 +311,25 @@ pub fn lock_all_current(client: &mut SpiClient<'_>, regions: &[Uuid]) -> GResult
         first = busy;
     }
     Err(crate::error::lock_not_available("the regions of this call stayed busy with other transactions")
-        .set_detail(format!("{ATTEMPTS} attempts to take them all without waiting while holding one failed."))
+        .set_detail(format!("{ATTEMPTS} attempts to take them all, never waiting long while holding one, failed."))
         .set_hint("Retry the call."))
+}
+
+/// How long [`lock_all_current`] tries for one region while it holds
+/// others: a share of `deadlock_timeout` small enough that all of an
+/// attempt's tries end well before it (half of it over the regions, at most
+/// 100 ms, at least 1 ms).
+fn short_wait_ms(client: &mut SpiClient<'_>, regions: usize) -> GResult<u64> {
+    let t = client
+        .update(
+            "SELECT (extract(epoch FROM pg_catalog.current_setting('deadlock_timeout')::interval) * 1000)::bigint
+                    AS deadlock_ms",
+            Some(1),
+            &[],
+        )
+        .or_internal()?;
+    let deadlock_ms = t.first().get_by_name::<i64, _>("deadlock_ms").or_internal()?.unwrap_or(1000);
+    Ok((deadlock_ms / (2 * regions.max(1) as i64)).clamp(1, 100) as u64)
 }
 
 /// Runs `body` — a call that takes every slot of a region before its state

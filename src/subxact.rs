@@ -6,6 +6,14 @@
 //! failed), and must not hold it while it waits for the region's state row;
 //! a job operation that followed a migrated job releases the region it
 //! locked first.
+//!
+//! A rollback wakes the transactions waiting for a row only if the row was
+//! locked in the subtransaction being rolled back itself, not in a child of
+//! it that had already committed into it: PostgreSQL makes a transaction
+//! that begins to wait for a row locked by a committed subtransaction wait
+//! for the top-level transaction instead (`XactLockTableWait`). So code that
+//! may roll back to release what it locked takes those locks directly in
+//! the subtransaction it rolls back (see `locking::lock_all_current`).
 
 use pgrx::pg_sys;
 
