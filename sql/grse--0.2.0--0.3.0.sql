@@ -68,11 +68,11 @@ COMMENT ON TABLE grse.region_mode_transitions IS
 COMMENT ON COLUMN grse.region_mode_transitions.cause IS
     'metrics (the thresholds and hysteresis moved the mode), pin, unpin or pin_expired.';
 
+-- Mode changes and pin events are recorded by the state trigger itself, in the writing
+-- statement (no AFTER trigger: no event queue, no WHEN clause compiled per statement);
+-- dropped before anything below writes a state row (its C function is gone from the library).
 DROP TRIGGER region_scaling_state_mode_changed ON grse.region_scaling_state;
-CREATE TRIGGER region_scaling_state_mode_changed
-    AFTER UPDATE ON grse.region_scaling_state
-    FOR EACH ROW WHEN (OLD.scaling_mode IS DISTINCT FROM NEW.scaling_mode OR OLD.pinned_at IS DISTINCT FROM NEW.pinned_at)
-    EXECUTE FUNCTION grse.state_after_mode_change();
+DROP FUNCTION grse.state_after_mode_change();
 
 CREATE  FUNCTION grse."pin_scaling_mode"(
 	"region_id" uuid, /* Option < Uuid > */

@@ -2,16 +2,11 @@
 
 -- Every metric write recomputes overall pressure, capacity, warning index and
 -- mode in the writing transaction; budget columns are guarded; the row's rules
--- (see sql/schema.sql) are checked on the row as written.
+-- (see sql/schema.sql) are checked on the row as written; a real mode change, a
+-- pin and an unpin are recorded and announced (NOTIFY grse_mode_changed).
 CREATE TRIGGER region_scaling_state_derive
     BEFORE INSERT OR UPDATE ON grse.region_scaling_state
     FOR EACH ROW EXECUTE FUNCTION grse.state_before_write();
-
--- A real mode change, a pin and an unpin are recorded and announced (NOTIFY grse_mode_changed).
-CREATE TRIGGER region_scaling_state_mode_changed
-    AFTER UPDATE ON grse.region_scaling_state
-    FOR EACH ROW WHEN (OLD.scaling_mode IS DISTINCT FROM NEW.scaling_mode OR OLD.pinned_at IS DISTINCT FROM NEW.pinned_at)
-    EXECUTE FUNCTION grse.state_after_mode_change();
 
 CREATE TRIGGER region_scaling_state_no_delete
     BEFORE DELETE ON grse.region_scaling_state

@@ -47,7 +47,6 @@ extension_sql_file!(
     requires = [
         "schema",
         triggers::state::state_before_write_fired,
-        triggers::state::state_after_mode_change_fired,
         triggers::region::region_after_insert_fired,
         triggers::guards::append_only_guard_fired,
         triggers::guards::state_delete_guard_fired,

@@ -1,6 +1,7 @@
 //! Triggers on `grse.region_scaling_state`: every write recomputes the
 //! derived scores and the mode in the writing transaction; a real mode change
-//! is recorded and announced with `NOTIFY grse_mode_changed`.
+//! (or a pin event) is recorded and announced with `NOTIFY grse_mode_changed`
+//! by the same trigger, in the writing statement.
 
 use super::row::{Changes, Col, Row};
 use super::rules::{self, Derived};
@@ -247,6 +248,12 @@ fn state_before_write_checked<'a>(
         }
         rules::state(&new, old.as_ref(), &changes, &m, Derived::Computed(&d))?;
         let tuple = changes.apply(new_tuple, desc);
+        if let Some(old) = &old {
+            if mode_changed || old.opt_int8(Col::PinnedAt) != pinned_at_after(&new, &decision) {
+                // the row as it will be stored
+                record_change(old, &Row::deform(relid, tuple, desc)?, (*rel).rd_rel.as_ref().map(|r| r.relowner))?;
+            }
+        }
         Ok(Some(PgHeapTuple::from_heap_tuple(pgrx::PgTupleDesc::from_pg_unchecked(desc), tuple)))
     }
 }
@@ -319,36 +326,47 @@ fn empty_through_owner(region_id: pgrx::Uuid, pool: i64) -> GResult<[i64; 4]> {
     }
 }
 
-/// AFTER UPDATE, only when scaling_mode or the pin changed (see the
-/// trigger's WHEN): write a region_mode_transitions row and NOTIFY
-/// grse_mode_changed.
-#[pg_trigger(
-    sql = "CREATE FUNCTION grse.state_after_mode_change() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'state_after_mode_change_wrapper';"
-)]
-fn state_after_mode_change_fired<'a>(
-    trigger: &'a PgTrigger<'a>,
-) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
-    crate::error::raised(state_after_mode_change_checked(trigger))
+/// The C function of the AFTER trigger (`grse.state_after_mode_change()`)
+/// that grse 0.1.0 and 0.2.0 created. This library keeps it so that their
+/// install and upgrade scripts, which bind the function to it, still run;
+/// the 0.3.0 upgrade drops the trigger and the function. It does nothing:
+/// `state_before_write` records mode changes itself now.
+#[no_mangle]
+#[doc(hidden)]
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn state_after_mode_change_wrapper(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    crate::triggers::require_trigger_manager(fcinfo, "state_after_mode_change");
+    // an AFTER trigger's result is ignored
+    pg_sys::Datum::from(0usize)
 }
-crate::triggers::trigger_entry!("state_after_mode_change", state_after_mode_change_wrapper, pg_finfo_state_after_mode_change_wrapper => state_after_mode_change_fired_wrapper);
 
-fn state_after_mode_change_checked<'a>(
-    trigger: &'a PgTrigger<'a>,
-) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
-    let td = trigger.trigger_data();
-    // SAFETY: a row-level AFTER UPDATE trigger of grse.region_scaling_state is firing.
-    let (old, new) = unsafe {
-        let rel = td.tg_relation;
-        (
-            Row::deform((*rel).rd_id, td.tg_trigtuple, (*rel).rd_att)?,
-            Row::deform((*rel).rd_id, td.tg_newtuple, (*rel).rd_att)?,
-        )
-    };
+#[no_mangle]
+#[doc(hidden)]
+pub extern "C" fn pg_finfo_state_after_mode_change_wrapper() -> &'static pg_sys::Pg_finfo_record {
+    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
+}
+
+/// The `pinned_at` a write stores: the one written, unless the pin has
+/// ended and this write clears it.
+fn pinned_at_after(new: &Row, decision: &ModeDecision) -> Option<i64> {
+    if decision.pin_expired {
+        None
+    } else {
+        new.opt_int8(Col::PinnedAt)
+    }
+}
+
+/// A write that changed the mode or the pin (`old` the row before, `new`
+/// the row as it will be stored): a region_mode_transitions row and NOTIFY
+/// grse_mode_changed, written in the writing statement (as the owner of
+/// the state table, `owner`: the writer of the metrics may not write the
+/// transitions), with the reason of the judgement the row is stored with.
+fn record_change(old: &Row, new: &Row, owner: Option<pg_sys::Oid>) -> GResult<()> {
     let policy = policy::current()?;
-    // the same judgement the BEFORE trigger made (same inputs, same instant)
-    let (d, decision) = as_filled(&policy, &metrics(&new)?, new.int8(Col::Allotment)?, Some(&mode_state(&old, &new)?));
-    let from = stored_mode(&old)?;
-    let to = stored_mode(&new)?;
+    let (d, decision) = as_filled(&policy, &metrics(new)?, new.int8(Col::Allotment)?, Some(&mode_state(old, new)?));
+    let from = stored_mode(old)?;
+    let to = stored_mode(new)?;
     let rule = grse_core::hysteresis::reason(&policy, &decision, d.capacity, d.overall_pressure);
     let (old_pin, new_pin) = (old.opt_int8(Col::PinnedAt), new.opt_int8(Col::PinnedAt));
     let (cause, reason) = if new_pin.is_some() && new_pin != old_pin {
@@ -380,8 +398,8 @@ fn state_after_mode_change_checked<'a>(
         (TransitionCause::Metrics, reason)
     };
     let region_id = pgrx::Uuid::from_bytes(new.uuid_bytes(Col::RegionId)?);
-    record_transition(region_id, from, to, &d, &reason, cause)?;
-    Ok(None)
+    let owner = owner.ok_or_else(|| internal("the state table has no owner"))?;
+    record_transition(region_id, from, to, &d, &reason, cause, owner)
 }
 
 /// Records a mode change (or a pin event) and announces it (NOTIFY grse_mode_changed).
@@ -412,6 +430,7 @@ fn record_transition(
     d: &Evaluation,
     reason: &str,
     cause: TransitionCause,
+    owner: pg_sys::Oid,
 ) -> GResult<()> {
     let args = [
         region_id.into(),
@@ -423,8 +442,27 @@ fn record_transition(
         cause.as_str().into(),
     ];
     guard::internally(|| {
-        Spi::connect_mut(|client| {
-            crate::statements::execute(client, TRANSITION_SQL, &TRANSITION_TYPES, &args).map(|_| ())
+        as_user(owner, || {
+            Spi::connect_mut(|client| {
+                crate::statements::execute(client, TRANSITION_SQL, &TRANSITION_TYPES, &args).map(|_| ())
+            })
         })
     })
+}
+
+/// Runs `f` with `user` as the current user, as PostgreSQL's own foreign-key
+/// checks do (`SECURITY_LOCAL_USERID_CHANGE`: SET ROLE is refused meanwhile);
+/// an ERROR inside is cleaned up by the (sub)transaction's abort, which
+/// restores the user.
+fn as_user<T>(user: pg_sys::Oid, f: impl FnOnce() -> T) -> T {
+    let (mut saved_user, mut saved_context) = (pg_sys::Oid::INVALID, 0i32);
+    // SAFETY: reads and sets this backend's current user, as ri_triggers.c does.
+    unsafe {
+        pg_sys::GetUserIdAndSecContext(&mut saved_user, &mut saved_context);
+        pg_sys::SetUserIdAndSecContext(user, saved_context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32);
+    }
+    let out = f();
+    // SAFETY: as above.
+    unsafe { pg_sys::SetUserIdAndSecContext(saved_user, saved_context) };
+    out
 }

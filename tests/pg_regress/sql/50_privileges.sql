@@ -33,7 +33,9 @@ INSERT INTO actions VALUES
  (11, 'reset budgets',      'SELECT grse.reset_monthly_budgets()'),
  (12, 'insert a region',    'INSERT INTO grse.regions (name, slug, country_code) VALUES (''X'', ''x-'' || md5(random()::text), ''FR'')'),
  (13, 'write remaining',    'UPDATE grse.region_scaling_state SET ai_budget_remaining = 1'),
- (14, 'delete ledger rows', 'DELETE FROM grse.region_budget_transactions');
+ (14, 'delete ledger rows', 'DELETE FROM grse.region_budget_transactions'),
+ -- a write that changes the mode records a transition (as grse, not as the writer)
+ (15, 'write a mode change', 'UPDATE grse.region_scaling_state SET posting_pressure = 95, orchestration_pressure = 95, creative_pressure = 95, intel_pressure = 95');
 
 CREATE TEMP TABLE outcomes (role text, n int, outcome text);
 GRANT INSERT ON outcomes TO PUBLIC;
@@ -75,6 +77,19 @@ SELECT a.n, a.action,
 -- nothing was changed by the exercise
 SELECT count(*) AS ledger_rows FROM grse.region_budget_transactions;
 SELECT ai_budget_remaining, posting_pressure FROM grse.region_scaling_state;
+SELECT count(*) AS transitions FROM grse.region_mode_transitions;
+
+-- an operator's write that changes the mode: the transition is recorded (the
+-- operator may not insert into region_mode_transitions itself)
+BEGIN;
+SET LOCAL ROLE grse_operator;
+UPDATE grse.region_scaling_state SET posting_pressure = 95, orchestration_pressure = 95,
+       creative_pressure = 95, intel_pressure = 95;
+SELECT public.try('INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason) SELECT region_id, ''normal'', ''frozen'', 0, 0, ''x'' FROM grse.region_scaling_state') AS operator_insert;
+SELECT current_user AS still_operator;
+RESET ROLE;
+SELECT from_mode, to_mode, cause FROM grse.region_mode_transitions;
+ROLLBACK;
 
 -- PUBLIC holds no privilege on any grse function or table
 SELECT count(*) AS public_function_grants
