@@ -1032,6 +1032,12 @@ AS $$
      WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = t.region_id)
      GROUP BY t.region_id
     UNION ALL
+    -- every mode transition belongs to a region with a state row
+    SELECT 'transition_region', t.region_id, pg_catalog.format('%s mode transitions, no such region', count(*))
+      FROM grse.region_mode_transitions t
+     WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = t.region_id)
+     GROUP BY t.region_id
+    UNION ALL
     -- ... and, account by account, to the pool and to each slot
     SELECT 'ledger_sum_per_slot', a.region_id,
            pg_catalog.format('slot %s: sum(delta) %s, balance %s', a.slot_no, COALESCE(l.total, 0), a.balance)
@@ -1234,6 +1240,21 @@ ALTER TABLE grse.region_budget_transactions
     DROP CONSTRAINT ledger_delta_sign,
     DROP CONSTRAINT ledger_slot_only_spend_or_transfer,
     DROP CONSTRAINT region_budget_transactions_region_id_fkey;
+-- the same for the mode transitions, which a metric write that changes the mode inserts
+-- (verify_invariants checks transition_region)
+CREATE FUNCTION grse.transition_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'transition_guard_wrapper';
+REVOKE ALL ON FUNCTION grse.transition_guard() FROM PUBLIC;
+DROP TRIGGER region_mode_transitions_append_only ON grse.region_mode_transitions;
+CREATE TRIGGER region_mode_transitions_append_only
+    BEFORE INSERT OR UPDATE OR DELETE ON grse.region_mode_transitions
+    FOR EACH ROW EXECUTE FUNCTION grse.transition_guard();
+ALTER TABLE grse.region_mode_transitions ENABLE ALWAYS TRIGGER region_mode_transitions_append_only;
+ALTER TABLE grse.region_mode_transitions
+    DROP CONSTRAINT transition_from_valid,
+    DROP CONSTRAINT transition_to_valid,
+    DROP CONSTRAINT transition_cause_valid,
+    DROP CONSTRAINT transition_changes_mode,
+    DROP CONSTRAINT region_mode_transitions_region_id_fkey;
 
 -- ---------------------------------------------------------------------------
 -- Automatic budget slots: a region whose spends contend takes policy.auto_budget_slots slots

@@ -63,10 +63,11 @@ DECLARE
     -- not pinned, because a SET clause costs on every call: the plain SQL functions the
     -- planner inlines (a SET clause would stop that), whose bodies qualify every object,
     -- operator and type; the state trigger, which runs on every metric and budget write
-    -- and whose only query (the policy read) is fully qualified; and the ledger's and the
-    -- slots' row guards, which run on every row a spend writes and run no query
+    -- and whose queries (the policy read, the transition insert) are fully qualified; and
+    -- the ledger's, the slots' and the transitions' row guards, which run on every row a
+    -- spend or a mode change writes and run no query
     unpinned text[] := ARRAY['budget_percent_remaining', 'get_all_regions_health', 'state_before_write',
-                             'ledger_guard', 'slot_guard'];
+                             'ledger_guard', 'slot_guard', 'transition_guard'];
     definer text[] := ARRAY[
         -- budget
         'check_budget', 'check_and_decrement_budget', 'decrement_budget', 'refund_budget',

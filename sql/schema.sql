@@ -388,18 +388,25 @@ CREATE UNIQUE INDEX budget_rollovers_once_per_period
 -- ---------------------------------------------------------------------------
 -- Mode transitions, history snapshots, alerts
 -- ---------------------------------------------------------------------------
+-- Mode transitions (append-only).
+--
+-- Rules (checked by grse.transition_guard on every row inserted, restored rows
+-- included): transition_from_valid and transition_to_valid (normal, cautious,
+-- throttled, frozen), transition_cause_valid (metrics, pin, unpin,
+-- pin_expired), transition_changes_mode (a transition caused by the metrics
+-- changes the mode). region_id names a region with a state row: the state
+-- trigger writes a row only for the state row it is writing, and
+-- verify_invariants() checks it (transition_region).
 CREATE TABLE grse.region_mode_transitions (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    region_id   uuid NOT NULL REFERENCES grse.regions (id),
-    from_mode   text NOT NULL CONSTRAINT transition_from_valid CHECK (from_mode IN ('normal', 'cautious', 'throttled', 'frozen')),
-    to_mode     text NOT NULL CONSTRAINT transition_to_valid CHECK (to_mode IN ('normal', 'cautious', 'throttled', 'frozen')),
+    region_id   uuid NOT NULL,
+    from_mode   text NOT NULL,
+    to_mode     text NOT NULL,
     capacity    numeric(5,2) NOT NULL,
     pressure    numeric(5,2) NOT NULL,
     reason      text NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
     cause       text NOT NULL DEFAULT 'metrics'
-                CONSTRAINT transition_cause_valid CHECK (cause IN ('metrics', 'pin', 'unpin', 'pin_expired')),
-    CONSTRAINT transition_changes_mode CHECK (from_mode <> to_mode OR cause <> 'metrics')
 );
 COMMENT ON TABLE grse.region_mode_transitions IS
     'Every change of a region''s scaling_mode, and every pin, unpin and pin expiry (which may keep the mode), written by the state trigger.';

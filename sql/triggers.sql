@@ -60,7 +60,7 @@ ALTER TABLE grse.budget_rollovers
 
 CREATE TRIGGER region_mode_transitions_append_only
     BEFORE INSERT OR UPDATE OR DELETE ON grse.region_mode_transitions
-    FOR EACH ROW EXECUTE FUNCTION grse.append_only_guard();
+    FOR EACH ROW EXECUTE FUNCTION grse.transition_guard();
 CREATE TRIGGER region_mode_transitions_no_truncate
     BEFORE TRUNCATE ON grse.region_mode_transitions
     FOR EACH STATEMENT EXECUTE FUNCTION grse.append_only_guard();

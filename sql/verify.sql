@@ -62,6 +62,12 @@ AS $$
      WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = t.region_id)
      GROUP BY t.region_id
     UNION ALL
+    -- every mode transition belongs to a region with a state row
+    SELECT 'transition_region', t.region_id, pg_catalog.format('%s mode transitions, no such region', count(*))
+      FROM grse.region_mode_transitions t
+     WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = t.region_id)
+     GROUP BY t.region_id
+    UNION ALL
     -- ... and, account by account, to the pool and to each slot
     SELECT 'ledger_sum_per_slot', a.region_id,
            pg_catalog.format('slot %s: sum(delta) %s, balance %s', a.slot_no, COALESCE(l.total, 0), a.balance)

@@ -49,6 +49,7 @@ extension_sql_file!(
         triggers::state::state_before_write_fired,
         triggers::region::region_after_insert_fired,
         triggers::guards::append_only_guard_fired,
+        triggers::guards::transition_guard_fired,
         triggers::guards::state_delete_guard_fired,
         triggers::guards::internal_write_guard_fired,
         triggers::policy::policy_guard_fired,

@@ -81,6 +81,31 @@ fn ledger_guard_checked<'a>(
     append_only_guard_checked(trigger)
 }
 
+/// On the mode transitions: [`append_only_guard`], and the transitions'
+/// row rules (see `super::rules`) on every row inserted, a restored one included.
+#[pg_trigger(
+    sql = "CREATE FUNCTION grse.transition_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'transition_guard_wrapper';"
+)]
+fn transition_guard_fired<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    crate::error::raised(transition_guard_checked(trigger))
+}
+trigger_entry!("transition_guard", transition_guard_wrapper, pg_finfo_transition_guard_wrapper => transition_guard_fired_wrapper);
+
+fn transition_guard_checked<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
+    let insert = pgrx::trigger_fired_by_insert(trigger.trigger_data().tg_event);
+    if insert && (guard::is_internal() || restore::loading()) {
+        let (relid, tuple, desc) = written(trigger);
+        // SAFETY: the tuple being inserted into the transitions, with its relation.
+        unsafe { super::rules::transition(relid, tuple, desc)? };
+        return Ok(trigger.new());
+    }
+    append_only_guard_checked(trigger)
+}
+
 /// On `grse.region_scaling_state`: DELETE and TRUNCATE are refused; a region
 /// is retired by setting `grse.regions.active = false`.
 #[pg_trigger(

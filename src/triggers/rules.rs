@@ -249,3 +249,31 @@ pub unsafe fn slot(relid: pg_sys::Oid, tuple: pg_sys::HeapTuple, desc: pg_sys::T
     })
     .map_err(|v| rule_violation(S::TABLE, v))
 }
+
+/// The mode transitions' columns their trigger reads.
+#[derive(Clone, Copy, Debug)]
+pub enum TransitionCol {
+    FromMode,
+    ToMode,
+    Cause,
+}
+
+impl Columns for TransitionCol {
+    const TABLE: &'static str = "region_mode_transitions";
+    const NAMES: &'static [&'static str] = &["from_mode", "to_mode", "cause"];
+    fn pos(self) -> usize {
+        self as usize
+    }
+}
+
+/// Checks a mode transition row being inserted.
+///
+/// # Safety
+/// `tuple` must be a valid tuple of the transitions relation `relid` with descriptor `desc`.
+pub unsafe fn transition(relid: pg_sys::Oid, tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc) -> GResult<()> {
+    use TransitionCol as T;
+    let row = Tuple::<T>::deform(relid, tuple, desc)?;
+    let (from_mode, to_mode, cause) = (row.text(T::FromMode)?, row.text(T::ToMode)?, row.text(T::Cause)?);
+    rules::transition_row(&rules::TransitionRow { from_mode: &from_mode, to_mode: &to_mode, cause: &cause })
+        .map_err(|v| rule_violation(T::TABLE, v))
+}

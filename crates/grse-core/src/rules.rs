@@ -1,5 +1,5 @@
-//! The row rules of grse's hot tables — the state row, the ledger and the
-//! budget slots — as pure checks.
+//! The row rules of grse's hot tables — the state row, the ledger, the
+//! budget slots and the mode transitions — as pure checks.
 //!
 //! These tables are written by every spend. PostgreSQL re-reads and re-plans
 //! a table's CHECK expressions for every statement that writes it, which
@@ -200,6 +200,37 @@ pub fn slot_row(r: &SlotRow) -> Checked {
     nonneg("slots_period_spent_nonneg", "period_spent", r.period_spent)
 }
 
+/// The causes of a mode transition row.
+pub const TRANSITION_CAUSES: [&str; 4] = ["metrics", "pin", "unpin", "pin_expired"];
+
+/// A mode transition row, as the transition guard reads it.
+#[derive(Clone, Copy, Debug)]
+pub struct TransitionRow<'a> {
+    pub from_mode: &'a str,
+    pub to_mode: &'a str,
+    pub cause: &'a str,
+}
+
+/// `transition_from_valid`, `transition_to_valid`, `transition_cause_valid`,
+/// `transition_changes_mode` (a transition caused by the metrics changes the mode).
+pub fn transition_row(r: &TransitionRow<'_>) -> Checked {
+    mode("transition_from_valid", "from_mode", Some(r.from_mode))?;
+    mode("transition_to_valid", "to_mode", Some(r.to_mode))?;
+    if !TRANSITION_CAUSES.contains(&r.cause) {
+        return broken(
+            "transition_cause_valid",
+            format!("cause must be one of {}, got \"{}\".", TRANSITION_CAUSES.join(", "), r.cause),
+        );
+    }
+    if r.from_mode == r.to_mode && r.cause == "metrics" {
+        return broken(
+            "transition_changes_mode",
+            format!("A transition caused by the metrics changes the mode, got {} to {}.", r.from_mode, r.to_mode),
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +291,19 @@ mod tests {
             broke(ledger_row(&LedgerRow { transaction_type: "hold", slot_no: 3, ..spend() })),
             "ledger_slot_only_spend_or_transfer"
         );
+    }
+
+    #[test]
+    fn transition_rules() {
+        let ok = TransitionRow { from_mode: "normal", to_mode: "frozen", cause: "metrics" };
+        assert_eq!(transition_row(&ok), Ok(()));
+        for cause in ["pin", "unpin", "pin_expired"] {
+            assert_eq!(transition_row(&TransitionRow { to_mode: "normal", cause, ..ok }), Ok(()));
+        }
+        assert_eq!(broke(transition_row(&TransitionRow { from_mode: "calm", ..ok })), "transition_from_valid");
+        assert_eq!(broke(transition_row(&TransitionRow { to_mode: "Frozen", ..ok })), "transition_to_valid");
+        assert_eq!(broke(transition_row(&TransitionRow { cause: "cron", ..ok })), "transition_cause_valid");
+        assert_eq!(broke(transition_row(&TransitionRow { to_mode: "normal", ..ok })), "transition_changes_mode");
     }
 
     #[test]

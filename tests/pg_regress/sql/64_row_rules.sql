@@ -1,7 +1,7 @@
--- 64_row_rules: the row rules of the state row, the budget slots and the ledger, which
--- their row triggers check (the tables keep only keys and NOT NULLs): every rule refuses
+-- 64_row_rules: the row rules of the state row, the budget slots, the ledger and the
+-- mode transitions, which their row triggers check (the tables keep only keys and NOT NULLs): every rule refuses
 -- with 23514 naming it, as the CHECK did, and writes nothing; rows loaded in restore mode
--- are checked too (the ledger and slot guards fire for them; state rows loaded without the
+-- are checked too (the ledger, slot and transition guards fire for them; state rows loaded without the
 -- state trigger are checked by verify_invariants, which post_restore runs).
 \ir ../common/preamble.sql
 INSERT INTO grse.regions (id, name, slug, country_code, timezone) VALUES
@@ -15,11 +15,11 @@ CREATE FUNCTION pg_temp.state_unchanged() RETURNS boolean LANGUAGE sql AS $$
                        EXCEPT SELECT to_jsonb(s) - 'updated_at' FROM grse.region_scaling_state s)
 $$;
 
--- No CHECK is left on the three tables, and the ledger has no foreign key.
+-- No CHECK is left on the four tables, and the ledger and the transitions have no foreign key.
 SELECT c.conrelid::regclass AS tbl, c.contype, count(*)
   FROM pg_constraint c
  WHERE c.conrelid IN ('grse.region_scaling_state'::regclass, 'grse.region_budget_slots'::regclass,
-                      'grse.region_budget_transactions'::regclass)
+                      'grse.region_budget_transactions'::regclass, 'grse.region_mode_transitions'::regclass)
  GROUP BY 1, 2 ORDER BY 1, 2;
 
 -- ---------------------------------------------------------------------------
@@ -73,9 +73,19 @@ SELECT v.rule, pg_temp.err(format(
          '00000000-0000-0000-0000-000000000641', v.vals)) AS result
   FROM (VALUES ('slot 0', '0, 0, 0, 0'), ('balance', '1, -1, 0, 0'), ('today', '1, 0, -1, 0'),
                ('period', '1, 0, 0, -1')) AS v(rule, vals);
+SELECT v.rule, pg_temp.err(format(
+         'INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason, cause)
+          VALUES (%L, %s, 50, 50, ''loaded'', %s)', '00000000-0000-0000-0000-000000000641', v.modes, v.cause)) AS result
+  FROM (VALUES ('from', $$'calm', 'frozen'$$, $$'metrics'$$), ('to', $$'normal', 'Frozen'$$, $$'metrics'$$),
+               ('cause', $$'normal', 'frozen'$$, $$'cron'$$), ('same mode', $$'frozen', 'frozen'$$, $$'metrics'$$),
+               ('pin keeps the mode', $$'frozen', 'frozen'$$, $$'pin'$$)) AS v(rule, modes, cause);
+-- a transition of no region (no foreign key: verify_invariants reports it, transition_region)
+SELECT pg_temp.err($$INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason)
+                     VALUES ('00000000-0000-0000-0000-000000000643', 'normal', 'frozen', 50, 50, 'loaded')$$) AS no_region;
+SELECT count(*) AS transition_rows FROM grse.region_mode_transitions;
 RESET grse.restoring;
--- the good spend row went in (in restore mode) and breaks the ledger sum, which
--- verify_invariants reports; nothing else was written
+-- the good spend row went in (in restore mode) and breaks the ledger sum, and the
+-- transition of no region went in, which verify_invariants reports; nothing else was written
 SELECT count(*) AS slot_rows FROM grse.region_budget_slots;
 SELECT invariant FROM grse.verify_invariants() ORDER BY 1;
 
