@@ -182,6 +182,14 @@ pub fn debit_ready(client: &mut SpiClient<'_>, facts: Locked, amount: i64, whole
     if facts.remaining.saturating_add(in_slots) < amount {
         return Ok(None);
     }
+    // the pool pays alone, and the slots could not hide a change of judgement after it: they
+    // stay as they are (emptying them would only make the next spend fill them again)
+    if !whole && facts.allotment > 0 && facts.remaining >= amount {
+        let policy = crate::policy::current()?;
+        if crate::slots::steady(client, &policy, facts.region_id, facts.remaining - amount, facts.allotment, None)? {
+            return Ok(Some(facts));
+        }
+    }
     let facts = empty_slots(client, facts, if whole { Emptying::All } else { Emptying::Free })?;
     // spends in flight may have taken it meanwhile
     Ok((facts.remaining >= amount).then_some(facts))
@@ -374,9 +382,17 @@ pub fn refund_budget(
                 // keyed: the whole budget in the pool, so the row's balance_after is the answer
                 facts = empty_slots(client, facts, Emptying::All)?;
             }
-            let facts = empty_slots(client, facts, Emptying::Free)?;
-            // slots left alone (a spend in flight) count as this snapshot shows them:
-            // their balance can only fall and their spend only rise, so this is conservative
+            // The slots stay as they are (emptying them would only make the next spend fill
+            // them again) unless they could hide a change of judgement once the pool has the
+            // refund: then the free ones come back into the pool first.
+            let policy = crate::policy::current()?;
+            if facts.allotment > 0
+                && !crate::slots::steady(client, &policy, region_id, facts.remaining + amount, facts.allotment, None)?
+            {
+                facts = empty_slots(client, facts, Emptying::Free)?;
+            }
+            // slots count as this snapshot shows them: their balance can only fall and their
+            // spend only rise (spends in flight), so this is conservative
             let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?;
             let refundable = (i128::from(facts.period_spent) + i128::from(in_slots.period_spent)
                 - i128::from(facts.period_refunded))
@@ -413,6 +429,28 @@ pub fn refund_budget(
     })
 }
 
+/// Whether a locked region's pool alone can take a change of its monthly
+/// budget to `monthly` with its slots left as they are: no slots; or the pool
+/// stays non-negative, what the slots hold (as this snapshot shows it: spends
+/// in flight only lower it) fits under the new budget with the holds, and
+/// the slots could not hide a change of mode under it.
+fn pool_takes_change(
+    client: &mut SpiClient<'_>,
+    policy: &grse_core::Policy,
+    facts: &Locked,
+    monthly: i64,
+) -> GResult<bool> {
+    if facts.allotment <= 0 {
+        return Ok(true);
+    }
+    let pool_after = i128::from(facts.remaining) + i128::from(monthly) - i128::from(facts.monthly);
+    let in_slots = crate::slots::holdings(client, facts.region_id, facts.allotment)?.balance;
+    if pool_after < 0 || pool_after + i128::from(in_slots) + i128::from(facts.held) > i128::from(monthly) {
+        return Ok(false);
+    }
+    crate::slots::steady(client, policy, facts.region_id, pool_after as i64, facts.allotment, Some(monthly))
+}
+
 /// Sets the monthly budget. This is an allocation: remaining moves by the
 /// same difference (never below zero, nor above the new budget less what
 /// holds reserve), written as one `allocation` ledger row with that signed
@@ -426,26 +464,18 @@ pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -
             let policy = crate::policy::current()?;
             // the slots may all have to be emptied below: take them before the state row
             prelock_slots(client, region_id, Prelock::Always)?;
-            let facts = lock_active_keeping_slots(client, region_id)?;
-            let mut facts = empty_slots(client, facts, Emptying::Free)?;
+            let mut facts = lock_active_keeping_slots(client, region_id)?;
             let diff = i128::from(monthly) - i128::from(facts.monthly);
-            // Slots with a spend in flight may stay as they are if the pool alone can
-            // take the change and they could not hide a change of mode under the new budget.
-            let pool_after = i128::from(facts.remaining) + diff;
-            if facts.allotment > 0
-                && (pool_after < 0
-                    || pool_after + i128::from(facts.allotment) + i128::from(facts.held) > i128::from(monthly)
-                    || !crate::slots::steady(
-                        client,
-                        &policy,
-                        region_id,
-                        pool_after as i64,
-                        facts.allotment,
-                        Some(monthly),
-                    )?)
-            {
-                facts = empty_slots(client, facts, Emptying::All)?;
+            // The slots stay as they are (emptying them would only make the next spend fill them
+            // again) if the pool alone can take the change; else the free ones come back first,
+            // and if that is not enough, every one.
+            if !pool_takes_change(client, &policy, &facts, monthly)? {
+                facts = empty_slots(client, facts, Emptying::Free)?;
+                if !pool_takes_change(client, &policy, &facts, monthly)? {
+                    facts = empty_slots(client, facts, Emptying::All)?;
+                }
             }
+            let pool_after = i128::from(facts.remaining) + diff;
             // with slots still held (true remaining R <= old monthly): R + diff lies in [pool_after, monthly]
             let new_remaining = if facts.allotment > 0 {
                 pool_after as i64

@@ -105,7 +105,8 @@ SELECT * FROM pg_temp.hot();
 SELECT * FROM grse.verify_invariants();
 
 -- ---------------------------------------------------------------------------
--- Whatever locks the state row for a budget change empties the slots first.
+-- A refund, and a budget change the pool can take, leave the slots as they are (emptying
+-- them would only make the next spend fill them again); the resets empty them first.
 -- ---------------------------------------------------------------------------
 SELECT grse.refund_budget('00000000-0000-0000-0000-0000000000a1', 250, 'job failed') AS after_refund;
 SELECT * FROM pg_temp.hot();
