@@ -11,7 +11,7 @@
 use crate::budget::debit_ready;
 use crate::error::{invalid, not_found, required, GResult, SpiResultExt};
 use crate::holds::{hold, resolve, HoldRequest};
-use crate::locking::{lock_all_current, lock_current};
+use crate::locking::{lock_all, lock_current, Take};
 use crate::region::{require_active, with_writes};
 use crate::router::{candidates, plan, view};
 use crate::state::Locked;
@@ -341,7 +341,7 @@ pub fn migrate_jobs(
         regions.push(from);
         regions.sort_by_key(|r| *r.as_bytes());
         regions.dedup();
-        lock_all_current(client, &regions)?;
+        lock_all(client, &regions, Take::Current)?;
         let mut moved = Vec::new();
         for q in queued_jobs(client, from, job, true)? {
             let Some(to) = targets.get(q.id.as_bytes()).copied() else { continue };

@@ -240,12 +240,30 @@ fn take_current_at_once(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<
     Ok(t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false))
 }
 
-/// [`take_current_at_once`], tried again every millisecond for up to
-/// `wait_ms`: whether the region was taken.
-fn take_current_within(client: &mut SpiClient<'_>, region_id: Uuid, wait_ms: u64) -> GResult<bool> {
+/// How [`lock_all`] takes each region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Take {
+    /// Up to date, as [`lock_current`]: due periods rolled over (every slot
+    /// emptied for it), expired holds and jobs swept; the slots otherwise
+    /// left as they are. What job migration needs.
+    Current,
+    /// As [`lock`]: every slot emptied into the state row, nothing rolled
+    /// over or swept. What the manual resets need.
+    Whole,
+}
+
+/// The rows `take` needs of a region taken at once if no other transaction
+/// holds them (`SKIP LOCKED`: never waits), tried again every millisecond
+/// for up to `wait_ms`: whether they were taken. Rows taken before a
+/// `false` stay this transaction's (the caller rolls its subtransaction back).
+fn take_within(client: &mut SpiClient<'_>, region_id: Uuid, take: Take, wait_ms: u64) -> GResult<bool> {
     let started = std::time::Instant::now();
     loop {
-        if take_current_at_once(client, region_id)? {
+        let taken = match take {
+            Take::Current => take_current_at_once(client, region_id)?,
+            Take::Whole => take_at_once(client, region_id)?,
+        };
+        if taken {
             return Ok(true);
         }
         if started.elapsed() >= std::time::Duration::from_millis(wait_ms) {
@@ -257,22 +275,34 @@ fn take_current_within(client: &mut SpiClient<'_>, region_id: Uuid, wait_ms: u64
     }
 }
 
-/// Locks several regions up to date (as [`lock_current`] each: due periods
-/// rolled over, expired holds and jobs swept; the slots otherwise left as
-/// they are) so that this call never waits long while it holds one of them.
-/// In an attempt, the regions are taken in id order, each only as it is
-/// free, tried for at most a short bound ([`short_wait_ms`], well below
-/// `deadlock_timeout`); if one is not had within it, everything the attempt
-/// took is released (a subtransaction rolled back: the rows are locked in
-/// it directly, so a transaction that began to wait for one is woken), and
-/// the next attempt first waits for that region (holding nothing of this
-/// call, as long as it takes), keeps it, and takes the others the same way.
-/// A wait of this call while it holds a region never lasts long enough for
-/// a cycle through it to be reported as a deadlock: it gives way first. What
-/// a function that works on several regions in one call (job migration)
-/// locks them with. `regions` must be sorted and free of duplicates; the
+/// The facts of a region whose rows [`take_within`] (or the wait for the
+/// first region) took: brought up to date or emptied as `take` says. Waits
+/// for nothing.
+fn taken(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<Locked> {
+    match take {
+        Take::Current => bring_current(client, region_id),
+        Take::Whole => {
+            let facts = lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
+            empty_slots(client, facts, Emptying::All)
+        }
+    }
+}
+
+/// Locks several regions (as `take` says: see [`Take`]) so that this call
+/// never waits long while it holds one of them. In an attempt, the regions
+/// are taken in id order, each only as its rows are free, tried for at most
+/// a short bound ([`short_wait_ms`], well below `deadlock_timeout`); if one
+/// is not had within it, everything the attempt took is released (a
+/// subtransaction rolled back: the rows are locked in it directly, so a
+/// transaction that began to wait for one is woken), and the next attempt
+/// first waits for that region (holding nothing of this call, as long as it
+/// takes), keeps it, and takes the others the same way. A wait of this call
+/// while it holds a region never lasts long enough for a cycle through it to
+/// be reported as a deadlock: it gives way first. What the functions that
+/// work on several regions in one call (job migration, the manual resets)
+/// lock them with. `regions` must be sorted and free of duplicates; the
 /// facts come back in its order. After 100 attempts, 55P03.
-pub fn lock_all_current(client: &mut SpiClient<'_>, regions: &[Uuid]) -> GResult<Vec<Locked>> {
+pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<Vec<Locked>> {
     const ATTEMPTS: usize = 100;
     let wait_ms = short_wait_ms(client, regions.len())?;
     let mut first: Option<Uuid> = None;
@@ -280,19 +310,19 @@ pub fn lock_all_current(client: &mut SpiClient<'_>, regions: &[Uuid]) -> GResult
         let sub = crate::subxact::SubXact::begin();
         let mut busy = None;
         if let Some(r) = first {
-            // holding nothing of this call: waiting is safe (the slots only if a period is due)
-            prelock_slots(client, r, Prelock::IfDue)?;
+            // holding nothing of this call: waiting is safe (for the slots only if they are needed)
+            prelock_slots(client, r, if take == Take::Whole { Prelock::Always } else { Prelock::IfDue })?;
             lock_row(client, r)?;
         }
         for r in regions.iter().filter(|r| Some(**r) != first) {
-            if !take_current_within(client, *r, wait_ms)? {
+            if !take_within(client, *r, take, wait_ms)? {
                 busy = Some(*r);
                 break;
             }
         }
         if busy.is_none() {
-            // every state row is this call's now: bringing them up to date waits for nothing
-            match regions.iter().map(|r| bring_current(client, *r)).collect::<GResult<Vec<Locked>>>() {
+            // every row needed is this call's now: this waits for nothing
+            match regions.iter().map(|r| taken(client, *r, take)).collect::<GResult<Vec<Locked>>>() {
                 Ok(facts) => {
                     sub.commit();
                     return Ok(facts);
@@ -315,7 +345,7 @@ pub fn lock_all_current(client: &mut SpiClient<'_>, regions: &[Uuid]) -> GResult
         .set_hint("Retry the call."))
 }
 
-/// How long [`lock_all_current`] tries for one region while it holds
+/// How long [`lock_all`] tries for one region while it holds
 /// others: a share of `deadlock_timeout` small enough that all of an
 /// attempt's tries end well before it (half of it over the regions, at most
 /// 100 ms, at least 1 ms).

@@ -3,7 +3,7 @@
 //! rules themselves are in `periods`.
 
 use crate::error::{GResult, SpiResultExt};
-use crate::locking::{empty_slots, lock};
+use crate::locking::{empty_slots, lock_all, Take};
 use crate::periods::{roll_if_due, start_day, start_month};
 use crate::region::{lock_row, with_writes};
 use pgrx::prelude::*;
@@ -92,10 +92,10 @@ fn roll_locked(client: &mut SpiClient<'_>, id: Uuid, source: &str) -> GResult<bo
 pub fn reset_daily_budget_spend() -> GResult<i32> {
     with_writes(|client| {
         let ids = all_region_ids(client, false)?;
+        // every region, each with every slot emptied, never waiting long while holding some
+        lock_all(client, &ids, Take::Whole)?;
         for id in &ids {
-            if lock(client, *id)?.is_some() {
-                start_day(client, *id, "manual")?;
-            }
+            start_day(client, *id, "manual")?;
         }
         Ok(ids.len() as i32)
     })
@@ -108,10 +108,9 @@ pub fn reset_daily_budget_spend() -> GResult<i32> {
 pub fn reset_monthly_budgets() -> GResult<i32> {
     with_writes(|client| {
         let ids = all_region_ids(client, false)?;
-        for id in &ids {
-            if let Some(facts) = lock(client, *id)? {
-                start_month(client, &facts, "manual")?;
-            }
+        // every region, each with every slot emptied, never waiting long while holding some
+        for facts in lock_all(client, &ids, Take::Whole)? {
+            start_month(client, &facts, "manual")?;
         }
         Ok(ids.len() as i32)
     })
