@@ -250,6 +250,9 @@ pub enum Take {
     /// As [`lock`]: every slot emptied into the state row, nothing rolled
     /// over or swept. What the manual resets need.
     Whole,
+    /// The state row alone, as it is. What the monitor's refresh of every
+    /// region and a policy change need.
+    Row,
 }
 
 /// The rows `take` needs of a region taken at once if no other transaction
@@ -262,6 +265,7 @@ fn take_within(client: &mut SpiClient<'_>, region_id: Uuid, take: Take, wait_ms:
         let taken = match take {
             Take::Current => take_current_at_once(client, region_id)?,
             Take::Whole => take_at_once(client, region_id)?,
+            Take::Row => take_row_at_once(client, region_id)?,
         };
         if taken {
             return Ok(true);
@@ -285,7 +289,21 @@ fn taken(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<Loc
             let facts = lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
             empty_slots(client, facts, Emptying::All)
         }
+        Take::Row => lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id)),
     }
+}
+
+/// Takes the region's state row if no other transaction holds it (`SKIP LOCKED`).
+fn take_row_at_once(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
+    let t = client
+        .update(
+            "SELECT count(*) = 1 AS taken
+               FROM (SELECT 1 FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED) s",
+            Some(1),
+            &[region_id.into()],
+        )
+        .or_internal()?;
+    Ok(t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false))
 }
 
 /// Locks several regions (as `take` says: see [`Take`]) so that this call
@@ -299,8 +317,8 @@ fn taken(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<Loc
 /// takes), keeps it, and takes the others the same way. A wait of this call
 /// while it holds a region never lasts long enough for a cycle through it to
 /// be reported as a deadlock: it gives way first. What the functions that
-/// work on several regions in one call (job migration, the manual resets)
-/// lock them with. `regions` must be sorted and free of duplicates; the
+/// work on several regions in one call (job migration, the manual resets,
+/// the monitor, a policy change) lock them with. `regions` must be sorted and free of duplicates; the
 /// facts come back in its order. After 100 attempts, 55P03.
 pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<Vec<Locked>> {
     const ATTEMPTS: usize = 100;
@@ -311,7 +329,11 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
         let mut busy = None;
         if let Some(r) = first {
             // holding nothing of this call: waiting is safe (for the slots only if they are needed)
-            prelock_slots(client, r, if take == Take::Whole { Prelock::Always } else { Prelock::IfDue })?;
+            match take {
+                Take::Current => prelock_slots(client, r, Prelock::IfDue)?,
+                Take::Whole => prelock_slots(client, r, Prelock::Always)?,
+                Take::Row => {}
+            }
             lock_row(client, r)?;
         }
         for r in regions.iter().filter(|r| Some(**r) != first) {

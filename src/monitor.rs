@@ -201,7 +201,6 @@ pub fn alert_critical_issues() -> GResult<i32> {
 /// past their `until` end), then raises alerts. Returns what it did.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn run_monitor() -> GResult<JsonB> {
-    // in id order, like every other function that locks several regions
     let mut ids: Vec<Uuid> = regions()?.into_iter().map(|r| r.id).collect();
     ids.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     let pins_expired = crate::statements::one::<i64>(
@@ -211,6 +210,8 @@ pub fn run_monitor() -> GResult<JsonB> {
     )?
     .unwrap_or(0);
     crate::region::with_writes(|client| {
+        // every region's state row first, never waiting long while holding some
+        crate::locking::lock_all(client, &ids, crate::locking::Take::Row)?;
         for id in &ids {
             crate::scaling::refresh(client, *id)?;
         }
