@@ -1256,6 +1256,10 @@ ALTER TABLE grse.region_mode_transitions
     DROP CONSTRAINT transition_changes_mode,
     DROP CONSTRAINT region_mode_transitions_region_id_fkey;
 
+-- evaluate_region returns one row: declared so, the region-wide reads that call it (health,
+-- conflicts, risk) are costed as what they are and not JIT-compiled on every call
+ALTER FUNCTION grse.evaluate_region(uuid) ROWS 1;
+
 -- ---------------------------------------------------------------------------
 -- Automatic budget slots: a region whose spends contend takes policy.auto_budget_slots slots
 -- by itself while region_scaling_state.auto_slots_until lasts

@@ -94,6 +94,12 @@ BEGIN
 END
 $$;
 
+-- evaluate_region returns one row: declared so, the planner costs the region-wide reads that
+-- call it for regions whose month has ended (health, conflicts, risk) as what they are, and
+-- does not JIT-compile them (at the default of 1000 rows, 10,000 regions cost past
+-- jit_above_cost and each call spent ~17 ms compiling a ~6 ms scan)
+ALTER FUNCTION grse.evaluate_region(uuid) ROWS 1;
+
 -- ---------------------------------------------------------------------------
 -- Grants
 -- ---------------------------------------------------------------------------

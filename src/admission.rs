@@ -11,7 +11,7 @@
 
 use crate::budget::job_type_arg;
 use crate::convert::nonnegative_cents;
-use crate::error::{null_argument, required, GResult, SpiResultExt};
+use crate::error::{null_argument, required, GResult};
 use crate::holds::HoldRequest;
 use crate::jobs::NewJob;
 use crate::region::with_writes;
@@ -69,8 +69,13 @@ enum Outcome {
 /// Tries one region: roll a due period over, read, then lock and re-check,
 /// then count the job in, record it and (if asked) hold its cost.
 fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Outcome> {
-    let rolled = crate::router::roll_over_if_due(client, id)?;
-    let v = active_view(client, id, ask.job, false)?;
+    let mut v = active_view(client, id, ask.job)?;
+    // a due period is rolled over (under the row lock, kept) before judging
+    let rolled = v.period_due;
+    if rolled {
+        crate::locking::lock_active_keeping_slots(client, id)?;
+        v = active_view(client, id, ask.job)?;
+    }
     if let Err(why) =
         refusal_text(v.remaining, ask.cost, plan(ask.policy, &v, ask.job, &ask.tenant, ask.priority, ask.cost))
     {
@@ -78,11 +83,12 @@ fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Ou
     }
     // the read said yes: lock the row and decide again on what is now true
     let facts = crate::locking::lock_active_keeping_slots(client, id)?;
-    let mut v = view(client, id, ask.job, true)?.ok_or_else(|| crate::error::not_found("region", id))?;
+    // the row is this transaction's now: a plain read sees it as it is
+    let mut v = view(client, id, ask.job)?.ok_or_else(|| crate::error::not_found("region", id))?;
     // budget in slots counts only as far as this transaction holds it (a
     // spend in flight elsewhere may take the rest): the charge that follows
     // the admission then cannot be refused
-    if let Some(available) = crate::slots::admissible(client, id, ask.cost)? {
+    if let Some(available) = crate::slots::admissible(client, &facts, ask.cost)? {
         v.remaining = available;
     }
     let route =
@@ -103,19 +109,7 @@ fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Ou
     } else {
         None
     };
-    let depth = client
-        .update(
-            "UPDATE grse.region_scaling_state SET jobs_in_queue = jobs_in_queue + 1
-              WHERE region_id = $1 RETURNING jobs_in_queue",
-            None,
-            &[id.into()],
-        )
-        .or_internal()?
-        .first()
-        .get_one::<i32>()
-        .or_internal()?
-        .unwrap_or(0);
-    let job_id = crate::jobs::record(
+    let (job_id, depth) = crate::jobs::record(
         client,
         &NewJob {
             region_id: id,

@@ -20,10 +20,10 @@ use grse_core::routing::JobType;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::{AnyNumeric, JsonB, Uuid};
+use pgrx::{AnyNumeric, JsonB, PgBuiltInOids, PgOid, Uuid};
 use std::collections::BTreeMap;
 
-/// A new job record, counted in the admitted region's queue by the caller.
+/// A new job record, counted in the admitted region's queue.
 pub struct NewJob {
     pub region_id: Uuid,
     pub requested_region_id: Option<Uuid>,
@@ -37,37 +37,55 @@ pub struct NewJob {
     pub ttl_seconds: f64,
 }
 
-/// Writes the record of an admitted job; returns its id.
-pub fn record(client: &mut SpiClient<'_>, j: &NewJob) -> GResult<Uuid> {
+const RECORD_SQL: &str = "WITH j AS (
+       INSERT INTO grse.jobs (id, region_id, requested_region_id, job_type, tenant_id, shard_key, priority,
+                              estimated_cost, hold_id, run_after, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+               pg_catalog.now() + pg_catalog.make_interval(secs => $10),
+               pg_catalog.now() + pg_catalog.make_interval(secs => $11))
+       RETURNING region_id, expires_at)
+     UPDATE grse.region_scaling_state s
+        SET jobs_in_queue = s.jobs_in_queue + 1, next_expiry_at = LEAST(s.next_expiry_at, j.expires_at)
+       FROM j WHERE s.region_id = j.region_id
+     RETURNING s.jobs_in_queue";
+const RECORD_TYPES: [PgOid; 11] = [
+    PgOid::BuiltIn(PgBuiltInOids::UUIDOID),
+    PgOid::BuiltIn(PgBuiltInOids::UUIDOID),
+    PgOid::BuiltIn(PgBuiltInOids::UUIDOID),
+    PgOid::BuiltIn(PgBuiltInOids::TEXTOID),
+    PgOid::BuiltIn(PgBuiltInOids::UUIDOID),
+    PgOid::BuiltIn(PgBuiltInOids::TEXTOID),
+    PgOid::BuiltIn(PgBuiltInOids::INT4OID),
+    PgOid::BuiltIn(PgBuiltInOids::INT8OID),
+    PgOid::BuiltIn(PgBuiltInOids::UUIDOID),
+    PgOid::BuiltIn(PgBuiltInOids::FLOAT8OID),
+    PgOid::BuiltIn(PgBuiltInOids::FLOAT8OID),
+];
+
+/// Writes the record of an admitted job and counts it into its region's
+/// queue (the state row is locked by the caller), in one statement with a
+/// kept plan; returns the job's id and the new queue depth.
+pub fn record(client: &mut SpiClient<'_>, j: &NewJob) -> GResult<(Uuid, i32)> {
     let id = Uuid::from_bytes(*uuid::Uuid::new_v4().as_bytes());
-    client
-        .update(
-            "WITH j AS (
-               INSERT INTO grse.jobs (id, region_id, requested_region_id, job_type, tenant_id, shard_key, priority,
-                                      estimated_cost, hold_id, run_after, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-                       pg_catalog.now() + pg_catalog.make_interval(secs => $10),
-                       pg_catalog.now() + pg_catalog.make_interval(secs => $11))
-               RETURNING region_id, expires_at)
-             UPDATE grse.region_scaling_state s SET next_expiry_at = LEAST(s.next_expiry_at, j.expires_at)
-               FROM j WHERE s.region_id = j.region_id",
-            None,
-            &[
-                id.into(),
-                j.region_id.into(),
-                j.requested_region_id.into(),
-                j.job.as_str().into(),
-                j.tenant_id.into(),
-                j.shard_key.as_str().into(),
-                j.priority.into(),
-                j.estimated_cost.into(),
-                j.hold_id.into(),
-                f64::from(j.delay_seconds).into(),
-                j.ttl_seconds.into(),
-            ],
-        )
-        .or_internal()?;
-    Ok(id)
+    let args = [
+        id.into(),
+        j.region_id.into(),
+        j.requested_region_id.into(),
+        j.job.as_str().into(),
+        j.tenant_id.into(),
+        j.shard_key.as_str().into(),
+        j.priority.into(),
+        j.estimated_cost.into(),
+        j.hold_id.into(),
+        f64::from(j.delay_seconds).into(),
+        j.ttl_seconds.into(),
+    ];
+    let depth = crate::statements::execute(client, RECORD_SQL, &RECORD_TYPES, &args)?
+        .first()
+        .get_one::<i32>()
+        .or_internal()?
+        .ok_or_else(|| crate::error::internal("the admitted job's region has no state row"))?;
+    Ok((id, depth))
 }
 
 /// A job as its operations see it, locked.
@@ -290,7 +308,7 @@ fn choose_targets(
         };
         let need = q.hold.map(|(_, amount, _)| amount).unwrap_or(0);
         for r in order {
-            let Some(v) = view(client, r, q.job, false)? else { continue };
+            let Some(v) = view(client, r, q.job)? else { continue };
             let taken = promised.get(r.as_bytes()).copied().unwrap_or(0);
             if v.active
                 && plan(policy, &v, q.job, &q.tenant, Some(q.priority), q.cost).is_ok()
@@ -345,7 +363,7 @@ pub fn migrate_jobs(
         let mut moved = Vec::new();
         for q in queued_jobs(client, from, job, true)? {
             let Some(to) = targets.get(q.id.as_bytes()).copied() else { continue };
-            let Some(v) = view(client, to, q.job, false)? else { continue };
+            let Some(v) = view(client, to, q.job)? else { continue };
             if !v.active {
                 continue;
             }

@@ -7,7 +7,7 @@ use crate::error::{inactive_region, internal, not_found, GResult, SpiResultExt};
 use crate::guard;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::Uuid;
+use pgrx::{PgBuiltInOids, PgOid, Uuid};
 
 pub use crate::state::Locked;
 
@@ -23,9 +23,11 @@ fn col<T: FromDatum + IntoDatum>(row: &pgrx::spi::SpiTupleTable<'_>, name: &str)
     row.get_by_name::<T, _>(name).or_internal()?.ok_or_else(|| internal(format!("{name} is NULL in region state")))
 }
 
-/// Locks the region's state row and reads its facts, slots left as they are.
+/// Locks the region's state row and reads its facts, slots left as they are
+/// (a kept plan: every budget call takes its region this way).
 pub fn lock_row(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locked>> {
-    let t = client.update(LOCK_SQL, Some(1), &[region_id.into()]).or_internal()?;
+    let t =
+        crate::statements::execute(client, LOCK_SQL, &[PgOid::BuiltIn(PgBuiltInOids::UUIDOID)], &[region_id.into()])?;
     if t.is_empty() {
         return Ok(None);
     }

@@ -2,7 +2,7 @@
 //! the one-call admission that also checks the budget and bumps the queue.
 
 use crate::budget::job_type_arg;
-use crate::convert::{centi, nonnegative_cents};
+use crate::convert::nonnegative_cents;
 use crate::error::{inactive_region, internal, invalid, not_found, null_argument, required, GResult, SpiResultExt};
 use grse_core::geo::{nearest, Point};
 use grse_core::mode::Mode;
@@ -12,7 +12,7 @@ use grse_core::{Centi, Policy};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::{AnyNumeric, Uuid};
+use pgrx::{AnyNumeric, PgBuiltInOids, PgOid, Uuid};
 
 /// What routing needs to know about one region.
 pub struct RegionView {
@@ -24,31 +24,37 @@ pub struct RegionView {
     pub jobs_in_queue: i64,
     pub shards: u32,
     pub remaining: i64,
+    /// A budget day or month has ended and is not rolled over yet.
+    pub period_due: bool,
 }
 
-fn pressure_column(job: JobType) -> &'static str {
-    match job {
-        JobType::Posting => "posting_pressure",
-        JobType::Orchestration => "orchestration_pressure",
-        JobType::Creative => "creative_pressure",
-        JobType::Intel => "intel_pressure",
-    }
+/// SQL: the pressure of the state row `s` for the job type `$2`, as integer
+/// hundredths.
+macro_rules! type_pressure_sql {
+    () => {
+        "(CASE $2 WHEN 'posting' THEN s.posting_pressure WHEN 'orchestration' THEN s.orchestration_pressure
+                  WHEN 'creative' THEN s.creative_pressure ELSE s.intel_pressure END * 100)::bigint"
+    };
 }
 
-/// Reads a region for routing; with `lock`, its state row is locked first.
-pub fn view(client: &mut SpiClient<'_>, id: Uuid, job: JobType, lock: bool) -> GResult<Option<RegionView>> {
-    let q = format!(
-        concat!(
-            "SELECT r.slug, r.active, s.scaling_mode, s.{} AS type_pressure, s.jobs_in_queue,
-                    COALESCE(s.shard_count, p.default_shard_count) AS shards, ",
-            crate::state::true_remaining_sql!(),
-            " AS remaining FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id, grse.policy p
-              WHERE r.id = $1 {}"
-        ),
-        pressure_column(job),
-        if lock { "FOR UPDATE OF s" } else { "" }
-    );
-    let t = client.update(q.as_str(), Some(1), &[id.into()]).or_internal()?;
+/// The routing read of one region (`$1`), the pressure of the job type `$2`
+/// as integer hundredths.
+const VIEW_SQL: &str = concat!(
+    "SELECT r.slug, r.active, s.scaling_mode, ",
+    type_pressure_sql!(),
+    " AS type_pressure, s.jobs_in_queue, COALESCE(s.shard_count, p.default_shard_count) AS shards, ",
+    crate::state::true_remaining_sql!(),
+    " AS remaining,
+                    pg_catalog.now() >= s.day_ends_at OR pg_catalog.now() >= s.month_ends_at AS due
+               FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id, grse.policy p
+              WHERE r.id = $1"
+);
+const VIEW_TYPES: [PgOid; 2] = [PgOid::BuiltIn(PgBuiltInOids::UUIDOID), PgOid::BuiltIn(PgBuiltInOids::TEXTOID)];
+
+/// Reads a region for routing (a kept plan: an admission reads its region
+/// twice, before and after taking its row lock).
+pub fn view(client: &mut SpiClient<'_>, id: Uuid, job: JobType) -> GResult<Option<RegionView>> {
+    let t = crate::statements::execute(client, VIEW_SQL, &VIEW_TYPES, &[id.into(), job.as_str().into()])?;
     if t.is_empty() {
         return Ok(None);
     }
@@ -57,23 +63,23 @@ pub fn view(client: &mut SpiClient<'_>, id: Uuid, job: JobType, lock: bool) -> G
         t.get_by_name::<String, _>(c).or_internal()?.ok_or_else(|| internal(format!("{c} is NULL")))
     };
     let mode_text = text("scaling_mode")?;
-    let pressure =
-        t.get_by_name::<AnyNumeric, _>("type_pressure").or_internal()?.ok_or_else(|| internal("NULL score"))?;
+    let pressure = t.get_by_name::<i64, _>("type_pressure").or_internal()?.ok_or_else(|| internal("NULL score"))?;
     Ok(Some(RegionView {
         id,
         slug: text("slug")?,
         active: t.get_by_name::<bool, _>("active").or_internal()?.unwrap_or(false),
         mode: Mode::parse(&mode_text).ok_or_else(|| internal(format!("unknown mode {mode_text}")))?,
-        type_pressure: centi(&pressure)?,
+        type_pressure: Centi(pressure),
         jobs_in_queue: i64::from(t.get_by_name::<i32, _>("jobs_in_queue").or_internal()?.unwrap_or(0)),
         shards: t.get_by_name::<i32, _>("shards").or_internal()?.unwrap_or(16).max(1) as u32,
         remaining: t.get_by_name::<i64, _>("remaining").or_internal()?.unwrap_or(0),
+        period_due: t.get_by_name::<bool, _>("due").or_internal()?.unwrap_or(false),
     }))
 }
 
 /// Reads an existing, active region for routing (P0002 / 55000 otherwise).
-pub fn active_view(client: &mut SpiClient<'_>, id: Uuid, job: JobType, lock: bool) -> GResult<RegionView> {
-    let v = view(client, id, job, lock)?.ok_or_else(|| not_found("region", id))?;
+pub fn active_view(client: &mut SpiClient<'_>, id: Uuid, job: JobType) -> GResult<RegionView> {
+    let v = view(client, id, job)?.ok_or_else(|| not_found("region", id))?;
     if !v.active {
         return Err(inactive_region(id));
     }
@@ -121,22 +127,21 @@ pub fn candidates_at(
     job: JobType,
     exclude: Option<Uuid>,
 ) -> GResult<Vec<(Candidate<[u8; 16]>, Option<Point>)>> {
-    let q = format!(
-        concat!(
-            "SELECT s.region_id, s.scaling_mode, ",
-            crate::state::live_capacity_sql!(),
-            " AS capacity, s.{} AS type_pressure, r.latitude, r.longitude
-               FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+    const SQL: &str = concat!(
+        "SELECT s.region_id, s.scaling_mode, (",
+        crate::state::live_capacity_sql!(),
+        " * 100)::bigint AS capacity, ",
+        type_pressure_sql!(),
+        " AS type_pressure, r.latitude, r.longitude
+           FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
           WHERE r.active AND s.scaling_mode IN ('normal', 'cautious')
             AND s.region_id IS DISTINCT FROM $1"
-        ),
-        pressure_column(job)
     );
-    let rows = client.select(q.as_str(), None, &[exclude.into()]).or_internal()?;
+    let rows = client.select(SQL, None, &[exclude.into(), job.as_str().into()]).or_internal()?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let score = |c: &str| -> GResult<Centi> {
-            centi(&row.get_by_name::<AnyNumeric, _>(c).or_internal()?.ok_or_else(|| internal(format!("{c} is NULL")))?)
+            Ok(Centi(row.get_by_name::<i64, _>(c).or_internal()?.ok_or_else(|| internal(format!("{c} is NULL")))?))
         };
         let id = row.get_by_name::<Uuid, _>("region_id").or_internal()?.ok_or_else(|| internal("NULL region id"))?;
         let mode = row
@@ -344,7 +349,7 @@ pub fn route_job(
         let Some(first) = first else { return Ok(None) };
         // at most one region is locked for a roll-over, so two routings cannot deadlock
         let rolled = crate::guard::internally(|| roll_over_if_due(client, first))?;
-        let v = active_view(client, first, job, false)?;
+        let v = active_view(client, first, job)?;
         match plan(&policy, &v, job, &tenant_bytes, requested_priority, cost) {
             Ok(r) => Ok(Some(route_row(&r))),
             Err(_) if allow_fallback => match best(client, &policy, job, None, Some(first))? {
@@ -352,7 +357,7 @@ pub fn route_job(
                     if !rolled {
                         crate::guard::internally(|| roll_over_if_due(client, other))?;
                     }
-                    let v = active_view(client, other, job, false)?;
+                    let v = active_view(client, other, job)?;
                     Ok(plan(&policy, &v, job, &tenant_bytes, requested_priority, cost).ok().map(|r| route_row(&r)))
                 }
                 None => Ok(None),

@@ -35,6 +35,7 @@
 use crate::error::{GResult, SpiResultExt};
 use crate::ledger::insert_into_ledger;
 use crate::region::with_writes;
+use crate::state::Locked;
 use crate::statements;
 use grse_core::evaluate::RegionMetrics;
 use grse_core::routing::JobType;
@@ -245,17 +246,10 @@ pub fn holdings(client: &mut SpiClient<'_>, region_id: Uuid, allotment: i64) -> 
 /// slots: the budget this transaction can count on for a job of `cost` —
 /// the pool, plus free slots it locks (never waiting): one that covers what
 /// the pool lacks, else every free one. `None` when no slot holds budget.
-pub fn admissible(client: &mut SpiClient<'_>, region_id: Uuid, cost: i64) -> GResult<Option<i64>> {
-    let t = client
-        .update(
-            "SELECT ai_budget_remaining, slot_allotment FROM grse.region_scaling_state WHERE region_id = $1",
-            Some(1),
-            &[region_id.into()],
-        )
-        .or_internal()?;
-    let row = t.first();
-    let pool = int8(&row, "ai_budget_remaining")?;
-    if int8(&row, "slot_allotment")? <= 0 {
+pub fn admissible(client: &mut SpiClient<'_>, facts: &Locked, cost: i64) -> GResult<Option<i64>> {
+    let region_id = facts.region_id;
+    let pool = facts.remaining;
+    if facts.allotment <= 0 {
         return Ok(None);
     }
     let need = cost.saturating_sub(pool);

@@ -38,10 +38,10 @@ SELECT line FROM (
     SELECT format('policy %s.%s %s %s using %s check %s', p.tablename, p.policyname, p.cmd, p.roles, p.qual, p.with_check)
       FROM pg_policies p WHERE p.schemaname = 'grse'
     UNION ALL
-    SELECT format('function %s(%s) returns %s lang %s volatile %s parallel %s strict %s definer %s config %s acl %s src %s bin %s comment %s',
+    SELECT format('function %s(%s) returns %s lang %s volatile %s parallel %s strict %s definer %s config %s rows %s cost %s acl %s src %s bin %s comment %s',
                   p.proname, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid),
                   (SELECT lanname FROM pg_language l WHERE l.oid = p.prolang), p.provolatile, p.proparallel,
-                  p.proisstrict, p.prosecdef, p.proconfig, p.proacl, md5(p.prosrc), p.probin,
+                  p.proisstrict, p.prosecdef, p.proconfig, p.prorows, p.procost, p.proacl, md5(p.prosrc), p.probin,
                   obj_description(p.oid, 'pg_proc'))
       FROM procs p
     UNION ALL

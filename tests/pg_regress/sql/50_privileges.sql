@@ -107,5 +107,9 @@ SELECT string_agg(p.proname, ', ' ORDER BY p.proname)
        count(*) FILTER (WHERE p.prosecdef) AS security_definer
   FROM pg_catalog.pg_proc p WHERE p.pronamespace = 'grse'::regnamespace;
 
+-- evaluate_region is declared to return one row (the region-wide reads that call it are
+-- costed as what they are, not JIT-compiled)
+SELECT p.prorows FROM pg_catalog.pg_proc p WHERE p.oid = 'grse.evaluate_region(uuid)'::regprocedure;
+
 DROP FUNCTION public.try(text);
 DROP ROLE grse_test_nobody;
