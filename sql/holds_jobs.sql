@@ -35,30 +35,30 @@ CREATE INDEX budget_holds_open_idx ON grse.budget_holds (region_id, expires_at) 
 -- An admitted job (admit_job): queued, then running, then finished
 -- (succeeded/failed), cancelled, or expired by the sweeper at expires_at.
 -- Queued and running jobs count in their region's jobs_in_queue.
+-- Rules (checked by grse.job_guard on every row written, 23514 naming the rule; no CHECKs,
+-- which PostgreSQL would read and plan again for every statement that writes a job):
+--   jobs_job_type_valid (posting, orchestration, creative, intel), jobs_priority_range (1..1000),
+--   jobs_estimated_cost_nonneg, jobs_status_valid (queued, running, succeeded, failed, cancelled,
+--   expired), jobs_actual_cost_nonneg, jobs_run_after_creation (run_after >= created_at),
+--   jobs_expire_after_creation (expires_at > created_at), jobs_finished_iff_done (queued and
+--   running jobs have no finished_at, the others have one), jobs_started_if_running.
 CREATE TABLE grse.jobs (
     id                   uuid PRIMARY KEY,
     region_id            uuid NOT NULL REFERENCES grse.regions (id),
     requested_region_id  uuid REFERENCES grse.regions (id),
-    job_type             text NOT NULL
-                         CONSTRAINT jobs_job_type_valid CHECK (job_type IN ('posting', 'orchestration', 'creative', 'intel')),
+    job_type             text NOT NULL,
     tenant_id            uuid,
     shard_key            text NOT NULL,
-    priority             integer NOT NULL CONSTRAINT jobs_priority_range CHECK (priority BETWEEN 1 AND 1000),
-    estimated_cost       bigint NOT NULL DEFAULT 0 CONSTRAINT jobs_estimated_cost_nonneg CHECK (estimated_cost >= 0),
+    priority             integer NOT NULL,
+    estimated_cost       bigint NOT NULL DEFAULT 0,
     hold_id              uuid REFERENCES grse.budget_holds (id),
-    status               text NOT NULL DEFAULT 'queued'
-                         CONSTRAINT jobs_status_valid
-                         CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired')),
+    status               text NOT NULL DEFAULT 'queued',
     created_at           timestamptz NOT NULL DEFAULT now(),
     run_after            timestamptz NOT NULL,
     started_at           timestamptz,
     finished_at          timestamptz,
     expires_at           timestamptz NOT NULL,
-    actual_cost          bigint CONSTRAINT jobs_actual_cost_nonneg CHECK (actual_cost >= 0),
-    CONSTRAINT jobs_run_after_creation CHECK (run_after >= created_at),
-    CONSTRAINT jobs_expire_after_creation CHECK (expires_at > created_at),
-    CONSTRAINT jobs_finished_iff_done CHECK ((status IN ('queued', 'running')) = (finished_at IS NULL)),
-    CONSTRAINT jobs_started_if_running CHECK (status <> 'running' OR started_at IS NOT NULL)
+    actual_cost          bigint
 );
 COMMENT ON TABLE grse.jobs IS
     'Admitted jobs (admit_job): queued -> running -> succeeded/failed, or cancelled, or expired at expires_at (policy.job_ttl). Queued and running jobs count in jobs_in_queue.';
@@ -68,7 +68,7 @@ CREATE INDEX jobs_open_idx ON grse.jobs (region_id, expires_at) WHERE status IN 
 CREATE INDEX jobs_hold_idx ON grse.jobs (hold_id) WHERE hold_id IS NOT NULL;
 
 -- Written by grse's functions only, for every role (ENABLE ALWAYS: also under
--- session_replication_role = replica).
+-- session_replication_role = replica); the jobs' guard also checks their rules.
 CREATE TRIGGER budget_holds_internal_only
     BEFORE INSERT OR UPDATE OR DELETE ON grse.budget_holds
     FOR EACH ROW EXECUTE FUNCTION grse.internal_write_guard();
@@ -80,7 +80,7 @@ ALTER TABLE grse.budget_holds
     ENABLE ALWAYS TRIGGER budget_holds_no_truncate;
 CREATE TRIGGER jobs_internal_only
     BEFORE INSERT OR UPDATE OR DELETE ON grse.jobs
-    FOR EACH ROW EXECUTE FUNCTION grse.internal_write_guard();
+    FOR EACH ROW EXECUTE FUNCTION grse.job_guard();
 CREATE TRIGGER jobs_no_truncate
     BEFORE TRUNCATE ON grse.jobs
     FOR EACH STATEMENT EXECUTE FUNCTION grse.internal_write_guard();

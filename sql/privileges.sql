@@ -64,10 +64,10 @@ DECLARE
     -- planner inlines (a SET clause would stop that), whose bodies qualify every object,
     -- operator and type; the state trigger, which runs on every metric and budget write
     -- and whose queries (the policy read, the transition insert) are fully qualified; and
-    -- the ledger's, the slots' and the transitions' row guards, which run on every row a
-    -- spend or a mode change writes and run no query
+    -- the ledger's, the slots', the transitions' and the jobs' row guards, which run on every
+    -- row a spend, a mode change or an admission writes and run no query
     unpinned text[] := ARRAY['budget_percent_remaining', 'get_all_regions_health', 'state_before_write',
-                             'ledger_guard', 'slot_guard', 'transition_guard'];
+                             'ledger_guard', 'slot_guard', 'transition_guard', 'job_guard'];
     definer text[] := ARRAY[
         -- budget
         'check_budget', 'check_and_decrement_budget', 'decrement_budget', 'refund_budget',

@@ -57,7 +57,11 @@ extension_sql_file!(
         triggers::touch::touch_updated_at_fired,
     ]
 );
-extension_sql_file!("../sql/holds_jobs.sql", name = "holds_jobs", requires = ["triggers"]);
+extension_sql_file!(
+    "../sql/holds_jobs.sql",
+    name = "holds_jobs",
+    requires = ["triggers", triggers::guards::job_guard_fired]
+);
 extension_sql_file!("../sql/reads.sql", name = "reads", requires = ["holds_jobs", resets::roll_over_budget_periods]);
 extension_sql_file!("../sql/monitor.sql", name = "monitor", requires = ["reads"]);
 extension_sql_file!("../sql/router.sql", name = "router", requires = ["reads", router::route_job]);

@@ -142,15 +142,38 @@ trigger_entry!("slot_guard", slot_guard_wrapper, pg_finfo_slot_guard_wrapper => 
 fn slot_guard_checked<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
+    written_checked(trigger, super::rules::slot)
+}
+
+/// A tuple checker of `super::rules`: relation, tuple, descriptor.
+type RowCheck = unsafe fn(pg_sys::Oid, pg_sys::HeapTuple, pg_sys::TupleDesc) -> crate::error::GResult<()>;
+
+/// [`internal_write_guard`], then `check` on the row an INSERT or UPDATE writes.
+fn written_checked<'a>(
+    trigger: &'a PgTrigger<'a>,
+    check: RowCheck,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
     let out = internal_write_guard_checked(trigger)?;
     let event = trigger.trigger_data().tg_event;
     if pgrx::trigger_fired_by_insert(event) || pgrx::trigger_fired_by_update(event) {
         let (relid, tuple, desc) = written(trigger);
-        // SAFETY: the tuple being written into the slots, with its relation.
-        unsafe { super::rules::slot(relid, tuple, desc)? };
+        // SAFETY: the tuple being written into the trigger's relation, which `check` is for.
+        unsafe { check(relid, tuple, desc)? };
     }
     Ok(out)
 }
+
+/// On the job records: [`internal_write_guard`], and the jobs' row rules
+/// (see `super::rules`) on every row written.
+#[pg_trigger(
+    sql = "CREATE FUNCTION grse.job_guard() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'job_guard_wrapper';"
+)]
+fn job_guard_fired<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, ErrorReport> {
+    crate::error::raised(written_checked(trigger, super::rules::job))
+}
+trigger_entry!("job_guard", job_guard_wrapper, pg_finfo_job_guard_wrapper => job_guard_fired_wrapper);
 
 /// On tables only grse writes (the budget slots, holds and jobs): INSERT, UPDATE, DELETE
 /// and TRUNCATE from grse's own functions only.

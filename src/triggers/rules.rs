@@ -277,3 +277,60 @@ pub unsafe fn transition(relid: pg_sys::Oid, tuple: pg_sys::HeapTuple, desc: pg_
     rules::transition_row(&rules::TransitionRow { from_mode: &from_mode, to_mode: &to_mode, cause: &cause })
         .map_err(|v| rule_violation(T::TABLE, v))
 }
+
+/// The job records' columns their guard reads.
+#[derive(Clone, Copy, Debug)]
+pub enum JobCol {
+    JobType,
+    Priority,
+    EstimatedCost,
+    Status,
+    ActualCost,
+    CreatedAt,
+    RunAfter,
+    ExpiresAt,
+    StartedAt,
+    FinishedAt,
+}
+
+impl Columns for JobCol {
+    const TABLE: &'static str = "jobs";
+    const NAMES: &'static [&'static str] = &[
+        "job_type",
+        "priority",
+        "estimated_cost",
+        "status",
+        "actual_cost",
+        "created_at",
+        "run_after",
+        "expires_at",
+        "started_at",
+        "finished_at",
+    ];
+    fn pos(self) -> usize {
+        self as usize
+    }
+}
+
+/// Checks a job record being written.
+///
+/// # Safety
+/// `tuple` must be a valid tuple of the jobs relation `relid` with descriptor `desc`.
+pub unsafe fn job(relid: pg_sys::Oid, tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc) -> GResult<()> {
+    use JobCol as J;
+    let row = Tuple::<J>::deform(relid, tuple, desc)?;
+    let (job_type, status) = (row.text(J::JobType)?, row.text(J::Status)?);
+    rules::job_row(&rules::JobRow {
+        job_type: &job_type,
+        priority: row.int4(J::Priority)?,
+        estimated_cost: row.int8(J::EstimatedCost)?,
+        status: &status,
+        actual_cost: row.opt_int8(J::ActualCost),
+        created_at: row.int8(J::CreatedAt)?,
+        run_after: row.int8(J::RunAfter)?,
+        expires_at: row.int8(J::ExpiresAt)?,
+        started_at: row.opt_int8(J::StartedAt),
+        finished_at: row.opt_int8(J::FinishedAt),
+    })
+    .map_err(|v| rule_violation(J::TABLE, v))
+}

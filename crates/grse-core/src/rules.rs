@@ -1,5 +1,5 @@
 //! The row rules of grse's hot tables — the state row, the ledger, the
-//! budget slots and the mode transitions — as pure checks.
+//! budget slots, the mode transitions and the job records — as pure checks.
 //!
 //! These tables are written by every spend. PostgreSQL re-reads and re-plans
 //! a table's CHECK expressions for every statement that writes it, which
@@ -231,6 +231,66 @@ pub fn transition_row(r: &TransitionRow<'_>) -> Checked {
     Ok(())
 }
 
+/// The statuses of a job record.
+pub const JOB_STATUSES: [&str; 6] = ["queued", "running", "succeeded", "failed", "cancelled", "expired"];
+
+/// A job record as it is written (times in microseconds).
+#[derive(Clone, Copy, Debug)]
+pub struct JobRow<'a> {
+    pub job_type: &'a str,
+    pub priority: i32,
+    pub estimated_cost: i64,
+    pub status: &'a str,
+    pub actual_cost: Option<i64>,
+    pub created_at: i64,
+    pub run_after: i64,
+    pub expires_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+/// The job records' rules: `jobs_job_type_valid`, `jobs_priority_range`
+/// (1..1000), `jobs_estimated_cost_nonneg`, `jobs_status_valid`,
+/// `jobs_actual_cost_nonneg`, `jobs_run_after_creation`,
+/// `jobs_expire_after_creation`, `jobs_finished_iff_done` (queued and running
+/// jobs have no finished_at, the others have one), `jobs_started_if_running`.
+pub fn job_row(r: &JobRow<'_>) -> Checked {
+    if !STORED_JOB_TYPES.contains(&r.job_type) {
+        return broken(
+            "jobs_job_type_valid",
+            format!("job_type must be one of {}, got \"{}\".", STORED_JOB_TYPES.join(", "), r.job_type),
+        );
+    }
+    between("jobs_priority_range", "priority", Some(i64::from(r.priority)), 1, 1000)?;
+    nonneg("jobs_estimated_cost_nonneg", "estimated_cost", r.estimated_cost)?;
+    if !JOB_STATUSES.contains(&r.status) {
+        return broken(
+            "jobs_status_valid",
+            format!("status must be one of {}, got \"{}\".", JOB_STATUSES.join(", "), r.status),
+        );
+    }
+    if let Some(cost) = r.actual_cost {
+        nonneg("jobs_actual_cost_nonneg", "actual_cost", cost)?;
+    }
+    if r.run_after < r.created_at {
+        return broken("jobs_run_after_creation", "run_after must not be before created_at.".to_string());
+    }
+    if r.expires_at <= r.created_at {
+        return broken("jobs_expire_after_creation", "expires_at must be after created_at.".to_string());
+    }
+    let open = matches!(r.status, "queued" | "running");
+    if open == r.finished_at.is_some() {
+        return broken(
+            "jobs_finished_iff_done",
+            format!("a {} job {} finished_at.", r.status, if open { "has no" } else { "has a" }),
+        );
+    }
+    if r.status == "running" && r.started_at.is_none() {
+        return broken("jobs_started_if_running", "a running job has a started_at.".to_string());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,6 +364,38 @@ mod tests {
         assert_eq!(broke(transition_row(&TransitionRow { to_mode: "Frozen", ..ok })), "transition_to_valid");
         assert_eq!(broke(transition_row(&TransitionRow { cause: "cron", ..ok })), "transition_cause_valid");
         assert_eq!(broke(transition_row(&TransitionRow { to_mode: "normal", ..ok })), "transition_changes_mode");
+    }
+
+    #[test]
+    fn job_rules() {
+        let ok = JobRow {
+            job_type: "posting",
+            priority: 5,
+            estimated_cost: 0,
+            status: "queued",
+            actual_cost: None,
+            created_at: 10,
+            run_after: 10,
+            expires_at: 11,
+            started_at: None,
+            finished_at: None,
+        };
+        assert_eq!(job_row(&ok), Ok(()));
+        let done =
+            JobRow { status: "succeeded", started_at: Some(10), finished_at: Some(12), actual_cost: Some(3), ..ok };
+        assert_eq!(job_row(&done), Ok(()));
+        assert_eq!(job_row(&JobRow { status: "running", started_at: Some(10), ..ok }), Ok(()));
+        assert_eq!(broke(job_row(&JobRow { job_type: "performance", ..ok })), "jobs_job_type_valid");
+        assert_eq!(broke(job_row(&JobRow { priority: 0, ..ok })), "jobs_priority_range");
+        assert_eq!(broke(job_row(&JobRow { priority: 1001, ..ok })), "jobs_priority_range");
+        assert_eq!(broke(job_row(&JobRow { estimated_cost: -1, ..ok })), "jobs_estimated_cost_nonneg");
+        assert_eq!(broke(job_row(&JobRow { status: "done", ..ok })), "jobs_status_valid");
+        assert_eq!(broke(job_row(&JobRow { actual_cost: Some(-1), ..done })), "jobs_actual_cost_nonneg");
+        assert_eq!(broke(job_row(&JobRow { run_after: 9, ..ok })), "jobs_run_after_creation");
+        assert_eq!(broke(job_row(&JobRow { expires_at: 10, ..ok })), "jobs_expire_after_creation");
+        assert_eq!(broke(job_row(&JobRow { finished_at: Some(12), ..ok })), "jobs_finished_iff_done");
+        assert_eq!(broke(job_row(&JobRow { finished_at: None, ..done })), "jobs_finished_iff_done");
+        assert_eq!(broke(job_row(&JobRow { status: "running", ..ok })), "jobs_started_if_running");
     }
 
     #[test]

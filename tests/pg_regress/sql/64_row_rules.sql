@@ -1,7 +1,8 @@
--- 64_row_rules: the row rules of the state row, the budget slots, the ledger and the
--- mode transitions, which their row triggers check (the tables keep only keys and NOT NULLs): every rule refuses
+-- 64_row_rules: the row rules of the state row, the budget slots, the ledger, the
+-- mode transitions and the job records, which their row triggers check (the tables keep only keys and NOT NULLs,
+-- the jobs their foreign keys): every rule refuses
 -- with 23514 naming it, as the CHECK did, and writes nothing; rows loaded in restore mode
--- are checked too (the ledger, slot and transition guards fire for them; state rows loaded without the
+-- are checked too (the ledger, slot, transition and job guards fire for them; state rows loaded without the
 -- state trigger are checked by verify_invariants, which post_restore runs).
 \ir ../common/preamble.sql
 INSERT INTO grse.regions (id, name, slug, country_code, timezone) VALUES
@@ -15,11 +16,12 @@ CREATE FUNCTION pg_temp.state_unchanged() RETURNS boolean LANGUAGE sql AS $$
                        EXCEPT SELECT to_jsonb(s) - 'updated_at' FROM grse.region_scaling_state s)
 $$;
 
--- No CHECK is left on the four tables, and the ledger and the transitions have no foreign key.
+-- No CHECK is left on the five tables, and the ledger and the transitions have no foreign key.
 SELECT c.conrelid::regclass AS tbl, c.contype, count(*)
   FROM pg_constraint c
  WHERE c.conrelid IN ('grse.region_scaling_state'::regclass, 'grse.region_budget_slots'::regclass,
-                      'grse.region_budget_transactions'::regclass, 'grse.region_mode_transitions'::regclass)
+                      'grse.region_budget_transactions'::regclass, 'grse.region_mode_transitions'::regclass,
+                      'grse.jobs'::regclass)
  GROUP BY 1, 2 ORDER BY 1, 2;
 
 -- ---------------------------------------------------------------------------
@@ -83,6 +85,26 @@ SELECT v.rule, pg_temp.err(format(
 SELECT pg_temp.err($$INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason)
                      VALUES ('00000000-0000-0000-0000-000000000643', 'normal', 'frozen', 50, 50, 'loaded')$$) AS no_region;
 SELECT count(*) AS transition_rows FROM grse.region_mode_transitions;
+-- job records: every rule, one bad row each (the good one is a finished job: it counts in no queue)
+SELECT v.rule, pg_temp.err(format(
+         'INSERT INTO grse.jobs (id, region_id, job_type, shard_key, priority, estimated_cost, status, created_at,
+                                 run_after, started_at, finished_at, expires_at, actual_cost)
+          VALUES (gen_random_uuid(), %L, %s)', '00000000-0000-0000-0000-000000000641', v.vals)) AS result
+  FROM (VALUES ('good finished job', $$'posting', 'rules/posting/00', 5, 10, 'succeeded', '2026-01-01 10:00+00', '2026-01-01 10:00+00', '2026-01-01 10:01+00', '2026-01-01 10:02+00', '2026-01-02 10:00+00', 9$$),
+               ('job type', $$'performance', 'k', 5, 10, 'queued', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, NULL, '2026-01-02 10:00+00', NULL$$),
+               ('priority 0', $$'posting', 'k', 0, 10, 'queued', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, NULL, '2026-01-02 10:00+00', NULL$$),
+               ('priority 1001', $$'posting', 'k', 1001, 10, 'queued', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, NULL, '2026-01-02 10:00+00', NULL$$),
+               ('estimated cost', $$'posting', 'k', 5, -1, 'queued', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, NULL, '2026-01-02 10:00+00', NULL$$),
+               ('status', $$'posting', 'k', 5, 10, 'done', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, NULL, '2026-01-02 10:00+00', NULL$$),
+               ('actual cost', $$'posting', 'k', 5, 10, 'failed', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, '2026-01-01 10:02+00', '2026-01-02 10:00+00', -1$$),
+               ('run before creation', $$'posting', 'k', 5, 10, 'queued', '2026-01-01 10:00+00', '2026-01-01 09:59+00', NULL, NULL, '2026-01-02 10:00+00', NULL$$),
+               ('expires at creation', $$'posting', 'k', 5, 10, 'queued', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, NULL, '2026-01-01 10:00+00', NULL$$),
+               ('queued but finished', $$'posting', 'k', 5, 10, 'queued', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, '2026-01-01 10:02+00', '2026-01-02 10:00+00', NULL$$),
+               ('cancelled, not finished', $$'posting', 'k', 5, 10, 'cancelled', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, NULL, '2026-01-02 10:00+00', NULL$$),
+               ('running, never started', $$'posting', 'k', 5, 10, 'running', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, NULL, '2026-01-02 10:00+00', NULL$$),
+               ('job type NULL', $$NULL, 'k', 5, 10, 'queued', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, NULL, '2026-01-02 10:00+00', NULL$$))
+       AS v(rule, vals);
+SELECT count(*) AS job_rows, min(status) AS status FROM grse.jobs;
 RESET grse.restoring;
 -- the good spend row went in (in restore mode) and breaks the ledger sum, and the
 -- transition of no region went in, which verify_invariants reports; nothing else was written
