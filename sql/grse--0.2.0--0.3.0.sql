@@ -1269,7 +1269,7 @@ ALTER FUNCTION grse.evaluate_region(uuid) ROWS 1;
 -- by itself while region_scaling_state.auto_slots_until lasts
 -- ---------------------------------------------------------------------------
 ALTER TABLE grse.policy
-    ADD COLUMN auto_budget_slots integer NOT NULL DEFAULT 16
+    ADD COLUMN auto_budget_slots integer NOT NULL DEFAULT 32
         CONSTRAINT policy_auto_budget_slots_range CHECK (auto_budget_slots BETWEEN 1 AND 64);
 COMMENT ON COLUMN grse.policy.auto_budget_slots IS
     'Budget slots a region without budget_slots of its own takes by itself while its spends contend for its state row (region_scaling_state.auto_slots_until); 1 = never; 1 to 64.';

@@ -105,7 +105,7 @@ CREATE TABLE grse.policy (
     job_ttl                         interval     NOT NULL DEFAULT '1 hour'
                                     CONSTRAINT policy_job_ttl_range
                                     CHECK (job_ttl > interval '0' AND job_ttl <= interval '30 days'),
-    auto_budget_slots               integer      NOT NULL DEFAULT 16
+    auto_budget_slots               integer      NOT NULL DEFAULT 32
                                     CONSTRAINT policy_auto_budget_slots_range
                                     CHECK (auto_budget_slots BETWEEN 1 AND 64),
 

@@ -118,7 +118,7 @@ impl Default for Policy {
             mode_min_dwell_micros: 0,
             hold_ttl_micros: 15 * 60 * MICROS_PER_SEC,
             job_ttl_micros: 3600 * MICROS_PER_SEC,
-            auto_budget_slots: 16,
+            auto_budget_slots: 32,
         }
     }
 }
