@@ -15,7 +15,7 @@ use crate::error::{null_argument, required, GResult};
 use crate::holds::HoldRequest;
 use crate::jobs::NewJob;
 use crate::region::with_writes;
-use crate::router::{active_view, plan, view, Route};
+use crate::router::{current_view, plan, view, Route};
 use grse_core::routing::{JobType, Refusal};
 use grse_core::Policy;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -69,13 +69,7 @@ enum Outcome {
 /// Tries one region: roll a due period over, read, then lock and re-check,
 /// then count the job in, record it and (if asked) hold its cost.
 fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Outcome> {
-    let mut v = active_view(client, id, ask.job)?;
-    // a due period is rolled over (under the row lock, kept) before judging
-    let rolled = v.period_due;
-    if rolled {
-        crate::locking::lock_active_keeping_slots(client, id)?;
-        v = active_view(client, id, ask.job)?;
-    }
+    let (v, rolled) = current_view(client, id, ask.job)?;
     if let Err(why) =
         refusal_text(v.remaining, ask.cost, plan(ask.policy, &v, ask.job, &ask.tenant, ask.priority, ask.cost))
     {

@@ -286,24 +286,18 @@ fn route_row(r: &Route) -> RouteRow {
     )
 }
 
-/// Rolls a due budget period of the region over (lazily, as the budget
-/// functions do; this locks its state row to the end of the transaction).
-/// Returns whether it did. Nothing is locked when nothing is due.
-pub fn roll_over_if_due(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
-    let due = client
-        .update(
-            "SELECT pg_catalog.now() >= s.day_ends_at OR pg_catalog.now() >= s.month_ends_at
-               FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
-              WHERE s.region_id = $1 AND r.active",
-            Some(1),
-            &[region_id.into()],
-        )
-        .or_internal()?;
-    if due.is_empty() || !due.first().get_one::<bool>().or_internal()?.unwrap_or(false) {
-        return Ok(false);
+/// Reads an existing, active region for routing (see [`active_view`]) with
+/// a budget period that has ended rolled over first, as the budget
+/// functions do (that locks its state row to the end of the transaction):
+/// the view, and whether it rolled a period over. Nothing is locked when
+/// nothing is due.
+pub fn current_view(client: &mut SpiClient<'_>, id: Uuid, job: JobType) -> GResult<(RegionView, bool)> {
+    let v = active_view(client, id, job)?;
+    if !v.period_due {
+        return Ok((v, false));
     }
-    crate::locking::lock_active_keeping_slots(client, region_id)?;
-    Ok(true)
+    crate::locking::lock_active_keeping_slots(client, id)?;
+    Ok((active_view(client, id, job)?, true))
 }
 
 /// Routes one job: the given region if its mode admits the job, else (with
@@ -348,16 +342,16 @@ pub fn route_job(
         };
         let Some(first) = first else { return Ok(None) };
         // at most one region is locked for a roll-over, so two routings cannot deadlock
-        let rolled = crate::guard::internally(|| roll_over_if_due(client, first))?;
-        let v = active_view(client, first, job)?;
+        let (v, rolled) = crate::guard::internally(|| current_view(client, first, job))?;
         match plan(&policy, &v, job, &tenant_bytes, requested_priority, cost) {
             Ok(r) => Ok(Some(route_row(&r))),
             Err(_) if allow_fallback => match best(client, &policy, job, None, Some(first))? {
                 Some(other) => {
-                    if !rolled {
-                        crate::guard::internally(|| roll_over_if_due(client, other))?;
-                    }
-                    let v = active_view(client, other, job)?;
+                    let v = if rolled {
+                        active_view(client, other, job)?
+                    } else {
+                        crate::guard::internally(|| current_view(client, other, job))?.0
+                    };
                     Ok(plan(&policy, &v, job, &tenant_bytes, requested_priority, cost).ok().map(|r| route_row(&r)))
                 }
                 None => Ok(None),

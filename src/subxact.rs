@@ -13,7 +13,7 @@
 //! that begins to wait for a row locked by a committed subtransaction wait
 //! for the top-level transaction instead (`XactLockTableWait`). So code that
 //! may roll back to release what it locked takes those locks directly in
-//! the subtransaction it rolls back (see `locking::lock_all_current`).
+//! the subtransaction it rolls back (see `locking::lock_all`).
 
 use pgrx::pg_sys;
 

@@ -71,11 +71,20 @@ trigger_entry!("ledger_guard", ledger_guard_wrapper, pg_finfo_ledger_guard_wrapp
 fn ledger_guard_checked<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
+    appended_checked(trigger, super::rules::ledger)
+}
+
+/// [`append_only_guard`], with `check` on every row it lets in (from grse
+/// itself or a restore).
+fn appended_checked<'a>(
+    trigger: &'a PgTrigger<'a>,
+    check: RowCheck,
+) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
     let insert = pgrx::trigger_fired_by_insert(trigger.trigger_data().tg_event);
     if insert && (guard::is_internal() || restore::loading()) {
         let (relid, tuple, desc) = written(trigger);
-        // SAFETY: the tuple being inserted into the ledger, with its relation.
-        unsafe { super::rules::ledger(relid, tuple, desc)? };
+        // SAFETY: the tuple being inserted into the trigger's relation, which `check` is for.
+        unsafe { check(relid, tuple, desc)? };
         return Ok(trigger.new());
     }
     append_only_guard_checked(trigger)
@@ -96,14 +105,7 @@ trigger_entry!("transition_guard", transition_guard_wrapper, pg_finfo_transition
 fn transition_guard_checked<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
-    let insert = pgrx::trigger_fired_by_insert(trigger.trigger_data().tg_event);
-    if insert && (guard::is_internal() || restore::loading()) {
-        let (relid, tuple, desc) = written(trigger);
-        // SAFETY: the tuple being inserted into the transitions, with its relation.
-        unsafe { super::rules::transition(relid, tuple, desc)? };
-        return Ok(trigger.new());
-    }
-    append_only_guard_checked(trigger)
+    appended_checked(trigger, super::rules::transition)
 }
 
 /// On `grse.region_scaling_state`: DELETE and TRUNCATE are refused; a region
