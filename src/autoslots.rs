@@ -7,12 +7,12 @@
 //! again. Operators who set `budget_slots` fix the number instead.
 
 use crate::error::{GResult, SpiResultExt};
-use grse_core::slots::auto::{contended, observe, Seen, HOLD_US};
+use grse_core::slots::auto::{observe, Seen, Spend, HOLD_US, WINDOW_US};
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 thread_local! {
     /// Contended pool spends this backend saw, per region.
@@ -20,27 +20,72 @@ thread_local! {
     static EPOCH: Instant = Instant::now();
 }
 
+/// Regions one backend follows before it forgets those whose window ended.
+const MAX_FOLLOWED: usize = 1024;
+
 /// The seconds automatic slots last (the SQL side of `HOLD_US`).
 pub fn hold_seconds() -> f64 {
     HOLD_US as f64 / 1e6
 }
 
-/// After a pool spend charged (its transaction holds the state row) that
-/// took `elapsed`: counts it if it waited (see `auto::contended`), and makes
-/// the region hot when this backend has seen enough such spends (unless the
-/// policy's `auto_budget_slots` is 1 or the region has its own `budget_slots`).
-pub fn pool_spend_took(client: &mut SpiClient<'_>, region_id: Uuid, elapsed: Duration) -> GResult<()> {
-    let elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    if !contended(elapsed_us) {
+/// The backend's voluntary context switches so far: a lock wait sleeps
+/// (one more), a backend preempted on a busy machine does not.
+fn sleeps() -> i64 {
+    // SAFETY: getrusage only writes the zeroed plain-data struct it is given.
+    let (rc, u) = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        (libc::getrusage(libc::RUSAGE_SELF, &mut u), u)
+    };
+    if rc == 0 {
+        u.ru_nvcsw
+    } else {
+        0
+    }
+}
+
+/// A pool spend under way: when it started and how often the backend had slept.
+#[derive(Clone, Copy, Debug)]
+pub struct Timer {
+    started: Instant,
+    sleeps: i64,
+}
+
+impl Timer {
+    pub fn start() -> Self {
+        Timer { started: Instant::now(), sleeps: sleeps() }
+    }
+
+    fn spend(self) -> Spend {
+        Spend {
+            elapsed_us: u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            slept: sleeps() > self.sleeps,
+        }
+    }
+}
+
+/// After a pool spend charged (its transaction holds the state row), timed
+/// by `timer`: counts it (see `auto::observe`: only regions where a spend
+/// waited are followed), and makes the region hot when this backend has
+/// seen enough waits, and a large enough share of its spends wait (unless
+/// the policy's `auto_budget_slots` is 1 or the region has its own
+/// `budget_slots`).
+pub fn pool_spend_took(client: &mut SpiClient<'_>, region_id: Uuid, timer: Timer) -> GResult<()> {
+    let spend = timer.spend();
+    let key = *region_id.as_bytes();
+    if !spend.waited() && SEEN.with(|s| s.borrow().is_empty()) {
         return Ok(());
     }
     let now_us = EPOCH.with(|e| u64::try_from(e.elapsed().as_micros()).unwrap_or(u64::MAX));
-    let key = *region_id.as_bytes();
     let hot = SEEN.with(|s| {
         let mut s = s.borrow_mut();
-        let (seen, hot) = observe(s.get(&key).copied(), now_us);
+        let (seen, hot) = observe(s.get(&key).copied(), spend, now_us);
         match seen {
-            Some(seen) => s.insert(key, seen),
+            Some(seen) => {
+                if s.len() >= MAX_FOLLOWED && !s.contains_key(&key) {
+                    s.retain(|_, v| now_us.saturating_sub(v.since_us) <= WINDOW_US);
+                }
+                s.insert(key, seen)
+            }
             None => s.remove(&key),
         };
         hot

@@ -113,10 +113,10 @@ pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GRe
         let charged = if slots > 1 {
             crate::slots::spend(client, region_id, slots, c.amount, c.agency_id, c.job_type, c.description)?
         } else {
-            let started = std::time::Instant::now();
+            let timer = crate::autoslots::Timer::start();
             let charged = !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty();
             if charged {
-                crate::autoslots::pool_spend_took(client, region_id, started.elapsed())?;
+                crate::autoslots::pool_spend_took(client, region_id, timer)?;
             }
             charged
         };

@@ -137,45 +137,73 @@ pub fn slot_for(pid: i32, slots: i32) -> i32 {
 
 /// Budget slots a region takes by itself: a backend that sees its pool
 /// spends on a region wait for the state row ([`auto::CONTENDED_US`] or
-/// more, [`auto::AFTER`] times within [`auto::WINDOW_US`]) gives the region
+/// more, asleep; [`auto::AFTER`] times within [`auto::WINDOW_US`], and at
+/// least [`auto::WAITED_PERCENT`] % of its pool spends there) gives the region
 /// `policy.auto_budget_slots` slots for [`auto::HOLD_US`]; every filling of
 /// its slots (they are being spent) extends that, and when it ends the
 /// region spends from its pool again (its slots are emptied as spends come).
 pub mod auto {
-    /// A pool spend that took this long waited for another transaction's
-    /// lock on the state row: an uncontended one takes a small fraction of it
-    /// (about 0.3 ms on a debug build, less on a release one), a wait lasts
-    /// until the holder commits.
+    /// A pool spend that took this long and slept (see [`Spend::waited`])
+    /// waited for another transaction's lock on the state row: an
+    /// uncontended one takes a small fraction of it (about 0.3 ms on a debug
+    /// build, less on a release one), a wait lasts until the holder commits.
     pub const CONTENDED_US: u64 = 2_000;
     /// Contended spends of one backend that make a region hot...
     pub const AFTER: u32 = 4;
-    /// ... within this window.
+    /// ... within this window...
     pub const WINDOW_US: u64 = 10_000_000;
+    /// ... if at least this share (in percent) of its pool spends on the
+    /// region since the first of them waited: regions that many clients
+    /// spend from at random collide now and then (32 clients on 100 regions:
+    /// about one spend in four), a hot region's spends nearly all wait.
+    pub const WAITED_PERCENT: u32 = 50;
     /// How long a hot region keeps its automatic slots after it became hot
     /// or its slots were last filled.
     pub const HOLD_US: i64 = 60_000_000;
 
-    /// What one backend has seen of a region's contention.
+    /// One pool spend as the backend saw it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Spend {
+        /// Wall-clock time the statement took.
+        pub elapsed_us: u64,
+        /// Whether the backend slept during it (a voluntary context switch:
+        /// a lock wait sleeps; being preempted on a busy machine does not).
+        pub slept: bool,
+    }
+
+    impl Spend {
+        /// Whether the spend waited for a lock: long, and not merely
+        /// because the machine had no CPU for it.
+        pub fn waited(self) -> bool {
+            self.slept && self.elapsed_us >= CONTENDED_US
+        }
+    }
+
+    /// What one backend has seen of a region's contention since its first
+    /// contended pool spend there.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct Seen {
+        /// Contended pool spends.
         pub count: u32,
+        /// Pool spends, contended or not.
+        pub spends: u32,
         pub since_us: u64,
     }
 
-    /// Whether a pool spend that took `elapsed_us` waited for a lock.
-    pub fn contended(elapsed_us: u64) -> bool {
-        elapsed_us >= CONTENDED_US
-    }
-
-    /// Counts a contended pool spend at `now_us` (a monotonic clock of the
-    /// backend): the new record, and whether the region is hot now (the
-    /// record starts again then).
-    pub fn observe(seen: Option<Seen>, now_us: u64) -> (Option<Seen>, bool) {
+    /// Counts a pool spend at `now_us` (a monotonic clock of the backend):
+    /// the new record (none is kept for a region until a spend there
+    /// waited), and whether the region is hot now (the record starts again
+    /// then).
+    pub fn observe(seen: Option<Seen>, spend: Spend, now_us: u64) -> (Option<Seen>, bool) {
+        let waited = u32::from(spend.waited());
         let seen = match seen {
-            Some(s) if now_us.saturating_sub(s.since_us) <= WINDOW_US => Seen { count: s.count + 1, ..s },
-            _ => Seen { count: 1, since_us: now_us },
+            Some(s) if now_us.saturating_sub(s.since_us) <= WINDOW_US => {
+                Seen { count: s.count + waited, spends: s.spends.saturating_add(1), ..s }
+            }
+            _ if waited == 1 => Seen { count: 1, spends: 1, since_us: now_us },
+            _ => return (None, false),
         };
-        if seen.count >= AFTER {
+        if seen.count >= AFTER && u64::from(seen.count) * 100 >= u64::from(seen.spends) * u64::from(WAITED_PERCENT) {
             (None, true)
         } else {
             (Some(seen), false)
@@ -209,29 +237,64 @@ mod tests {
         }
     }
 
+    const WAIT: auto::Spend = auto::Spend { elapsed_us: auto::CONTENDED_US, slept: true };
+    const QUICK: auto::Spend = auto::Spend { elapsed_us: 100, slept: false };
+
     #[test]
     fn contention_makes_a_region_hot_within_the_window() {
         use auto::*;
         let (mut seen, mut hot) = (None, false);
         for i in 0..AFTER {
             assert!(!hot);
-            (seen, hot) = observe(seen, 1_000 + u64::from(i));
+            (seen, hot) = observe(seen, WAIT, 1_000 + u64::from(i));
         }
         assert!(hot);
         assert_eq!(seen, None);
         // contended spends too far apart start again
-        let (s, _) = observe(None, 0);
-        let (s, _) = observe(s, 1);
-        let (s, hot) = observe(s, WINDOW_US + 10);
+        let (s, _) = observe(None, WAIT, 0);
+        let (s, _) = observe(s, WAIT, 1);
+        let (s, hot) = observe(s, WAIT, WINDOW_US + 10);
         assert!(!hot);
-        assert_eq!(s, Some(Seen { count: 1, since_us: WINDOW_US + 10 }));
+        assert_eq!(s, Some(Seen { count: 1, spends: 1, since_us: WINDOW_US + 10 }));
+        // an expired record and a quick spend: nothing kept
+        assert_eq!(observe(s, QUICK, 3 * WINDOW_US), (None, false));
+    }
+
+    #[test]
+    fn occasional_collisions_do_not_make_a_region_hot() {
+        use auto::*;
+        // no record for a region whose spends do not wait
+        assert_eq!(observe(None, QUICK, 5), (None, false));
+        // one wait in three spends, for a long time: never hot
+        let mut seen = None;
+        for i in 0..300u64 {
+            let spend = if i % 3 == 0 { WAIT } else { QUICK };
+            let (s, hot) = observe(seen, spend, 1_000 + i);
+            assert!(!hot, "hot after {i} spends");
+            seen = s;
+        }
+        assert_eq!(seen.map(|s| (s.count, s.spends)), Some((100, 300)));
+        // one in two: hot at the fourth wait
+        let mut seen = None;
+        let mut hot_at = None;
+        for i in 0..8u64 {
+            let (s, hot) = observe(seen, if i % 2 == 0 { WAIT } else { QUICK }, 1_000 + i);
+            seen = s;
+            if hot {
+                hot_at = Some(i);
+                break;
+            }
+        }
+        assert_eq!(hot_at, Some(6));
     }
 
     #[test]
     fn a_contended_spend_is_one_that_waited() {
         use auto::*;
-        assert!(!contended(CONTENDED_US - 1));
-        assert!(contended(CONTENDED_US));
+        assert!(!Spend { elapsed_us: CONTENDED_US - 1, slept: true }.waited());
+        assert!(Spend { elapsed_us: CONTENDED_US, slept: true }.waited());
+        // long only because the machine was busy (preempted, never slept)
+        assert!(!Spend { elapsed_us: 100 * CONTENDED_US, slept: false }.waited());
     }
 
     #[test]
