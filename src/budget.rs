@@ -460,43 +460,65 @@ pub fn set_monthly_budget(region_id: Option<Uuid>, amount: Option<AnyNumeric>) -
     let region_id = required(region_id, "region_id")?;
     let monthly = amount_cents("amount", &required(amount, "amount")?)?;
     with_writes(|client| {
-        with_all_slots(client, |client| {
-            let policy = crate::policy::current()?;
-            // the slots may all have to be emptied below: take them before the state row
-            prelock_slots(client, region_id, Prelock::Always)?;
-            let mut facts = lock_active_keeping_slots(client, region_id)?;
-            let diff = i128::from(monthly) - i128::from(facts.monthly);
-            // The slots stay as they are (emptying them would only make the next spend fill them
-            // again) if the pool alone can take the change; else the free ones come back first,
-            // and if that is not enough, every one.
-            if !pool_takes_change(client, &policy, &facts, monthly)? {
-                facts = empty_slots(client, facts, Emptying::Free)?;
-                if !pool_takes_change(client, &policy, &facts, monthly)? {
-                    facts = empty_slots(client, facts, Emptying::All)?;
-                }
+        // First under the state row alone (the usual case: the pool, or the pool and the free
+        // slots, take the change); if every slot must come back, undo that and take them all
+        // before the state row, as the lock order wants.
+        let sub = crate::subxact::SubXact::begin();
+        match change_monthly(client, region_id, monthly, false) {
+            Ok(Some(remaining)) => {
+                sub.commit();
+                return Ok(remaining);
             }
-            let pool_after = i128::from(facts.remaining) + diff;
-            // with slots still held (true remaining R <= old monthly): R + diff lies in [pool_after, monthly]
-            let new_remaining = if facts.allotment > 0 {
-                pool_after as i64
-            } else {
-                let ceiling = (i128::from(monthly) - i128::from(facts.held)).max(0);
-                (i128::from(facts.remaining) + diff).clamp(0, ceiling) as i64
-            };
-            let delta = new_remaining - facts.remaining;
-            let entry = Entry {
-                description: Some(format!("monthly budget set to {monthly}")),
-                ..Entry::new(Kind::Allocation, delta)
-            };
-            crate::ledger::apply(
-                client,
-                region_id,
-                Move { entries: vec![entry], monthly: Some(monthly), ..Move::default() },
-            )?;
-            let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
-            Ok(new_remaining + in_slots)
+            Ok(None) => sub.rollback(),
+            Err(e) => {
+                sub.rollback();
+                return Err(e);
+            }
+        }
+        with_all_slots(client, |client| {
+            prelock_slots(client, region_id, Prelock::Always)?;
+            change_monthly(client, region_id, monthly, true).and_then(|r| {
+                r.ok_or_else(|| crate::error::internal("a budget change with every slot emptied was not made"))
+            })
         })
     })
+}
+
+/// The body of `set_monthly_budget`: locks the region and makes the change.
+/// The slots stay as they are (emptying them would only make the next spend
+/// fill them again) if the pool alone can take the change; else the free
+/// ones come back first, and if that is not enough, every one — only when
+/// `all_taken` (the caller took every slot before the state row); else
+/// `None`, the change not made.
+fn change_monthly(client: &mut SpiClient<'_>, region_id: Uuid, monthly: i64, all_taken: bool) -> GResult<Option<i64>> {
+    let policy = crate::policy::current()?;
+    let mut facts = lock_active_keeping_slots(client, region_id)?;
+    let diff = i128::from(monthly) - i128::from(facts.monthly);
+    if !pool_takes_change(client, &policy, &facts, monthly)? {
+        facts = empty_slots(client, facts, Emptying::Free)?;
+        if !pool_takes_change(client, &policy, &facts, monthly)? {
+            if !all_taken {
+                return Ok(None);
+            }
+            facts = empty_slots(client, facts, Emptying::All)?;
+        }
+    }
+    let pool_after = i128::from(facts.remaining) + diff;
+    // with slots still held (true remaining R <= old monthly): R + diff lies in [pool_after, monthly]
+    let new_remaining = if facts.allotment > 0 {
+        pool_after as i64
+    } else {
+        let ceiling = (i128::from(monthly) - i128::from(facts.held)).max(0);
+        (i128::from(facts.remaining) + diff).clamp(0, ceiling) as i64
+    };
+    let delta = new_remaining - facts.remaining;
+    let entry = Entry {
+        description: Some(format!("monthly budget set to {monthly}")),
+        ..Entry::new(Kind::Allocation, delta)
+    };
+    crate::ledger::apply(client, region_id, Move { entries: vec![entry], monthly: Some(monthly), ..Move::default() })?;
+    let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
+    Ok(Some(new_remaining + in_slots))
 }
 
 /// Sets how many budget slots a region spends from: 1 for none (one row,
