@@ -188,56 +188,13 @@ fn bring_current(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked>
 /// budget call does the work lazily).
 pub fn take_if_free(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
     let sub = crate::subxact::SubXact::begin();
-    if take_at_once(client, region_id)? {
+    if take_at_once(client, region_id, Take::Whole)? {
         sub.commit();
         Ok(true)
     } else {
         sub.rollback();
         Ok(false)
     }
-}
-
-/// Whether this transaction could take the region's state row and every one
-/// of its slot rows at once, and took them (`SKIP LOCKED`: never waits).
-/// Rows taken before a `false` are the caller's to release (it runs this in
-/// a subtransaction it rolls back).
-fn take_at_once(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
-    let t = client
-        .update(
-            "WITH s AS (SELECT region_id FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED),
-                  b AS (SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no
-                        FOR UPDATE SKIP LOCKED)
-             SELECT (SELECT count(*) FROM s) = 1
-                    AND (SELECT count(*) FROM b) = (SELECT count(*) FROM grse.region_budget_slots WHERE region_id = $1)
-                    AS taken",
-            Some(1),
-            &[region_id.into()],
-        )
-        .or_internal()?;
-    Ok(t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false))
-}
-
-/// Takes the region's state row if no other transaction holds it, and, if
-/// a budget period is due (rolling it over empties every slot), every one of
-/// its slot rows too (`SKIP LOCKED`: never waits). False when one of them
-/// is held; rows taken before a `false` stay this transaction's (the caller
-/// runs this in a subtransaction it rolls back if it gives up).
-fn take_current_at_once(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
-    let t = client
-        .update(
-            "WITH s AS (SELECT pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at AS due
-                          FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED),
-                  b AS (SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 AND (SELECT due FROM s)
-                        ORDER BY slot_no FOR UPDATE SKIP LOCKED)
-             SELECT (SELECT count(*) FROM s) = 1
-                    AND (NOT (SELECT due FROM s)
-                         OR (SELECT count(*) FROM b)
-                            = (SELECT count(*) FROM grse.region_budget_slots WHERE region_id = $1)) AS taken",
-            Some(1),
-            &[region_id.into()],
-        )
-        .or_internal()?;
-    Ok(t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false))
 }
 
 /// How [`lock_all`] takes each region.
@@ -255,6 +212,37 @@ pub enum Take {
     Row,
 }
 
+/// Takes the region's state row, and the slot rows `take` needs of it, if no
+/// other transaction holds them (`SKIP LOCKED`: never waits): with
+/// [`Take::Whole`] every slot, with [`Take::Current`] every slot if a budget
+/// period is due (rolling it over empties them all), with [`Take::Row`] none.
+/// Whether they were all taken; rows taken before a `false` stay this
+/// transaction's (the caller runs this in a subtransaction it rolls back).
+fn take_at_once(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<bool> {
+    let slots = match take {
+        Take::Whole => "always",
+        Take::Current => "if_due",
+        Take::Row => "never",
+    };
+    let t = client
+        .update(
+            "WITH s AS (SELECT pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at AS due
+                          FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED),
+                  w AS (SELECT CASE $2 WHEN 'always' THEN true WHEN 'if_due' THEN (SELECT due FROM s)
+                                ELSE false END AS slots),
+                  b AS (SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 AND (SELECT slots FROM w)
+                        ORDER BY slot_no FOR UPDATE SKIP LOCKED)
+             SELECT (SELECT count(*) FROM s) = 1
+                    AND (NOT (SELECT slots FROM w)
+                         OR (SELECT count(*) FROM b)
+                            = (SELECT count(*) FROM grse.region_budget_slots WHERE region_id = $1)) AS taken",
+            Some(1),
+            &[region_id.into(), slots.into()],
+        )
+        .or_internal()?;
+    Ok(t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false))
+}
+
 /// The rows `take` needs of a region taken at once if no other transaction
 /// holds them (`SKIP LOCKED`: never waits), tried again every millisecond
 /// for up to `wait_ms`: whether they were taken. Rows taken before a
@@ -262,12 +250,7 @@ pub enum Take {
 fn take_within(client: &mut SpiClient<'_>, region_id: Uuid, take: Take, wait_ms: u64) -> GResult<bool> {
     let started = std::time::Instant::now();
     loop {
-        let taken = match take {
-            Take::Current => take_current_at_once(client, region_id)?,
-            Take::Whole => take_at_once(client, region_id)?,
-            Take::Row => take_row_at_once(client, region_id)?,
-        };
-        if taken {
+        if take_at_once(client, region_id, take)? {
             return Ok(true);
         }
         if started.elapsed() >= std::time::Duration::from_millis(wait_ms) {
@@ -291,19 +274,6 @@ fn taken(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<Loc
         }
         Take::Row => lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id)),
     }
-}
-
-/// Takes the region's state row if no other transaction holds it (`SKIP LOCKED`).
-fn take_row_at_once(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
-    let t = client
-        .update(
-            "SELECT count(*) = 1 AS taken
-               FROM (SELECT 1 FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED) s",
-            Some(1),
-            &[region_id.into()],
-        )
-        .or_internal()?;
-    Ok(t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false))
 }
 
 /// Locks several regions (as `take` says: see [`Take`]) so that this call

@@ -82,3 +82,21 @@ pub fn region_of(client: &mut SpiClient<'_>, sql: &str, what: &str, id: Uuid) ->
     }
     t.first().get_one::<Uuid>().or_internal()?.ok_or_else(|| not_found(what, id))
 }
+
+/// Every region's id in id order (the order grse's calls on several regions
+/// take them in, see `locking::lock_all`); with `only_due`, those whose day
+/// or month has ended.
+pub fn all_ids(client: &mut SpiClient<'_>, only_due: bool) -> GResult<Vec<Uuid>> {
+    let q = if only_due {
+        "SELECT region_id FROM grse.region_scaling_state
+          WHERE pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at ORDER BY region_id"
+    } else {
+        "SELECT region_id FROM grse.region_scaling_state ORDER BY region_id"
+    };
+    let t = client.update(q, None, &[]).or_internal()?;
+    let mut ids = Vec::with_capacity(t.len());
+    for row in t {
+        ids.extend(row.get_by_name::<Uuid, _>("region_id").or_internal()?);
+    }
+    Ok(ids)
+}

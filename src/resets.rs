@@ -2,30 +2,13 @@
 //! schedules) and the seed's manual daily and monthly resets. The period
 //! rules themselves are in `periods`.
 
-use crate::error::{GResult, SpiResultExt};
+use crate::error::GResult;
 use crate::locking::{empty_slots, lock_all, Take};
 use crate::periods::{roll_if_due, start_day, start_month};
 use crate::region::{lock_row, with_writes};
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
-
-fn all_region_ids(client: &mut SpiClient<'_>, only_due: bool) -> GResult<Vec<Uuid>> {
-    let q = if only_due {
-        "SELECT region_id FROM grse.region_scaling_state
-          WHERE pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at ORDER BY region_id"
-    } else {
-        "SELECT region_id FROM grse.region_scaling_state ORDER BY region_id"
-    };
-    let t = client.update(q, None, &[]).or_internal()?;
-    let mut ids = Vec::with_capacity(t.len());
-    for row in t {
-        if let Some(id) = row.get::<Uuid>(1).or_internal()? {
-            ids.push(id);
-        }
-    }
-    Ok(ids)
-}
 
 /// The automatic roll-over (what pg_cron schedules): every region whose day
 /// or month has ended starts its new period, exactly once. Idempotent.
@@ -42,7 +25,7 @@ pub fn roll_over_budget_periods(region_id: default!(Option<Uuid>, "NULL")) -> GR
                 })?;
                 vec![id]
             }
-            None => all_region_ids(client, true)?,
+            None => crate::region::all_ids(client, true)?,
         };
         let source = if region_id.is_some() { "lazy" } else { "scheduled" };
         let mut rolled = 0;
@@ -91,7 +74,7 @@ fn roll_locked(client: &mut SpiClient<'_>, id: Uuid, source: &str) -> GResult<bo
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn reset_daily_budget_spend() -> GResult<i32> {
     with_writes(|client| {
-        let ids = all_region_ids(client, false)?;
+        let ids = crate::region::all_ids(client, false)?;
         // every region, each with every slot emptied, never waiting long while holding some
         lock_all(client, &ids, Take::Whole)?;
         for id in &ids {
@@ -107,7 +90,7 @@ pub fn reset_daily_budget_spend() -> GResult<i32> {
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn reset_monthly_budgets() -> GResult<i32> {
     with_writes(|client| {
-        let ids = all_region_ids(client, false)?;
+        let ids = crate::region::all_ids(client, false)?;
         // every region, each with every slot emptied, never waiting long while holding some
         for facts in lock_all(client, &ids, Take::Whole)? {
             start_month(client, &facts, "manual")?;
