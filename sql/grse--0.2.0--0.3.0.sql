@@ -74,6 +74,10 @@ COMMENT ON COLUMN grse.region_mode_transitions.cause IS
 DROP TRIGGER region_scaling_state_mode_changed ON grse.region_scaling_state;
 DROP FUNCTION grse.state_after_mode_change();
 
+-- The index on scaling_mode goes: four values over a few thousand rows are read by scanning,
+-- and it made every mode-changing metric write a non-HOT update.
+DROP INDEX grse.region_scaling_state_mode_idx;
+
 CREATE  FUNCTION grse."pin_scaling_mode"(
 	"region_id" uuid, /* Option < Uuid > */
 	"mode" TEXT, /* Option < & str > */

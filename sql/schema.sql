@@ -306,7 +306,9 @@ COMMENT ON COLUMN grse.region_scaling_state.auto_slots_until IS
     'While in the future and budget_slots is NULL: the region spends from policy.auto_budget_slots budget slots, which it took by itself when its spends contended (extended whenever its slots are filled); NULL or past: from policy.default_budget_slots.';
 COMMENT ON COLUMN grse.region_scaling_state.next_expiry_at IS
     'No open hold or job of the region expires before this instant (NULL: none open); budget calls sweep expired ones once it has passed.';
-CREATE INDEX region_scaling_state_mode_idx ON grse.region_scaling_state (scaling_mode);
+-- No index on scaling_mode: four values over a few thousand rows are read by scanning, and an
+-- index on a column the state trigger changes would make every mode-changing metric write a
+-- non-HOT update (new entries in every index of the table).
 
 -- ---------------------------------------------------------------------------
 -- Budget slots (escrow): a hot region's budget split over several rows, so
