@@ -245,15 +245,19 @@ fn take_at_once(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GRes
 
 /// The rows `take` needs of a region taken at once if no other transaction
 /// holds them (`SKIP LOCKED`: never waits), tried again every millisecond
-/// for up to `wait_ms`: whether they were taken. Rows taken before a
-/// `false` stay this transaction's (the caller rolls its subtransaction back).
-fn take_within(client: &mut SpiClient<'_>, region_id: Uuid, take: Take, wait_ms: u64) -> GResult<bool> {
-    let started = std::time::Instant::now();
+/// until `deadline`: whether they were taken. Rows taken by a try stay this
+/// transaction's, so the next tries need only the rest (slots come free one
+/// by one); after a `false` the caller rolls its subtransaction back.
+///
+/// Never a wait in PostgreSQL's lock manager: a transaction that waits for a
+/// row this call holds cannot be part of a cycle of lock waits through this
+/// call (which the deadlock check of a third transaction could find).
+fn take_within(client: &mut SpiClient<'_>, region_id: Uuid, take: Take, deadline: std::time::Instant) -> GResult<bool> {
     loop {
         if take_at_once(client, region_id, take)? {
             return Ok(true);
         }
-        if started.elapsed() >= std::time::Duration::from_millis(wait_ms) {
+        if std::time::Instant::now() >= deadline {
             return Ok(false);
         }
         // SAFETY: a plain sleep of this backend; interrupts are served right after it.
@@ -278,9 +282,9 @@ fn taken(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<Loc
 
 /// Locks several regions (as `take` says: see [`Take`]) so that this call
 /// never waits long while it holds one of them. In an attempt, the regions
-/// are taken in id order, each only as its rows are free, tried for at most
-/// a short bound ([`short_wait_ms`], well below `deadlock_timeout`); if one
-/// is not had within it, everything the attempt took is released (a
+/// are taken in id order, each only as its rows are free, tried until the
+/// attempt's deadline ([`attempt_ms`] after it began to hold regions: half
+/// of `deadlock_timeout`); if one is not had by then, everything the attempt took is released (a
 /// subtransaction rolled back: the rows are locked in it directly, so a
 /// transaction that began to wait for one is woken), and the next attempt
 /// first waits for that region (holding nothing of this call, as long as it
@@ -292,7 +296,7 @@ fn taken(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<Loc
 /// facts come back in its order. After 100 attempts, 55P03.
 pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<Vec<Locked>> {
     const ATTEMPTS: usize = 100;
-    let wait_ms = short_wait_ms(client, regions.len())?;
+    let budget = std::time::Duration::from_millis(attempt_ms(client)?);
     let mut first: Option<Uuid> = None;
     for _ in 0..ATTEMPTS {
         let sub = crate::subxact::SubXact::begin();
@@ -306,8 +310,10 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
             }
             lock_row(client, r)?;
         }
+        // from here on this call holds regions: its tries end by the deadline
+        let deadline = std::time::Instant::now() + budget;
         for r in regions.iter().filter(|r| Some(**r) != first) {
-            if !take_within(client, *r, take, wait_ms)? {
+            if !take_within(client, *r, take, deadline)? {
                 busy = Some(*r);
                 break;
             }
@@ -337,11 +343,12 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
         .set_hint("Retry the call."))
 }
 
-/// How long [`lock_all`] tries for one region while it holds
-/// others: a share of `deadlock_timeout` small enough that all of an
-/// attempt's tries end well before it (half of it over the regions, at most
-/// 100 ms, at least 1 ms).
-fn short_wait_ms(client: &mut SpiClient<'_>, regions: usize) -> GResult<u64> {
+/// How long an attempt of [`lock_all`] tries for regions while it holds
+/// some: half of `deadlock_timeout` (at least 1 ms), so that before a
+/// transaction that waits for a row the attempt holds reaches its own
+/// deadlock check, the attempt has either given way (releasing the row) or
+/// taken everything it needs and waits for nothing more.
+fn attempt_ms(client: &mut SpiClient<'_>) -> GResult<u64> {
     let t = client
         .update(
             "SELECT (extract(epoch FROM pg_catalog.current_setting('deadlock_timeout')::interval) * 1000)::bigint
@@ -351,7 +358,7 @@ fn short_wait_ms(client: &mut SpiClient<'_>, regions: usize) -> GResult<u64> {
         )
         .or_internal()?;
     let deadlock_ms = t.first().get_by_name::<i64, _>("deadlock_ms").or_internal()?.unwrap_or(1000);
-    Ok((deadlock_ms / (2 * regions.max(1) as i64)).clamp(1, 100) as u64)
+    Ok((deadlock_ms / 2).max(1) as u64)
 }
 
 /// Runs `body` — a call that takes every slot of a region before its state
