@@ -512,10 +512,8 @@ fn change_monthly(client: &mut SpiClient<'_>, region_id: Uuid, monthly: i64, all
         (i128::from(facts.remaining) + diff).clamp(0, ceiling) as i64
     };
     let delta = new_remaining - facts.remaining;
-    let entry = Entry {
-        description: Some(format!("monthly budget set to {monthly}")),
-        ..Entry::new(Kind::Allocation, delta)
-    };
+    let entry =
+        Entry { description: Some(format!("monthly budget set to {monthly}")), ..Entry::new(Kind::Allocation, delta) };
     crate::ledger::apply(client, region_id, Move { entries: vec![entry], monthly: Some(monthly), ..Move::default() })?;
     let in_slots = crate::slots::holdings(client, region_id, facts.allotment)?.balance;
     Ok(Some(new_remaining + in_slots))
