@@ -212,35 +212,57 @@ pub enum Take {
     Row,
 }
 
-/// Takes the region's state row, and the slot rows `take` needs of it, if no
+/// Takes the slot rows `take` needs of a region, then its state row, if no
 /// other transaction holds them (`SKIP LOCKED`: never waits): with
 /// [`Take::Whole`] every slot, with [`Take::Current`] every slot if a budget
 /// period is due (rolling it over empties them all), with [`Take::Row`] none.
 /// Whether they were all taken; rows taken before a `false` stay this
 /// transaction's (the caller runs this in a subtransaction it rolls back).
+///
+/// The slots come first, and the state row only once every slot needed is
+/// this transaction's: a transaction holding one of the slots may be waiting
+/// for the state row (a refund after a slot spend), and it can finish, and
+/// give its slot up, only while this call does not hold that row.
 fn take_at_once(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<bool> {
     let slots = match take {
-        Take::Whole => "always",
-        Take::Current => "if_due",
-        Take::Row => "never",
+        Take::Whole => true,
+        // a roll-over moves the period ends forward only, so "not due" read unlocked stays true
+        Take::Current => {
+            let t = client
+                .update(
+                    "SELECT pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at AS due
+                       FROM grse.region_scaling_state WHERE region_id = $1",
+                    Some(1),
+                    &[region_id.into()],
+                )
+                .or_internal()?;
+            !t.is_empty() && t.first().get_by_name::<bool, _>("due").or_internal()?.unwrap_or(false)
+        }
+        Take::Row => false,
     };
+    if slots {
+        let t = client
+            .update(
+                "WITH b AS (SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1
+                             ORDER BY slot_no FOR UPDATE SKIP LOCKED)
+                 SELECT (SELECT count(*) FROM b)
+                        = (SELECT count(*) FROM grse.region_budget_slots WHERE region_id = $1) AS taken",
+                Some(1),
+                &[region_id.into()],
+            )
+            .or_internal()?;
+        if !t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false) {
+            return Ok(false);
+        }
+    }
     let t = client
         .update(
-            "WITH s AS (SELECT pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at AS due
-                          FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED),
-                  w AS (SELECT CASE $2 WHEN 'always' THEN true WHEN 'if_due' THEN (SELECT due FROM s)
-                                ELSE false END AS slots),
-                  b AS (SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 AND (SELECT slots FROM w)
-                        ORDER BY slot_no FOR UPDATE SKIP LOCKED)
-             SELECT (SELECT count(*) FROM s) = 1
-                    AND (NOT (SELECT slots FROM w)
-                         OR (SELECT count(*) FROM b)
-                            = (SELECT count(*) FROM grse.region_budget_slots WHERE region_id = $1)) AS taken",
+            "SELECT region_id FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED",
             Some(1),
-            &[region_id.into(), slots.into()],
+            &[region_id.into()],
         )
         .or_internal()?;
-    Ok(t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false))
+    Ok(!t.is_empty())
 }
 
 /// The rows `take` needs of a region taken at once if no other transaction
@@ -282,22 +304,32 @@ fn taken(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<Loc
 
 /// Locks several regions (as `take` says: see [`Take`]) so that this call
 /// never waits long while it holds one of them. In an attempt, the regions
-/// are taken in id order, each only as its rows are free, tried until the
-/// attempt's deadline ([`attempt_ms`] after it began to hold regions: half
-/// of `deadlock_timeout`); if one is not had by then, everything the attempt took is released (a
+/// are taken one by one, each only as its rows are free (`SKIP LOCKED`),
+/// tried for at most [`REGION_TRY_MS`] in the first attempt (twice as long
+/// in each next one) and never past the attempt's deadline ([`attempt_ms`]
+/// after it began to hold regions: half of `deadlock_timeout`); if one is
+/// not had by then, everything the attempt took is released (a
 /// subtransaction rolled back: the rows are locked in it directly, so a
 /// transaction that began to wait for one is woken), and the next attempt
 /// first waits for that region (holding nothing of this call, as long as it
-/// takes), keeps it, and takes the others the same way. A wait of this call
-/// while it holds a region never lasts long enough for a cycle through it to
-/// be reported as a deadlock: it gives way first. What the functions that
-/// work on several regions in one call (job migration, the manual resets,
-/// the monitor, a policy change) lock them with. `regions` must be sorted and free of duplicates; the
-/// facts come back in its order. After 100 attempts, 55P03.
+/// takes), keeps it, and takes the others the same way — the regions found
+/// busy before first, so that it holds as little as it can while it tries
+/// for them. A wait of this call while it holds a region never lasts long
+/// enough for a cycle through it to be reported as a deadlock: it gives way
+/// first. (The rows must be locked in the attempt's subtransaction itself,
+/// not in a child of it that committed into it: a waiter on a row of a
+/// committed subtransaction waits for the whole transaction, and would not
+/// be woken by the attempt's rollback.) What the functions that work on
+/// several regions in one call (job migration, the manual resets, the
+/// monitor, a policy change) lock them with. `regions` must be sorted and free of
+/// duplicates; the facts come back in its order. After 100 attempts, 55P03.
 pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<Vec<Locked>> {
     const ATTEMPTS: usize = 100;
     let budget = std::time::Duration::from_millis(attempt_ms(client)?);
+    let mut per_region = budget.min(std::time::Duration::from_millis(REGION_TRY_MS));
     let mut first: Option<Uuid> = None;
+    // regions an earlier attempt found busy, tried first (after `first`)
+    let mut contended: Vec<Uuid> = Vec::new();
     for _ in 0..ATTEMPTS {
         let sub = crate::subxact::SubXact::begin();
         let mut busy = None;
@@ -312,8 +344,10 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
         }
         // from here on this call holds regions: its tries end by the deadline
         let deadline = std::time::Instant::now() + budget;
-        for r in regions.iter().filter(|r| Some(**r) != first) {
-            if !take_within(client, *r, take, deadline)? {
+        let order = contended.iter().chain(regions.iter().filter(|r| !contended.contains(r)));
+        for r in order.filter(|r| Some(**r) != first) {
+            let until = deadline.min(std::time::Instant::now() + per_region);
+            if !take_within(client, *r, take, until)? {
                 busy = Some(*r);
                 break;
             }
@@ -336,12 +370,26 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
             }
         }
         sub.rollback();
+        if let Some(r) = busy {
+            if !contended.contains(&r) {
+                contended.push(r);
+            }
+        }
         first = busy;
+        // rows that stay busy longer than the bound: give them longer next time
+        per_region = budget.min(per_region * 2);
     }
     Err(crate::error::lock_not_available("the regions of this call stayed busy with other transactions")
         .set_detail(format!("{ATTEMPTS} attempts to take them all, never waiting long while holding one, failed."))
         .set_hint("Retry the call."))
 }
+
+/// How long the first attempt of [`lock_all`] tries for one region while it
+/// holds others (at most; never past the attempt's deadline; doubled in
+/// each next attempt): long enough for a spend in flight to commit, short
+/// enough that a region whose rows cannot come free while this call holds
+/// the others (see [`lock_all`]) costs the other regions little.
+const REGION_TRY_MS: u64 = 5;
 
 /// How long an attempt of [`lock_all`] tries for regions while it holds
 /// some: half of `deadlock_timeout` (at least 1 ms), so that before a
@@ -349,6 +397,11 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
 /// deadlock check, the attempt has either given way (releasing the row) or
 /// taken everything it needs and waits for nothing more.
 fn attempt_ms(client: &mut SpiClient<'_>) -> GResult<u64> {
+    Ok((deadlock_ms(client)? / 2).max(1))
+}
+
+/// The server's `deadlock_timeout` in milliseconds.
+fn deadlock_ms(client: &mut SpiClient<'_>) -> GResult<u64> {
     let t = client
         .update(
             "SELECT (extract(epoch FROM pg_catalog.current_setting('deadlock_timeout')::interval) * 1000)::bigint
@@ -357,8 +410,44 @@ fn attempt_ms(client: &mut SpiClient<'_>) -> GResult<u64> {
             &[],
         )
         .or_internal()?;
-    let deadlock_ms = t.first().get_by_name::<i64, _>("deadlock_ms").or_internal()?.unwrap_or(1000);
-    Ok((deadlock_ms / 2).max(1) as u64)
+    let ms = t.first().get_by_name::<i64, _>("deadlock_ms").or_internal()?.unwrap_or(1000);
+    Ok(ms.max(1) as u64)
+}
+
+/// The transaction-level advisory lock (the two-key form: `'grse'` in ASCII,
+/// 1) by which the calls that lock every region take turns.
+const EVERY_REGION_TURN: (i32, i32) = (0x6772_7365, 1);
+
+/// Lets the calls that lock every region (the manual resets, `run_monitor`,
+/// a policy change) take turns: waits until no other such call is in flight
+/// (its transaction holds [`EVERY_REGION_TURN`]) and takes the turn, or, if
+/// that takes longer than `deadlock_timeout`, goes on without it. Two of
+/// them at once each hold part of the regions while they try for the rest,
+/// and give way to each other over and over; one after the other, each is
+/// done in a few tries. Only an optimisation: the turn is polled for
+/// (`pg_try_advisory_xact_lock`, every millisecond), never waited for in the
+/// lock manager, so it adds no edge to a cycle of lock waits, and a call that
+/// does not get it is as correct as one that does ([`lock_all`] still takes
+/// every region).
+pub fn take_every_region_turn(client: &mut SpiClient<'_>) -> GResult<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(deadlock_ms(client)?);
+    loop {
+        let t = client
+            .update(
+                "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2) AS got",
+                Some(1),
+                &[EVERY_REGION_TURN.0.into(), EVERY_REGION_TURN.1.into()],
+            )
+            .or_internal()?;
+        if t.first().get_by_name::<bool, _>("got").or_internal()?.unwrap_or(false)
+            || std::time::Instant::now() >= deadline
+        {
+            return Ok(());
+        }
+        // SAFETY: a plain sleep of this backend; interrupts are served right after it.
+        unsafe { pg_sys::pg_usleep(1000) };
+        pgrx::check_for_interrupts!();
+    }
 }
 
 /// Runs `body` — a call that takes every slot of a region before its state

@@ -3,7 +3,7 @@
 //! rules themselves are in `periods`.
 
 use crate::error::GResult;
-use crate::locking::{empty_slots, lock_all, Take};
+use crate::locking::{empty_slots, lock_all, take_every_region_turn, Take};
 use crate::periods::{roll_if_due, start_day, start_month};
 use crate::region::{lock_row, with_writes};
 use pgrx::prelude::*;
@@ -74,6 +74,7 @@ fn roll_locked(client: &mut SpiClient<'_>, id: Uuid, source: &str) -> GResult<bo
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn reset_daily_budget_spend() -> GResult<i32> {
     with_writes(|client| {
+        take_every_region_turn(client)?;
         let ids = crate::region::all_ids(client, false)?;
         // every region, each with every slot emptied, never waiting long while holding some
         lock_all(client, &ids, Take::Whole)?;
@@ -90,6 +91,7 @@ pub fn reset_daily_budget_spend() -> GResult<i32> {
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn reset_monthly_budgets() -> GResult<i32> {
     with_writes(|client| {
+        take_every_region_turn(client)?;
         let ids = crate::region::all_ids(client, false)?;
         // every region, each with every slot emptied, never waiting long while holding some
         for facts in lock_all(client, &ids, Take::Whole)? {
