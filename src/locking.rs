@@ -275,8 +275,15 @@ fn take_at_once(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GRes
 /// row this call holds cannot be part of a cycle of lock waits through this
 /// call (which the deadlock check of a third transaction could find).
 fn take_within(client: &mut SpiClient<'_>, region_id: Uuid, take: Take, deadline: std::time::Instant) -> GResult<bool> {
+    poll_until(deadline, || take_at_once(client, region_id, take))
+}
+
+/// Calls `try_once` until it says true (then true) or `deadline` has passed
+/// (then false), sleeping a millisecond between tries; it is always called
+/// at least once. Never a wait in PostgreSQL's lock manager.
+fn poll_until(deadline: std::time::Instant, mut try_once: impl FnMut() -> GResult<bool>) -> GResult<bool> {
     loop {
-        if take_at_once(client, region_id, take)? {
+        if try_once()? {
             return Ok(true);
         }
         if std::time::Instant::now() >= deadline {
@@ -429,9 +436,9 @@ const EVERY_REGION_TURN: (i32, i32) = (0x6772_7365, 1);
 /// lock manager, so it adds no edge to a cycle of lock waits, and a call that
 /// does not get it is as correct as one that does ([`lock_all`] still takes
 /// every region).
-pub fn take_every_region_turn(client: &mut SpiClient<'_>) -> GResult<()> {
+fn take_every_region_turn(client: &mut SpiClient<'_>) -> GResult<()> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(deadlock_ms(client)?);
-    loop {
+    poll_until(deadline, || {
         let t = client
             .update(
                 "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2) AS got",
@@ -439,15 +446,16 @@ pub fn take_every_region_turn(client: &mut SpiClient<'_>) -> GResult<()> {
                 &[EVERY_REGION_TURN.0.into(), EVERY_REGION_TURN.1.into()],
             )
             .or_internal()?;
-        if t.first().get_by_name::<bool, _>("got").or_internal()?.unwrap_or(false)
-            || std::time::Instant::now() >= deadline
-        {
-            return Ok(());
-        }
-        // SAFETY: a plain sleep of this backend; interrupts are served right after it.
-        unsafe { pg_sys::pg_usleep(1000) };
-        pgrx::check_for_interrupts!();
-    }
+        Ok(t.first().get_by_name::<bool, _>("got").or_internal()?.unwrap_or(false))
+    })?;
+    Ok(())
+}
+
+/// [`lock_all`] for the calls that lock every region (`regions` is every
+/// region they work on), after their turn ([`take_every_region_turn`]).
+pub fn lock_every(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<Vec<Locked>> {
+    take_every_region_turn(client)?;
+    lock_all(client, regions, take)
 }
 
 /// Runs `body` — a call that takes every slot of a region before its state

@@ -211,8 +211,7 @@ pub fn run_monitor() -> GResult<JsonB> {
     .unwrap_or(0);
     crate::region::with_writes(|client| {
         // every region's state row first, never waiting long while holding some
-        crate::locking::take_every_region_turn(client)?;
-        crate::locking::lock_all(client, &ids, crate::locking::Take::Row)?;
+        crate::locking::lock_every(client, &ids, crate::locking::Take::Row)?;
         for id in &ids {
             crate::scaling::refresh(client, *id)?;
         }

@@ -3,7 +3,7 @@
 //! rules themselves are in `periods`.
 
 use crate::error::GResult;
-use crate::locking::{empty_slots, lock_all, take_every_region_turn, Take};
+use crate::locking::{empty_slots, lock_every, Take};
 use crate::periods::{roll_if_due, start_day, start_month};
 use crate::region::{lock_row, with_writes};
 use pgrx::prelude::*;
@@ -74,10 +74,9 @@ fn roll_locked(client: &mut SpiClient<'_>, id: Uuid, source: &str) -> GResult<bo
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn reset_daily_budget_spend() -> GResult<i32> {
     with_writes(|client| {
-        take_every_region_turn(client)?;
         let ids = crate::region::all_ids(client, false)?;
         // every region, each with every slot emptied, never waiting long while holding some
-        lock_all(client, &ids, Take::Whole)?;
+        lock_every(client, &ids, Take::Whole)?;
         for id in &ids {
             start_day(client, *id, "manual")?;
         }
@@ -91,10 +90,9 @@ pub fn reset_daily_budget_spend() -> GResult<i32> {
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn reset_monthly_budgets() -> GResult<i32> {
     with_writes(|client| {
-        take_every_region_turn(client)?;
         let ids = crate::region::all_ids(client, false)?;
         // every region, each with every slot emptied, never waiting long while holding some
-        for facts in lock_all(client, &ids, Take::Whole)? {
+        for facts in lock_every(client, &ids, Take::Whole)? {
             start_month(client, &facts, "manual")?;
         }
         Ok(ids.len() as i32)

@@ -70,9 +70,8 @@ fn policy_after_update_checked<'a>(
     policy::invalidate(trigger.relid().map_err(crate::error::internal)?);
     Spi::connect_mut(|client| {
         // every state row first, never waiting long while holding some (see locking::lock_all)
-        crate::locking::take_every_region_turn(client)?;
         let ids = crate::region::all_ids(client, false)?;
-        crate::locking::lock_all(client, &ids, crate::locking::Take::Row)?;
+        crate::locking::lock_every(client, &ids, crate::locking::Take::Row)?;
         client.update("UPDATE grse.region_scaling_state SET updated_at = pg_catalog.now()", None, &[]).or_internal()?;
         Ok(None)
     })
