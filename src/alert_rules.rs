@@ -167,7 +167,7 @@ pub fn findings(client: &mut SpiClient<'_>, now_us: i64) -> GResult<Vec<Value>> 
         .map(|(rule, region, _)| json!({"rule_id": rule.id, "region_id": region.id.to_string()}))
         .collect();
     let mut since = std::collections::HashMap::new();
-    for row in client.update(PENDING_SQL, None, &[JsonB(Value::Array(pairs)).into()]).or_internal()? {
+    for row in crate::statements::run(client, PENDING_SQL, &[JsonB(Value::Array(pairs)).into()])? {
         let rule_id = row.get_by_name::<i64, _>("rule_id").or_internal()?.ok_or_else(|| internal("NULL rule_id"))?;
         let region = row.get_by_name::<Uuid, _>("region_id").or_internal()?.ok_or_else(|| internal("NULL region"))?;
         let at = row

@@ -6,7 +6,7 @@
 //! (`slots::fill`); when it has passed, the region spends from its pool
 //! again. Operators who set `budget_slots` fix the number instead.
 
-use crate::error::{GResult, SpiResultExt};
+use crate::error::GResult;
 use grse_core::slots::auto::{observe, Seen, Spend, HOLD_US, WINDOW_US};
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
@@ -93,16 +93,14 @@ pub fn pool_spend_took(client: &mut SpiClient<'_>, region_id: Uuid, timer: Timer
     if !hot || crate::policy::current()?.auto_budget_slots <= 1 {
         return Ok(());
     }
-    let t = client
-        .update(
-            "UPDATE grse.region_scaling_state
+    let t = crate::statements::run(
+        client,
+        "UPDATE grse.region_scaling_state
                 SET auto_slots_until = pg_catalog.now() + pg_catalog.make_interval(secs => $2)
               WHERE region_id = $1 AND budget_slots IS NULL
              RETURNING region_id",
-            None,
-            &[region_id.into(), hold_seconds().into()],
-        )
-        .or_internal()?;
+        &[region_id.into(), hold_seconds().into()],
+    )?;
     if !t.is_empty() {
         crate::policy::invalidate_everywhere()?;
     }

@@ -532,13 +532,11 @@ pub fn set_budget_slots(region_id: Option<Uuid>, slots: Option<i32>) -> GResult<
     with_writes(|client| {
         // every slot emptied (taken before the state row, again if one appeared meanwhile)
         lock(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
-        client
-            .update(
-                "UPDATE grse.region_scaling_state SET budget_slots = $2 WHERE region_id = $1",
-                None,
-                &[region_id.into(), slots.into()],
-            )
-            .or_internal()?;
+        crate::statements::run(
+            client,
+            "UPDATE grse.region_scaling_state SET budget_slots = $2 WHERE region_id = $1",
+            &[region_id.into(), slots.into()],
+        )?;
         crate::policy::invalidate_everywhere()?;
         Ok(match slots {
             Some(n) => n,

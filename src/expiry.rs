@@ -19,29 +19,25 @@ use pgrx::Uuid;
 /// Returns the facts afterwards and how many holds expired.
 pub fn sweep(client: &mut SpiClient<'_>, mut facts: Locked) -> GResult<(Locked, i32)> {
     let region_id = facts.region_id;
-    let jobs = client
-        .update(
-            "UPDATE grse.jobs SET status = 'expired', finished_at = pg_catalog.now()
+    let jobs = crate::statements::run(
+        client,
+        "UPDATE grse.jobs SET status = 'expired', finished_at = pg_catalog.now()
               WHERE region_id = $1 AND status IN ('queued', 'running') AND expires_at <= pg_catalog.now()
              RETURNING hold_id",
-            None,
-            &[region_id.into()],
-        )
-        .or_internal()?;
+        &[region_id.into()],
+    )?;
     let mut job_holds: Vec<Uuid> = Vec::new();
     let expired_jobs = jobs.len() as i32;
     for row in jobs {
         job_holds.extend(row.get::<Uuid>(1).or_internal()?);
     }
-    let holds = client
-        .update(
-            "UPDATE grse.budget_holds SET status = 'expired', resolved_at = pg_catalog.now()
+    let holds = crate::statements::run(
+        client,
+        "UPDATE grse.budget_holds SET status = 'expired', resolved_at = pg_catalog.now()
               WHERE region_id = $1 AND status = 'held' AND (expires_at <= pg_catalog.now() OR id = ANY($2))
              RETURNING id, amount, agency_id, job_type",
-            None,
-            &[region_id.into(), job_holds.into()],
-        )
-        .or_internal()?;
+        &[region_id.into(), job_holds.into()],
+    )?;
     let mut m = Move::default();
     for row in holds {
         let id = row.get::<Uuid>(1).or_internal()?;
@@ -65,18 +61,16 @@ pub fn sweep(client: &mut SpiClient<'_>, mut facts: Locked) -> GResult<(Locked, 
         facts.held += m.held;
         facts.remaining = ledger::apply(client, region_id, m)?;
     }
-    client
-        .update(
-            "UPDATE grse.region_scaling_state
+    crate::statements::run(
+        client,
+        "UPDATE grse.region_scaling_state
                 SET jobs_in_queue = GREATEST(jobs_in_queue - $2, 0), next_expiry_at = LEAST(
                       (SELECT min(h.expires_at) FROM grse.budget_holds h WHERE h.region_id = $1 AND h.status = 'held'),
                       (SELECT min(j.expires_at) FROM grse.jobs j
                         WHERE j.region_id = $1 AND j.status IN ('queued', 'running')))
               WHERE region_id = $1",
-            None,
-            &[region_id.into(), expired_jobs.into()],
-        )
-        .or_internal()?;
+        &[region_id.into(), expired_jobs.into()],
+    )?;
     facts.expiry_due = false;
     Ok((facts, expired_holds))
 }

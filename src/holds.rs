@@ -54,23 +54,21 @@ pub fn hold(client: &mut SpiClient<'_>, facts: &Locked, r: &HoldRequest<'_>) -> 
         return Ok(None);
     };
     let hold_id = Uuid::from_bytes(*uuid::Uuid::new_v4().as_bytes());
-    let t = client
-        .update(
-            "INSERT INTO grse.budget_holds (id, region_id, agency_id, job_type, amount, idempotency_key, expires_at)
+    let t = crate::statements::run(
+        client,
+        "INSERT INTO grse.budget_holds (id, region_id, agency_id, job_type, amount, idempotency_key, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.now() + pg_catalog.make_interval(secs => $7))
              RETURNING expires_at",
-            Some(1),
-            &[
-                hold_id.into(),
-                facts.region_id.into(),
-                r.agency_id.into(),
-                r.job_type.map(|t| t.as_str()).into(),
-                r.amount.into(),
-                r.key.into(),
-                r.ttl_seconds.into(),
-            ],
-        )
-        .or_internal()?;
+        &[
+            hold_id.into(),
+            facts.region_id.into(),
+            r.agency_id.into(),
+            r.job_type.map(|t| t.as_str()).into(),
+            r.amount.into(),
+            r.key.into(),
+            r.ttl_seconds.into(),
+        ],
+    )?;
     let expires_at = t
         .first()
         .get_one::<TimestampWithTimeZone>()
@@ -112,13 +110,11 @@ fn resolved_already(hold_id: Uuid, status: &str) -> ErrorReport {
 }
 
 fn lock_open(client: &mut SpiClient<'_>, hold_id: Uuid) -> GResult<OpenHold> {
-    let t = client
-        .update(
-            "SELECT status, amount, agency_id, job_type FROM grse.budget_holds WHERE id = $1 FOR UPDATE",
-            Some(1),
-            &[hold_id.into()],
-        )
-        .or_internal()?;
+    let t = crate::statements::run(
+        client,
+        "SELECT status, amount, agency_id, job_type FROM grse.budget_holds WHERE id = $1 FOR UPDATE",
+        &[hold_id.into()],
+    )?;
     if t.is_empty() {
         return Err(not_found("budget hold", hold_id));
     }
@@ -166,14 +162,12 @@ pub fn resolve(client: &mut SpiClient<'_>, facts: Locked, hold_id: Uuid, settle:
     let facts = empty_slots(client, facts, Emptying::Free)?;
     let in_slots = crate::slots::holdings(client, facts.region_id, facts.allotment)?.balance;
     entries.extend(cap_credit(facts.remaining + in_slots, facts.monthly, facts.held - h.amount, h.amount - used));
-    client
-        .update(
-            "UPDATE grse.budget_holds SET status = $2, settled_amount = $3, resolved_at = pg_catalog.now()
+    crate::statements::run(
+        client,
+        "UPDATE grse.budget_holds SET status = $2, settled_amount = $3, resolved_at = pg_catalog.now()
               WHERE id = $1",
-            None,
-            &[hold_id.into(), if actual.is_some() { "settled" } else { "released" }.into(), actual.into()],
-        )
-        .or_internal()?;
+        &[hold_id.into(), if actual.is_some() { "settled" } else { "released" }.into(), actual.into()],
+    )?;
     let pool =
         ledger::apply(client, facts.region_id, Move { held: -h.amount, spent: used, entries, ..Move::default() })?;
     Ok(pool + in_slots)
@@ -280,17 +274,15 @@ fn replay(
     ttl_seconds: Option<f64>,
     key: &str,
 ) -> GResult<ReserveRow> {
-    let t = client
-        .update(
-            "SELECT h.amount, h.agency_id, h.job_type, h.expires_at,
+    let t = crate::statements::run(
+        client,
+        "SELECT h.amount, h.agency_id, h.job_type, h.expires_at,
                     extract(epoch FROM h.expires_at - h.created_at)::float8 AS ttl,
                     (SELECT l.balance_after FROM grse.region_budget_transactions l
                       WHERE l.hold_id = h.id AND l.transaction_type = 'hold') AS remaining
                FROM grse.budget_holds h WHERE h.id = $1",
-            Some(1),
-            &[hold_id.into()],
-        )
-        .or_internal()?;
+        &[hold_id.into()],
+    )?;
     let r = t.first();
     let same = r.get_by_name::<i64, _>("amount").or_internal()? == Some(amount)
         && r.get_by_name::<Uuid, _>("agency_id").or_internal()? == agency_id
@@ -349,14 +341,12 @@ pub fn expire_budget_holds(region_id: default!(Option<Uuid>, "NULL")) -> GResult
         let ids = match region_id {
             Some(id) => vec![id],
             None => {
-                let t = client
-                    .update(
-                        "SELECT region_id FROM grse.region_scaling_state
+                let t = crate::statements::run(
+                    client,
+                    "SELECT region_id FROM grse.region_scaling_state
                           WHERE next_expiry_at <= pg_catalog.now() ORDER BY region_id",
-                        None,
-                        &[],
-                    )
-                    .or_internal()?;
+                    &[],
+                )?;
                 let mut ids = Vec::with_capacity(t.len());
                 for row in t {
                     ids.extend(row.get::<Uuid>(1).or_internal()?);

@@ -45,14 +45,12 @@ pub enum Recorded {
 /// The earlier call of `region_id` with `key`, if any. Read with a fresh
 /// snapshot under the state row lock.
 pub fn recorded(client: &mut SpiClient<'_>, region_id: Uuid, key: &str) -> GResult<Option<Recorded>> {
-    let t = client
-        .update(
-            "SELECT transaction_type, amount, agency_id, job_type, description, balance_after, hold_id
+    let t = crate::statements::run(
+        client,
+        "SELECT transaction_type, amount, agency_id, job_type, description, balance_after, hold_id
                FROM grse.region_budget_transactions WHERE region_id = $1 AND idempotency_key = $2",
-            Some(1),
-            &[region_id.into(), key.into()],
-        )
-        .or_internal()?;
+        &[region_id.into(), key.into()],
+    )?;
     if !t.is_empty() {
         let r = t.first();
         // a reservation's key is on its hold and on the hold's ledger row
@@ -68,13 +66,11 @@ pub fn recorded(client: &mut SpiClient<'_>, region_id: Uuid, key: &str) -> GResu
             balance_after: r.get::<i64>(6).or_internal()?.unwrap_or(0),
         }));
     }
-    let h = client
-        .update(
-            "SELECT id FROM grse.budget_holds WHERE region_id = $1 AND idempotency_key = $2",
-            Some(1),
-            &[region_id.into(), key.into()],
-        )
-        .or_internal()?;
+    let h = crate::statements::run(
+        client,
+        "SELECT id FROM grse.budget_holds WHERE region_id = $1 AND idempotency_key = $2",
+        &[region_id.into(), key.into()],
+    )?;
     if h.is_empty() {
         return Ok(None);
     }

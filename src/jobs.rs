@@ -117,13 +117,11 @@ fn lock_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<LockedJob> {
         let region_id = region_of_job(client, job_id)?;
         let sub = crate::subxact::SubXact::begin();
         let facts = lock_current(client, region_id)?;
-        let t = client
-            .update(
-                "SELECT region_id, status, hold_id FROM grse.jobs WHERE id = $1 FOR UPDATE",
-                Some(1),
-                &[job_id.into()],
-            )
-            .or_internal()?;
+        let t = crate::statements::run(
+            client,
+            "SELECT region_id, status, hold_id FROM grse.jobs WHERE id = $1 FOR UPDATE",
+            &[job_id.into()],
+        )?;
         let r = t.first();
         if r.get_by_name::<Uuid, _>("region_id").or_internal()? != Some(region_id) {
             sub.rollback(); // moved while we waited: release that region and follow the job
@@ -140,9 +138,7 @@ fn lock_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<LockedJob> {
 }
 
 fn job_json(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<JsonB> {
-    client
-        .update("SELECT to_jsonb(j) FROM grse.jobs j WHERE j.id = $1", Some(1), &[job_id.into()])
-        .or_internal()?
+    crate::statements::run(client, "SELECT to_jsonb(j) FROM grse.jobs j WHERE j.id = $1", &[job_id.into()])?
         .first()
         .get_one::<JsonB>()
         .or_internal()?
@@ -163,28 +159,25 @@ fn end_job(
         return Err(wrong_status(job_id, &j.status, "queued or running"));
     }
     if let Some(h) = j.hold_id {
-        let open = client
-            .update("SELECT status = 'held' FROM grse.budget_holds WHERE id = $1", Some(1), &[h.into()])
-            .or_internal()?
-            .first()
-            .get_one::<bool>()
-            .or_internal()?
-            .unwrap_or(false);
+        let open =
+            crate::statements::run(client, "SELECT status = 'held' FROM grse.budget_holds WHERE id = $1", &[h.into()])?
+                .first()
+                .get_one::<bool>()
+                .or_internal()?
+                .unwrap_or(false);
         if open {
             resolve(client, j.facts.clone(), h, settle.map(|a| (a, "actual_cost")))?;
         }
     }
-    client
-        .update(
-            "WITH j AS (
+    crate::statements::run(
+        client,
+        "WITH j AS (
                UPDATE grse.jobs SET status = $2, finished_at = pg_catalog.now(), actual_cost = $3 WHERE id = $1
                RETURNING region_id)
              UPDATE grse.region_scaling_state s SET jobs_in_queue = GREATEST(s.jobs_in_queue - 1, 0)
                FROM j WHERE s.region_id = j.region_id",
-            None,
-            &[job_id.into(), status.into(), actual_cost.into()],
-        )
-        .or_internal()?;
+        &[job_id.into(), status.into(), actual_cost.into()],
+    )?;
     job_json(client, job_id)
 }
 
@@ -197,13 +190,11 @@ pub fn start_job(job_id: Option<Uuid>) -> GResult<JsonB> {
         if j.status != "queued" {
             return Err(wrong_status(job_id, &j.status, "queued"));
         }
-        client
-            .update(
-                "UPDATE grse.jobs SET status = 'running', started_at = pg_catalog.now() WHERE id = $1",
-                None,
-                &[job_id.into()],
-            )
-            .or_internal()?;
+        crate::statements::run(
+            client,
+            "UPDATE grse.jobs SET status = 'running', started_at = pg_catalog.now() WHERE id = $1",
+            &[job_id.into()],
+        )?;
         job_json(client, job_id)
     })
 }
@@ -387,9 +378,9 @@ pub fn migrate_jobs(
                     .ok_or_else(|| crate::error::internal("a checked hold was refused during migration"))?;
                 new_hold = Some(h.hold_id);
             }
-            client
-                .update(
-                    "WITH j AS (
+            crate::statements::run(
+                client,
+                "WITH j AS (
                        UPDATE grse.jobs SET region_id = $2, shard_key = $3, hold_id = COALESCE($4, hold_id)
                         WHERE id = $1 RETURNING expires_at),
                      f AS (
@@ -398,10 +389,8 @@ pub fn migrate_jobs(
                      UPDATE grse.region_scaling_state s
                         SET jobs_in_queue = s.jobs_in_queue + 1, next_expiry_at = LEAST(s.next_expiry_at, j.expires_at)
                        FROM j WHERE s.region_id = $2",
-                    None,
-                    &[q.id.into(), to.into(), route.shard_key.as_str().into(), new_hold.into(), from.into()],
-                )
-                .or_internal()?;
+                &[q.id.into(), to.into(), route.shard_key.as_str().into(), new_hold.into(), from.into()],
+            )?;
             moved.push((q.id, from, to, route.shard_key));
         }
         Ok(moved)

@@ -176,17 +176,15 @@ pub fn apply(client: &mut SpiClient<'_>, region_id: Uuid, mut m: Move) -> GResul
 
 /// The pool's balance (the state row's `ai_budget_remaining`).
 pub fn pool(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<i64> {
-    client
-        .update(
-            "SELECT ai_budget_remaining FROM grse.region_scaling_state WHERE region_id = $1",
-            Some(1),
-            &[region_id.into()],
-        )
-        .or_internal()?
-        .first()
-        .get_one::<i64>()
-        .or_internal()?
-        .ok_or_else(|| internal(format!("no state row for region {region_id}")))
+    crate::statements::run(
+        client,
+        "SELECT ai_budget_remaining FROM grse.region_scaling_state WHERE region_id = $1",
+        &[region_id.into()],
+    )?
+    .first()
+    .get_one::<i64>()
+    .or_internal()?
+    .ok_or_else(|| internal(format!("no state row for region {region_id}")))
 }
 
 /// A credit of `credit` cents to a pool holding `pool` of a monthly budget

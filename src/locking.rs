@@ -60,7 +60,7 @@ const BEFORE_LOCK_SQL: &str =
 /// or locked none: the version it sees of each was not written or locked by
 /// it), so nothing it holds can be what a slot's holder waits for.
 fn prelock_needed(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock) -> GResult<bool> {
-    let t = client.update(BEFORE_LOCK_SQL, Some(1), &[region_id.into()]).or_internal()?;
+    let t = crate::statements::run(client, BEFORE_LOCK_SQL, &[region_id.into()])?;
     if t.is_empty() {
         return Ok(false);
     }
@@ -80,13 +80,11 @@ fn prelock_needed(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock) ->
 
 /// Takes every slot row of the region in slot order, waiting for spends in flight.
 fn take_slots(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<()> {
-    client
-        .update(
-            "SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE",
-            None,
-            &[region_id.into()],
-        )
-        .or_internal()?;
+    crate::statements::run(
+        client,
+        "SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE",
+        &[region_id.into()],
+    )?;
     Ok(())
 }
 
@@ -224,46 +222,46 @@ pub enum Take {
 /// for the state row (a refund after a slot spend), and it can finish, and
 /// give its slot up, only while this call does not hold that row.
 fn take_at_once(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<bool> {
-    let slots = match take {
-        Take::Whole => true,
-        // a roll-over moves the period ends forward only, so "not due" read unlocked stays true
-        Take::Current => {
-            let t = client
-                .update(
-                    "SELECT pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at AS due
-                       FROM grse.region_scaling_state WHERE region_id = $1",
-                    Some(1),
-                    &[region_id.into()],
-                )
-                .or_internal()?;
-            !t.is_empty() && t.first().get_by_name::<bool, _>("due").or_internal()?.unwrap_or(false)
-        }
-        Take::Row => false,
-    };
-    if slots {
-        let t = client
-            .update(
-                "WITH b AS (SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1
+    if needs_slots(client, region_id, take)? {
+        let t = crate::statements::run(
+            client,
+            "WITH b AS (SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1
                              ORDER BY slot_no FOR UPDATE SKIP LOCKED)
                  SELECT (SELECT count(*) FROM b)
                         = (SELECT count(*) FROM grse.region_budget_slots WHERE region_id = $1) AS taken",
-                Some(1),
-                &[region_id.into()],
-            )
-            .or_internal()?;
+            &[region_id.into()],
+        )?;
         if !t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false) {
             return Ok(false);
         }
     }
-    let t = client
-        .update(
-            "SELECT region_id FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED",
-            Some(1),
-            &[region_id.into()],
-        )
-        .or_internal()?;
+    let t = crate::statements::run(client, ROW_SKIP_SQL, &[region_id.into()])?;
     Ok(!t.is_empty())
 }
+
+/// Whether `take` needs the region's slot rows: with [`Take::Whole`]
+/// always, with [`Take::Current`] if a budget period is due (rolling it
+/// over empties them all), with [`Take::Row`] never.
+fn needs_slots(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<bool> {
+    Ok(match take {
+        Take::Whole => true,
+        // a roll-over moves the period ends forward only, so "not due" read unlocked stays true
+        Take::Current => {
+            let t = crate::statements::run(
+                client,
+                "SELECT pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at AS due
+                       FROM grse.region_scaling_state WHERE region_id = $1",
+                &[region_id.into()],
+            )?;
+            !t.is_empty() && t.first().get_by_name::<bool, _>("due").or_internal()?.unwrap_or(false)
+        }
+        Take::Row => false,
+    })
+}
+
+/// Locks a region's state row if it is free ([`take_at_once`]).
+const ROW_SKIP_SQL: &str =
+    "SELECT region_id FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED";
 
 /// The rows `take` needs of a region taken at once if no other transaction
 /// holds them (`SKIP LOCKED`: never waits), tried again every millisecond
@@ -272,8 +270,14 @@ fn take_at_once(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GRes
 /// by one); after a `false` the caller rolls its subtransaction back.
 ///
 /// Never a wait in PostgreSQL's lock manager: a transaction that waits for a
-/// row this call holds cannot be part of a cycle of lock waits through this
-/// call (which the deadlock check of a third transaction could find).
+/// row this call holds began to wait after this call took it (a row that is
+/// taken only when free is never handed over from a queue of waiters), so
+/// its deadlock check comes `deadlock_timeout` after that, when the attempt
+/// holding the row has ended (see [`attempt_ms`]). Waiting in the lock queue
+/// instead (fair, and faster on rows others queue for) was tried and
+/// dropped: a row handed to this call from the queue can have waiters whose
+/// checks are due at once, and the stress of many calls that each hold
+/// regions found such cycles (40P01).
 fn take_within(client: &mut SpiClient<'_>, region_id: Uuid, take: Take, deadline: std::time::Instant) -> GResult<bool> {
     poll_until(deadline, || take_at_once(client, region_id, take))
 }
@@ -332,7 +336,7 @@ fn taken(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<Loc
 /// duplicates; the facts come back in its order. After 100 attempts, 55P03.
 pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<Vec<Locked>> {
     const ATTEMPTS: usize = 100;
-    let budget = std::time::Duration::from_millis(attempt_ms(client)?);
+    let budget = std::time::Duration::from_millis(attempt_ms());
     let mut per_region = budget.min(std::time::Duration::from_millis(REGION_TRY_MS));
     let mut first: Option<Uuid> = None;
     // regions an earlier attempt found busy, tried first (after `first`)
@@ -403,22 +407,15 @@ const REGION_TRY_MS: u64 = 5;
 /// transaction that waits for a row the attempt holds reaches its own
 /// deadlock check, the attempt has either given way (releasing the row) or
 /// taken everything it needs and waits for nothing more.
-fn attempt_ms(client: &mut SpiClient<'_>) -> GResult<u64> {
-    Ok((deadlock_ms(client)? / 2).max(1))
+fn attempt_ms() -> u64 {
+    (deadlock_ms() / 2).max(1)
 }
 
-/// The server's `deadlock_timeout` in milliseconds.
-fn deadlock_ms(client: &mut SpiClient<'_>) -> GResult<u64> {
-    let t = client
-        .update(
-            "SELECT (extract(epoch FROM pg_catalog.current_setting('deadlock_timeout')::interval) * 1000)::bigint
-                    AS deadlock_ms",
-            Some(1),
-            &[],
-        )
-        .or_internal()?;
-    let ms = t.first().get_by_name::<i64, _>("deadlock_ms").or_internal()?.unwrap_or(1000);
-    Ok(ms.max(1) as u64)
+/// The server's `deadlock_timeout` in milliseconds (at least 1).
+fn deadlock_ms() -> u64 {
+    // SAFETY: reads the backend's own setting (an integer, in milliseconds).
+    let ms = unsafe { pg_sys::DeadlockTimeout };
+    ms.max(1) as u64
 }
 
 /// The transaction-level advisory lock (the two-key form: `'grse'` in ASCII,
@@ -437,15 +434,13 @@ const EVERY_REGION_TURN: (i32, i32) = (0x6772_7365, 1);
 /// does not get it is as correct as one that does ([`lock_all`] still takes
 /// every region).
 fn take_every_region_turn(client: &mut SpiClient<'_>) -> GResult<()> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(deadlock_ms(client)?);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(deadlock_ms());
     poll_until(deadline, || {
-        let t = client
-            .update(
-                "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2) AS got",
-                Some(1),
-                &[EVERY_REGION_TURN.0.into(), EVERY_REGION_TURN.1.into()],
-            )
-            .or_internal()?;
+        let t = crate::statements::run(
+            client,
+            "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2) AS got",
+            &[EVERY_REGION_TURN.0.into(), EVERY_REGION_TURN.1.into()],
+        )?;
         Ok(t.first().get_by_name::<bool, _>("got").or_internal()?.unwrap_or(false))
     })?;
     Ok(())

@@ -101,15 +101,13 @@ pub fn pin_scaling_mode(
     }
     require_active(region_id)?;
     with_writes(|client| {
-        let t = client
-            .update(
-                "UPDATE grse.region_scaling_state
+        let t = crate::statements::run(
+            client,
+            "UPDATE grse.region_scaling_state
                     SET pinned_mode = $2, pinned_until = $3, pin_reason = $4, pinned_at = pg_catalog.now()
                   WHERE region_id = $1 RETURNING scaling_mode",
-                None,
-                &[region_id.into(), mode.as_str().into(), until.into(), reason.into()],
-            )
-            .or_internal()?;
+            &[region_id.into(), mode.as_str().into(), until.into(), reason.into()],
+        )?;
         if t.is_empty() {
             return Err(not_found("region", region_id));
         }
@@ -126,19 +124,17 @@ pub fn unpin_scaling_mode(region_id: Option<Uuid>) -> GResult<String> {
     let region_id = required(region_id, "region_id")?;
     require_active(region_id)?;
     with_writes(|client| {
-        let t = client
-            .update(
-                "WITH u AS (
+        let t = crate::statements::run(
+            client,
+            "WITH u AS (
                    UPDATE grse.region_scaling_state
                       SET pinned_mode = NULL, pinned_until = NULL, pin_reason = NULL, pinned_at = NULL
                     WHERE region_id = $1 AND pinned_mode IS NOT NULL
                    RETURNING scaling_mode)
                  SELECT COALESCE((SELECT scaling_mode FROM u),
                                  (SELECT scaling_mode FROM grse.region_scaling_state WHERE region_id = $1))",
-                None,
-                &[region_id.into()],
-            )
-            .or_internal()?;
+            &[region_id.into()],
+        )?;
         t.first().get_one::<String>().or_internal()?.ok_or_else(|| not_found("region", region_id))
     })
 }

@@ -8,7 +8,7 @@
 //! timezone change a local date can come round twice: the record is then
 //! kept once, `ON CONFLICT DO NOTHING`).
 
-use crate::error::{GResult, SpiResultExt};
+use crate::error::GResult;
 use crate::ledger::insert_into_ledger;
 use crate::state::Locked;
 use pgrx::spi::SpiClient;
@@ -16,9 +16,9 @@ use pgrx::Uuid;
 
 /// Starts a new region-local day now: spend and refunds of the day back to 0.
 pub fn start_day(client: &mut SpiClient<'_>, region_id: Uuid, source: &str) -> GResult<()> {
-    client
-        .update(
-            "WITH s AS (
+    crate::statements::run(
+        client,
+        "WITH s AS (
                UPDATE grse.region_scaling_state s
                   SET ai_spend_today = 0, refunded_today = 0,
                       day_started_at = b.starts_at, day_ends_at = b.ends_at,
@@ -30,10 +30,8 @@ pub fn start_day(client: &mut SpiClient<'_>, region_id: Uuid, source: &str) -> G
              INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
              SELECT region_id, 'daily', local_start, $2 FROM s
              ON CONFLICT DO NOTHING",
-            None,
-            &[region_id.into(), source.into()],
-        )
-        .or_internal()?;
+        &[region_id.into(), source.into()],
+    )?;
     Ok(())
 }
 
@@ -48,8 +46,8 @@ pub fn period_start_remaining(facts: &Locked) -> i64 {
 /// carrying the difference.
 pub fn start_month(client: &mut SpiClient<'_>, facts: &Locked, source: &str) -> GResult<()> {
     let delta = period_start_remaining(facts) - facts.remaining;
-    client
-        .update(
+    crate::statements::run(
+        client,
             concat!(
             "WITH s AS (
                UPDATE grse.region_scaling_state s
@@ -69,10 +67,8 @@ pub fn start_month(client: &mut SpiClient<'_>, facts: &Locked, source: &str) -> 
              SELECT region_id, 'monthly', local_start, $2 FROM s
              ON CONFLICT DO NOTHING"
             ),
-            None,
             &[facts.region_id.into(), source.into(), delta.into()],
-        )
-        .or_internal()?;
+        )?;
     Ok(())
 }
 

@@ -93,7 +93,7 @@ pub fn all_ids(client: &mut SpiClient<'_>, only_due: bool) -> GResult<Vec<Uuid>>
     } else {
         "SELECT region_id FROM grse.region_scaling_state ORDER BY region_id"
     };
-    let t = client.update(q, None, &[]).or_internal()?;
+    let t = crate::statements::run(client, q, &[])?;
     let mut ids = Vec::with_capacity(t.len());
     for row in t {
         ids.extend(row.get_by_name::<Uuid, _>("region_id").or_internal()?);

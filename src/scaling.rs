@@ -47,7 +47,7 @@ pub fn metrics(region_id: Uuid) -> GResult<RegionMetrics> {
 /// The metrics of a region whose row this transaction has locked and
 /// written (read with a fresh snapshot, so the writes are seen).
 pub fn locked_metrics(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<RegionMetrics> {
-    let t = client.update(METRICS_SQL, Some(1), &[region_id.into()]).or_internal()?;
+    let t = crate::statements::run(client, METRICS_SQL, &[region_id.into()])?;
     metrics_of(&t.first(), region_id)
 }
 
@@ -160,13 +160,11 @@ pub fn current_fatigue(client: &SpiClient<'_>, region_id: Uuid) -> GResult<Centi
 /// capacity and mode. Returns the mode afterwards.
 pub fn refresh(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Mode> {
     let f = current_fatigue(client, region_id)?;
-    let t = client
-        .update(
-            "UPDATE grse.region_scaling_state SET fatigue_score = $2 WHERE region_id = $1 RETURNING scaling_mode",
-            None,
-            &[region_id.into(), numeric(f)?.into()],
-        )
-        .or_internal()?;
+    let t = crate::statements::run(
+        client,
+        "UPDATE grse.region_scaling_state SET fatigue_score = $2 WHERE region_id = $1 RETURNING scaling_mode",
+        &[region_id.into(), numeric(f)?.into()],
+    )?;
     if t.is_empty() {
         return Err(not_found("region", region_id));
     }
@@ -229,13 +227,11 @@ pub fn update_pressure_scores(region_id: Option<Uuid>, activity: Option<JsonText
     let policy = crate::policy::current()?;
     with_writes(|client| {
         // lock first so the moving average starts from the latest pressures
-        client
-            .update(
-                "SELECT 1 FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE",
-                None,
-                &[region_id.into()],
-            )
-            .or_internal()?;
+        crate::statements::run(
+            client,
+            "SELECT 1 FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE",
+            &[region_id.into()],
+        )?;
         let m = metrics(region_id)?;
         let mut p = m.pressures;
         for (job, jobs) in counts {
@@ -247,9 +243,9 @@ pub fn update_pressure_scores(region_id: Option<Uuid>, activity: Option<JsonText
             };
             *slot = ema_update(&policy, *slot, jobs);
         }
-        let t = client
-            .update(
-                "UPDATE grse.region_scaling_state
+        let t = crate::statements::run(
+            client,
+            "UPDATE grse.region_scaling_state
                     SET posting_pressure = $2, orchestration_pressure = $3,
                         creative_pressure = $4, intel_pressure = $5
                   WHERE region_id = $1
@@ -258,16 +254,14 @@ pub fn update_pressure_scores(region_id: Option<Uuid>, activity: Option<JsonText
                    'orchestration_pressure', orchestration_pressure, 'creative_pressure', creative_pressure,
                    'intel_pressure', intel_pressure, 'overall_pressure', overall_pressure,
                    'capacity_score', capacity_score, 'scaling_mode', scaling_mode)",
-                None,
-                &[
-                    region_id.into(),
-                    numeric(p.posting)?.into(),
-                    numeric(p.orchestration)?.into(),
-                    numeric(p.creative)?.into(),
-                    numeric(p.intel)?.into(),
-                ],
-            )
-            .or_internal()?;
+            &[
+                region_id.into(),
+                numeric(p.posting)?.into(),
+                numeric(p.orchestration)?.into(),
+                numeric(p.creative)?.into(),
+                numeric(p.intel)?.into(),
+            ],
+        )?;
         t.first().get_one::<JsonB>().or_internal()?.ok_or_else(|| internal("pressure update returned nothing"))
     })
 }

@@ -193,7 +193,7 @@ pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptyi
                 CASE WHEN u.n > 0 THEN GREATEST(u.balance, 1) ELSE 0 END AS still_held
            FROM total t, busy u"
     );
-    let t = client.update(SQL, None, &[region_id.into(), pool.into()]).or_internal()?;
+    let t = crate::statements::run(client, SQL, &[region_id.into(), pool.into()])?;
     let row = t.first();
     if how == Emptying::All && int8(&row, "busy")? > 0 {
         return Err(slots_busy(region_id));
@@ -210,16 +210,14 @@ pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptyi
 /// state's ai_budget_remaining before; returns what came back.
 pub fn empty_into_state(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptying) -> GResult<Emptied> {
     let e = empty(client, region_id, pool, how)?;
-    client
-        .update(
-            "UPDATE grse.region_scaling_state
+    crate::statements::run(
+        client,
+        "UPDATE grse.region_scaling_state
                 SET ai_budget_remaining = ai_budget_remaining + $2, ai_spend_today = ai_spend_today + $3,
                     period_spent = period_spent + $4, slot_allotment = $5
               WHERE region_id = $1",
-            None,
-            &[region_id.into(), e.balance.into(), e.spent_today.into(), e.period_spent.into(), e.still_held.into()],
-        )
-        .or_internal()?;
+        &[region_id.into(), e.balance.into(), e.spent_today.into(), e.period_spent.into(), e.still_held.into()],
+    )?;
     Ok(e)
 }
 
@@ -230,9 +228,11 @@ pub fn holdings(client: &mut SpiClient<'_>, region_id: Uuid, allotment: i64) -> 
     if allotment <= 0 {
         return Ok(Emptied::default());
     }
-    let t = client
-        .update("SELECT balance, spent_today, period_spent FROM grse.slot_totals($1)", Some(1), &[region_id.into()])
-        .or_internal()?;
+    let t = crate::statements::run(
+        client,
+        "SELECT balance, spent_today, period_spent FROM grse.slot_totals($1)",
+        &[region_id.into()],
+    )?;
     let row = t.first();
     Ok(Emptied {
         balance: int8(&row, "balance")?,
@@ -256,26 +256,22 @@ pub fn admissible(client: &mut SpiClient<'_>, facts: &Locked, cost: i64) -> GRes
     if need <= 0 {
         return Ok(Some(pool));
     }
-    let one = client
-        .update(
-            "SELECT balance FROM grse.region_budget_slots
+    let one = crate::statements::run(
+        client,
+        "SELECT balance FROM grse.region_budget_slots
               WHERE region_id = $1 AND balance >= $2 ORDER BY balance LIMIT 1 FOR UPDATE SKIP LOCKED",
-            Some(1),
-            &[region_id.into(), need.into()],
-        )
-        .or_internal()?;
+        &[region_id.into(), need.into()],
+    )?;
     if !one.is_empty() {
         return Ok(Some(pool + one.first().get_one::<i64>().or_internal()?.unwrap_or(0)));
     }
-    let all = client
-        .update(
-            "SELECT COALESCE(sum(balance), 0)::bigint FROM (
+    let all = crate::statements::run(
+        client,
+        "SELECT COALESCE(sum(balance), 0)::bigint FROM (
                SELECT balance FROM grse.region_budget_slots
                 WHERE region_id = $1 AND balance > 0 FOR UPDATE SKIP LOCKED) b",
-            Some(1),
-            &[region_id.into()],
-        )
-        .or_internal()?;
+        &[region_id.into()],
+    )?;
     Ok(Some(pool + all.first().get_one::<i64>().or_internal()?.unwrap_or(0)))
 }
 
@@ -316,9 +312,9 @@ pub fn fill(
     min_share: i64,
 ) -> GResult<i64> {
     // slot rows are only ever inserted under the state row lock, which is ours
-    let t = client
-        .update(
-            "WITH missing AS (
+    let t = crate::statements::run(
+        client,
+        "WITH missing AS (
                INSERT INTO grse.region_budget_slots (region_id, slot_no)
                SELECT $1, n FROM pg_catalog.generate_series(1, $2) n
                 WHERE NOT EXISTS (SELECT 1 FROM grse.region_budget_slots b WHERE b.region_id = $1 AND b.slot_no = n)
@@ -328,10 +324,8 @@ pub fn fill(
                 WHERE region_id = $1 AND slot_no <= $2 AND balance = 0
                 ORDER BY slot_no FOR UPDATE SKIP LOCKED)
              SELECT slot_no FROM missing UNION SELECT slot_no FROM free ORDER BY 1",
-            None,
-            &[region_id.into(), slots.into()],
-        )
-        .or_internal()?;
+        &[region_id.into(), slots.into()],
+    )?;
     let mut targets: Vec<i32> = Vec::with_capacity(t.len());
     for row in t {
         targets.extend(row.get::<i32>(1).or_internal()?);
@@ -342,8 +336,8 @@ pub fn fill(
         return Ok(0);
     };
     let handed = d.handed_out();
-    client
-        .update(
+    crate::statements::run(
+        client,
             concat!(
             "WITH shares AS (
                SELECT slot_no, share FROM unnest($2::integer[], $3::bigint[]) AS u(slot_no, share)),  -- (multi-argument unnest is syntax: no schema)
@@ -367,10 +361,8 @@ pub fn fill(
              SELECT $1, 0, 'transfer', $4, -$4, ai_budget_remaining, NULL::uuid, NULL::text, 'slots filled from the pool', NULL::text, NULL::uuid
                FROM pool"
             ),
-            None,
             &[region_id.into(), targets.into(), d.shares.into(), handed.into(), crate::autoslots::hold_seconds().into()],
-        )
-        .or_internal()?;
+        )?;
     Ok(handed)
 }
 

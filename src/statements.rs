@@ -6,13 +6,14 @@
 use crate::error::{GResult, SpiResultExt};
 use pgrx::datum::DatumWithOid;
 use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiTupleTable};
-use pgrx::PgOid;
+use pgrx::{pg_sys, PgOid};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 thread_local! {
-    static KEPT: RefCell<HashMap<&'static str, Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
+    static KEPT: RefCell<HashMap<(&'static str, Vec<pg_sys::Oid>), Rc<OwnedPreparedStatement>>> =
+        RefCell::new(HashMap::new());
 }
 
 fn kept(
@@ -21,13 +22,26 @@ fn kept(
     types: &[PgOid],
     mutating: bool,
 ) -> GResult<Rc<OwnedPreparedStatement>> {
-    if let Some(stmt) = KEPT.with(|k| k.borrow().get(sql).cloned()) {
+    let key = (sql, types.iter().map(|t| t.value()).collect::<Vec<_>>());
+    if let Some(stmt) = KEPT.with(|k| k.borrow().get(&key).cloned()) {
         return Ok(stmt);
     }
     let prepared = if mutating { client.prepare_mut(sql, types) } else { client.prepare(sql, types) };
     let stmt = Rc::new(prepared.or_internal()?.keep());
-    KEPT.with(|k| k.borrow_mut().insert(sql, Rc::clone(&stmt)));
+    KEPT.with(|k| k.borrow_mut().insert(key, Rc::clone(&stmt)));
     Ok(stmt)
+}
+
+/// [`execute`] with the argument types of `args` (each argument carries
+/// its type): a writing statement prepared once per backend and argument
+/// types.
+pub fn run<'conn>(
+    client: &mut SpiClient<'conn>,
+    sql: &'static str,
+    args: &[DatumWithOid<'_>],
+) -> GResult<SpiTupleTable<'conn>> {
+    let types: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
+    execute(client, sql, &types, args)
 }
 
 /// Runs a writing statement `sql` (argument types `types`), prepared once per backend.
