@@ -381,10 +381,13 @@ CREATE INDEX budget_holds_open_idx ON grse.budget_holds (region_id, expires_at) 
 --   expired), jobs_actual_cost_nonneg, jobs_run_after_creation (run_after >= created_at),
 --   jobs_expire_after_creation (expires_at > created_at), jobs_finished_iff_done (queued and
 --   running jobs have no finished_at, the others have one), jobs_started_if_running.
+-- No foreign keys to regions (PostgreSQL would run a query and lock the region row for each
+-- job written): grse writes a job only for a region whose state row it holds, requested for
+-- one it read; verify_invariants checks job_region and job_requested_region.
 CREATE TABLE grse.jobs (
     id                   uuid PRIMARY KEY,
-    region_id            uuid NOT NULL REFERENCES grse.regions (id),
-    requested_region_id  uuid REFERENCES grse.regions (id),
+    region_id            uuid NOT NULL,
+    requested_region_id  uuid,
     job_type             text NOT NULL,
     tenant_id            uuid,
     shard_key            text NOT NULL,
@@ -1039,6 +1042,19 @@ AS $$
       FROM grse.region_budget_transactions t
      WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = t.region_id)
      GROUP BY t.region_id
+    UNION ALL
+    -- every job record belongs to a region with a state row, requested for an existing region
+    SELECT 'job_region', j.region_id, pg_catalog.format('%s job records, no such region', count(*))
+      FROM grse.jobs j
+     WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = j.region_id)
+     GROUP BY j.region_id
+    UNION ALL
+    SELECT 'job_requested_region', j.requested_region_id,
+           pg_catalog.format('%s job records requested for no such region', count(*))
+      FROM grse.jobs j
+     WHERE j.requested_region_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM grse.regions r WHERE r.id = j.requested_region_id)
+     GROUP BY j.requested_region_id
     UNION ALL
     -- every mode transition belongs to a region with a state row
     SELECT 'transition_region', t.region_id, pg_catalog.format('%s mode transitions, no such region', count(*))

@@ -42,10 +42,13 @@ CREATE INDEX budget_holds_open_idx ON grse.budget_holds (region_id, expires_at) 
 --   expired), jobs_actual_cost_nonneg, jobs_run_after_creation (run_after >= created_at),
 --   jobs_expire_after_creation (expires_at > created_at), jobs_finished_iff_done (queued and
 --   running jobs have no finished_at, the others have one), jobs_started_if_running.
+-- No foreign keys to regions (PostgreSQL would run a query and lock the region row for each
+-- job written): grse writes a job only for a region whose state row it holds, requested for
+-- one it read; verify_invariants checks job_region and job_requested_region.
 CREATE TABLE grse.jobs (
     id                   uuid PRIMARY KEY,
-    region_id            uuid NOT NULL REFERENCES grse.regions (id),
-    requested_region_id  uuid REFERENCES grse.regions (id),
+    region_id            uuid NOT NULL,
+    requested_region_id  uuid,
     job_type             text NOT NULL,
     tenant_id            uuid,
     shard_key            text NOT NULL,

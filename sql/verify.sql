@@ -62,6 +62,19 @@ AS $$
      WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = t.region_id)
      GROUP BY t.region_id
     UNION ALL
+    -- every job record belongs to a region with a state row, requested for an existing region
+    SELECT 'job_region', j.region_id, pg_catalog.format('%s job records, no such region', count(*))
+      FROM grse.jobs j
+     WHERE NOT EXISTS (SELECT 1 FROM grse.region_scaling_state s WHERE s.region_id = j.region_id)
+     GROUP BY j.region_id
+    UNION ALL
+    SELECT 'job_requested_region', j.requested_region_id,
+           pg_catalog.format('%s job records requested for no such region', count(*))
+      FROM grse.jobs j
+     WHERE j.requested_region_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM grse.regions r WHERE r.id = j.requested_region_id)
+     GROUP BY j.requested_region_id
+    UNION ALL
     -- every mode transition belongs to a region with a state row
     SELECT 'transition_region', t.region_id, pg_catalog.format('%s mode transitions, no such region', count(*))
       FROM grse.region_mode_transitions t

@@ -15,7 +15,7 @@ use crate::error::{null_argument, required, GResult};
 use crate::holds::HoldRequest;
 use crate::jobs::NewJob;
 use crate::region::with_writes;
-use crate::router::{current_view, plan, view, Route};
+use crate::router::{current_view, locked_view, plan, Route};
 use grse_core::routing::{JobType, Refusal};
 use grse_core::Policy;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -78,7 +78,7 @@ fn try_region(client: &mut SpiClient<'_>, ask: &Ask<'_>, id: Uuid) -> GResult<Ou
     // the read said yes: lock the row and decide again on what is now true
     let facts = crate::locking::lock_active_keeping_slots(client, id)?;
     // the row is this transaction's now: a plain read sees it as it is
-    let mut v = view(client, id, ask.job)?.ok_or_else(|| crate::error::not_found("region", id))?;
+    let mut v = locked_view(client, &v, ask.job)?;
     // budget in slots counts only as far as this transaction holds it (a
     // spend in flight elsewhere may take the rest): the charge that follows
     // the admission then cannot be refused

@@ -25,6 +25,7 @@ mod ledger;
 mod locking;
 mod modes;
 mod monitor;
+mod notifications;
 mod periods;
 mod policy;
 mod region;
@@ -79,6 +80,7 @@ pub extern "C-unwind" fn _PG_init() {
     // set, the Rust backtraces pgrx captures would be added to error details.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
     restore::define_settings();
+    notifications::define_settings();
 }
 
 #[cfg(any(test, feature = "pg_test"))]

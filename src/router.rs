@@ -42,12 +42,25 @@ macro_rules! type_pressure_sql {
 const VIEW_SQL: &str = concat!(
     "SELECT r.slug, r.active, s.scaling_mode, ",
     type_pressure_sql!(),
-    " AS type_pressure, s.jobs_in_queue, COALESCE(s.shard_count, p.default_shard_count) AS shards, ",
+    " AS type_pressure, s.jobs_in_queue, s.shard_count, ",
     crate::state::true_remaining_sql!(),
     " AS remaining,
                     pg_catalog.now() >= s.day_ends_at OR pg_catalog.now() >= s.month_ends_at AS due
-               FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id, grse.policy p
+               FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
               WHERE r.id = $1"
+);
+
+/// The read of a region whose state row this transaction has just locked and
+/// brought up to date (no period due): what a write since the routing read
+/// may have changed.
+const LOCKED_VIEW_SQL: &str = concat!(
+    "SELECT s.scaling_mode, ",
+    type_pressure_sql!(),
+    " AS type_pressure, s.jobs_in_queue, s.shard_count, ",
+    crate::state::true_remaining_sql!(),
+    " AS remaining
+       FROM grse.region_scaling_state s
+      WHERE s.region_id = $1"
 );
 const VIEW_TYPES: [PgOid; 2] = [PgOid::BuiltIn(PgBuiltInOids::UUIDOID), PgOid::BuiltIn(PgBuiltInOids::TEXTOID)];
 
@@ -59,22 +72,50 @@ pub fn view(client: &mut SpiClient<'_>, id: Uuid, job: JobType) -> GResult<Optio
         return Ok(None);
     }
     let t = t.first();
-    let text = |c: &str| -> GResult<String> {
-        t.get_by_name::<String, _>(c).or_internal()?.ok_or_else(|| internal(format!("{c} is NULL")))
-    };
-    let mode_text = text("scaling_mode")?;
-    let pressure = t.get_by_name::<i64, _>("type_pressure").or_internal()?.ok_or_else(|| internal("NULL score"))?;
-    Ok(Some(RegionView {
+    let slug = t.get_by_name::<String, _>("slug").or_internal()?.ok_or_else(|| internal("slug is NULL"))?;
+    let mut v = RegionView {
         id,
-        slug: text("slug")?,
+        slug,
         active: t.get_by_name::<bool, _>("active").or_internal()?.unwrap_or(false),
-        mode: Mode::parse(&mode_text).ok_or_else(|| internal(format!("unknown mode {mode_text}")))?,
-        type_pressure: Centi(pressure),
-        jobs_in_queue: i64::from(t.get_by_name::<i32, _>("jobs_in_queue").or_internal()?.unwrap_or(0)),
-        shards: t.get_by_name::<i32, _>("shards").or_internal()?.unwrap_or(16).max(1) as u32,
-        remaining: t.get_by_name::<i64, _>("remaining").or_internal()?.unwrap_or(0),
+        mode: Mode::Normal,
+        type_pressure: Centi(0),
+        jobs_in_queue: 0,
+        shards: 1,
+        remaining: 0,
         period_due: t.get_by_name::<bool, _>("due").or_internal()?.unwrap_or(false),
-    }))
+    };
+    read_state(&t, &mut v)?;
+    Ok(Some(v))
+}
+
+/// Reads again, under the row lock, what a write may have changed since the
+/// routing read `v` of the same region (see [`LOCKED_VIEW_SQL`]).
+pub fn locked_view(client: &mut SpiClient<'_>, v: &RegionView, job: JobType) -> GResult<RegionView> {
+    let t = crate::statements::execute(client, LOCKED_VIEW_SQL, &VIEW_TYPES, &[v.id.into(), job.as_str().into()])?;
+    if t.is_empty() {
+        return Err(not_found("region", v.id));
+    }
+    let mut out = RegionView { slug: v.slug.clone(), period_due: false, ..*v };
+    read_state(&t.first(), &mut out)?;
+    Ok(out)
+}
+
+/// The state columns of a routing read: mode, the job type's pressure, queue,
+/// shards (the policy's default where the region has none), true remaining.
+fn read_state(t: &pgrx::spi::SpiTupleTable<'_>, v: &mut RegionView) -> GResult<()> {
+    let mode_text =
+        t.get_by_name::<String, _>("scaling_mode").or_internal()?.ok_or_else(|| internal("scaling_mode is NULL"))?;
+    v.mode = Mode::parse(&mode_text).ok_or_else(|| internal(format!("unknown mode {mode_text}")))?;
+    v.type_pressure =
+        Centi(t.get_by_name::<i64, _>("type_pressure").or_internal()?.ok_or_else(|| internal("NULL score"))?);
+    v.jobs_in_queue = i64::from(t.get_by_name::<i32, _>("jobs_in_queue").or_internal()?.unwrap_or(0));
+    let shards = match t.get_by_name::<i32, _>("shard_count").or_internal()? {
+        Some(n) => n,
+        None => crate::policy::current()?.default_shard_count,
+    };
+    v.shards = shards.max(1) as u32;
+    v.remaining = t.get_by_name::<i64, _>("remaining").or_internal()?.unwrap_or(0);
+    Ok(())
 }
 
 /// Reads an existing, active region for routing (P0002 / 55000 otherwise).

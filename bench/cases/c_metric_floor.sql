@@ -1,10 +1,10 @@
 -- metric write, floor: the same UPDATE on floor.state (a plain copy of
 -- grse.region_scaling_state: no trigger, no CHECK; nothing is derived).
 \set r random(1, 100)
-\set p1 random(0, 90)
-\set p2 random(0, 90)
-\set p3 random(0, 90)
-\set p4 random(0, 90)
+\set p1 random(0, :pmax)
+\set p2 random(0, :pmax)
+\set p3 random(0, :pmax)
+\set p4 random(0, :pmax)
 UPDATE floor.state
    SET posting_pressure = :p1, orchestration_pressure = :p2, creative_pressure = :p3, intel_pressure = :p4
  WHERE region_id = ('00000000-0000-4000-8000-' || lpad(:r::text, 12, '0'))::uuid;

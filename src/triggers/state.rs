@@ -402,16 +402,29 @@ fn record_change(old: &Row, new: &Row, owner: Option<pg_sys::Oid>) -> GResult<()
     record_transition(region_id, from, to, &d, &reason, cause, owner)
 }
 
+/// SQL: records a mode change (or a pin event).
+macro_rules! transition_insert_sql {
+    () => {
+        "INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason, cause)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    };
+}
+
 /// Records a mode change (or a pin event) and announces it (NOTIFY grse_mode_changed).
-const TRANSITION_SQL: &str = "WITH t AS (
-       INSERT INTO grse.region_mode_transitions (region_id, from_mode, to_mode, capacity, pressure, reason, cause)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+const TRANSITION_SQL: &str = concat!(
+    "WITH t AS (",
+    transition_insert_sql!(),
+    "
        RETURNING region_id, from_mode, to_mode, capacity, pressure, reason, cause, created_at)
      SELECT pg_catalog.pg_notify('grse_mode_changed', pg_catalog.json_build_object(
               'region_id', region_id, 'from', from_mode, 'to', to_mode,
               'capacity', capacity, 'pressure', pressure, 'reason', reason, 'cause', cause,
               'at', created_at)::text)
-     FROM t";
+     FROM t"
+);
+
+/// Records a mode change without announcing it (`grse.notify_mode_changes` off).
+const TRANSITION_QUIET_SQL: &str = transition_insert_sql!();
 
 const TRANSITION_TYPES: [pgrx::PgOid; 7] = [
     pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::UUIDOID),
@@ -444,7 +457,9 @@ fn record_transition(
     guard::internally(|| {
         as_user(owner, || {
             Spi::connect_mut(|client| {
-                crate::statements::execute(client, TRANSITION_SQL, &TRANSITION_TYPES, &args).map(|_| ())
+                let sql =
+                    if crate::notifications::mode_changes_announced() { TRANSITION_SQL } else { TRANSITION_QUIET_SQL };
+                crate::statements::execute(client, sql, &TRANSITION_TYPES, &args).map(|_| ())
             })
         })
     })

@@ -24,6 +24,21 @@ BEGIN;
 UPDATE grse.region_scaling_state SET posting_pressure = 0, orchestration_pressure = 0,
        creative_pressure = 0, intel_pressure = 0 WHERE region_id = '00000000-0000-0000-0000-0000000000a1';
 ROLLBACK;
+-- grse.notify_mode_changes off: the mode change is recorded, not announced
+SET grse.notify_mode_changes = off;
+UPDATE grse.region_scaling_state SET posting_pressure = 0, orchestration_pressure = 0,
+       creative_pressure = 0, intel_pressure = 0 WHERE region_id = '00000000-0000-0000-0000-0000000000a1';
+SELECT from_mode, to_mode, cause FROM grse.region_mode_transitions
+ WHERE region_id = '00000000-0000-0000-0000-0000000000a1' ORDER BY id DESC LIMIT 1;
+RESET grse.notify_mode_changes;
+-- on again (the default): the next change is announced
+UPDATE grse.region_scaling_state SET posting_pressure = 95, orchestration_pressure = 95,
+       creative_pressure = 95, intel_pressure = 95 WHERE region_id = '00000000-0000-0000-0000-0000000000a1';
+-- only a superuser may turn the announcements off (42501)
+SET ROLE grse_operator;
+SET grse.notify_mode_changes = off;
+SHOW grse.notify_mode_changes;
+RESET ROLE;
 
 -- give the listener's backend a moment to forward what the commits signalled
 SELECT pg_sleep(0.5);

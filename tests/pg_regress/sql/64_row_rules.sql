@@ -104,10 +104,21 @@ SELECT v.rule, pg_temp.err(format(
                ('running, never started', $$'posting', 'k', 5, 10, 'running', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, NULL, '2026-01-02 10:00+00', NULL$$),
                ('job type NULL', $$NULL, 'k', 5, 10, 'queued', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, NULL, '2026-01-02 10:00+00', NULL$$))
        AS v(rule, vals);
+-- a job of no region and a job requested for no region (no foreign keys: verify_invariants
+-- reports them, job_region and job_requested_region)
+SELECT pg_temp.err($$INSERT INTO grse.jobs (id, region_id, requested_region_id, job_type, shard_key, priority,
+                                            status, created_at, run_after, started_at, finished_at, expires_at)
+                     VALUES ('00000000-0000-0000-0000-000000000644', '00000000-0000-0000-0000-000000000643', NULL,
+                             'posting', 'k', 5, 'cancelled', '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL,
+                             '2026-01-01 10:02+00', '2026-01-02 10:00+00'),
+                            ('00000000-0000-0000-0000-000000000645', '00000000-0000-0000-0000-000000000641',
+                             '00000000-0000-0000-0000-000000000643', 'posting', 'k', 5, 'cancelled',
+                             '2026-01-01 10:00+00', '2026-01-01 10:00+00', NULL, '2026-01-01 10:02+00',
+                             '2026-01-02 10:00+00')$$) AS jobs_of_no_region;
 SELECT count(*) AS job_rows, min(status) AS status FROM grse.jobs;
 RESET grse.restoring;
 -- the good spend row went in (in restore mode) and breaks the ledger sum, and the
--- transition of no region went in, which verify_invariants reports; nothing else was written
+-- transition and the jobs of no region went in, which verify_invariants reports; nothing else was written
 SELECT count(*) AS slot_rows FROM grse.region_budget_slots;
 SELECT invariant FROM grse.verify_invariants() ORDER BY 1;
 
