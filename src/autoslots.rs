@@ -6,7 +6,7 @@
 //! (`slots::fill`); when it has passed, the region spends from its pool
 //! again. Operators who set `budget_slots` fix the number instead.
 
-use crate::error::GResult;
+use crate::error::{GResult, SpiResultExt};
 use grse_core::slots::auto::{observe, Seen, Spend, HOLD_US, WINDOW_US};
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
@@ -93,15 +93,21 @@ pub fn pool_spend_took(client: &mut SpiClient<'_>, region_id: Uuid, timer: Timer
     if !hot || crate::policy::current()?.auto_budget_slots <= 1 {
         return Ok(());
     }
+    // the state row is this transaction's (the spend charged it); `o` reads it as it was
     let t = crate::statements::run(
         client,
-        "UPDATE grse.region_scaling_state
+        "UPDATE grse.region_scaling_state s
                 SET auto_slots_until = pg_catalog.now() + pg_catalog.make_interval(secs => $2)
-              WHERE region_id = $1 AND budget_slots IS NULL
-             RETURNING region_id",
+               FROM (SELECT auto_slots_until FROM grse.region_scaling_state WHERE region_id = $1) o
+              WHERE s.region_id = $1 AND s.budget_slots IS NULL
+             RETURNING o.auto_slots_until IS NULL OR o.auto_slots_until <= pg_catalog.now() AS newly_hot",
         &[region_id.into(), hold_seconds().into()],
     )?;
-    if !t.is_empty() {
+    // Only a region that was not hot yet needs every backend to read its slot count
+    // again (an invalidation of the policy, which also makes every kept plan that reads
+    // the policy be planned again); one whose slots only last longer now is read again
+    // by each backend when it sees them end (policy::budget_slots).
+    if !t.is_empty() && t.first().get_one::<bool>().or_internal()?.unwrap_or(true) {
         crate::policy::invalidate_everywhere()?;
     }
     Ok(())

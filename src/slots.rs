@@ -105,7 +105,7 @@ pub fn spend(
     ];
     // in a subtransaction: a failed attempt must leave no slot row locked
     let sub = crate::subxact::SubXact::begin();
-    let charged = !statements::execute(client, SLOT_SPEND_SQL, &SLOT_SPEND_TYPES, &args)?.is_empty();
+    let charged = !statements::execute_generic(client, SLOT_SPEND_SQL, &SLOT_SPEND_TYPES, &args)?.is_empty();
     if charged {
         sub.commit();
     } else {

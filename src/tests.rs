@@ -221,4 +221,35 @@ mod tests {
         );
         assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM grse.verify_invariants()").unwrap(), Some(0));
     }
+
+    /// The setting a statement run by `execute_generic` runs under, read by the statement itself.
+    fn mode_inside(sql: &'static str) -> Option<String> {
+        Spi::connect_mut(|c| crate::statements::execute_generic(c, sql, &[], &[]).unwrap().first().get_one::<String>())
+            .unwrap()
+    }
+
+    #[pg_test]
+    fn generic_statements_run_generic_plans_and_give_the_setting_back() {
+        Spi::run("SET plan_cache_mode = force_custom_plan").unwrap();
+        let show = || Spi::get_one::<String>("SHOW plan_cache_mode").unwrap();
+        assert_eq!(
+            mode_inside("SELECT pg_catalog.current_setting('plan_cache_mode')").as_deref(),
+            Some("force_generic_plan")
+        );
+        assert_eq!(mode_inside("SELECT pg_catalog.current_setting('enable_seqscan')").as_deref(), Some("off"));
+        assert_eq!(show().as_deref(), Some("force_custom_plan"));
+        assert_eq!(Spi::get_one::<String>("SHOW enable_seqscan").unwrap().as_deref(), Some("on"));
+        // an error inside the statement (division by zero, at run time) gives the setting back
+        // too; a subtransaction undoes it, as an exception block would
+        let ran = PgTryBuilder::new(|| {
+            let sub = crate::subxact::SubXact::begin();
+            let out = mode_inside("SELECT (1 / ((random() < 2)::int - 1))::text");
+            sub.commit();
+            out.is_some()
+        })
+        .catch_others(|_| false)
+        .execute();
+        assert!(!ran);
+        assert_eq!(show().as_deref(), Some("force_custom_plan"));
+    }
 }
