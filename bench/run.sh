@@ -410,8 +410,15 @@ transitions() {
 # mode changes), batch: every row in one statement; for metric also grse with
 # grse.notify_mode_changes off (transitions recorded, not announced)
 metric_pmax() { if [ "$1" = steady ]; then echo 40; else echo 90; fi; }
+# metric_run KEY CLIENTS FORM SCRIPT SYS: one run, with the transitions it recorded
+metric_run() {
+    local before
+    before=$(transitions "$5")
+    run "$1" "$2" "$DB" -D pmax="$(metric_pmax "$3")" -f "bench/cases/$4.sql"
+    TRANS[$1]=$(( $(transitions "$5") - before ))
+}
 case_metric() {
-    local form sys key c before script
+    local form sys c script
     for form in metric steady batch; do
         if [ "$form" = batch ]; then c=1; script=c_batch; else c=$CLIENTS_C; script=c_metric; fi
         if [ "$form" = steady ]; then
@@ -422,18 +429,12 @@ case_metric() {
             done
         fi
         for sys in "${METRIC_SYSTEMS[@]}"; do
-            key="$form/$sys/$c"
-            before=$(transitions "$sys")
-            run "$key" "$c" "$DB" -D pmax="$(metric_pmax "$form")" -f "bench/cases/${script}_$sys.sql"
-            TRANS[$key]=$(( $(transitions "$sys") - before ))
+            metric_run "$form/$sys/$c" "$c" "$form" "${script}_$sys" "$sys"
         done
         if [ "$form" = metric ]; then
-            key="$form/quiet/$c"
-            before=$(transitions grse)
             RUN_PGOPTIONS="-c grse.notify_mode_changes=off"
-            run "$key" "$c" "$DB" -D pmax="$(metric_pmax "$form")" -f "bench/cases/${script}_grse.sql"
+            metric_run "$form/quiet/$c" "$c" "$form" "${script}_grse" grse
             RUN_PGOPTIONS=""
-            TRANS[$key]=$(( $(transitions grse) - before ))
         fi
     done
 }
@@ -735,7 +736,7 @@ row, pressures random in 0..90 (overall pressure crosses the mode thresholds: ab
 change a mode); steady, pressures in 0..40 (no mode changes); batch: the 0..90 write to all 105 rows in one
 statement, 1 client (the per-row cost without a commit per row). grse's Rust triggers and ref's PL/pgSQL
 triggers derive the scores and mode and record each mode change ("transitions") with a notification;
-"grse, notifications off" is grse with \`grse.notify_mode_changes = off\` (transitions recorded, not
+"single row, grse notifications off" is grse with \`grse.notify_mode_changes = off\` (transitions recorded, not
 announced). floor+checks is grse's table (CHECKs, foreign key) without triggers, floor a plain copy.
 Overhead = untriggered TPS / grse TPS − 1.
 

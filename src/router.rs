@@ -73,19 +73,9 @@ pub fn view(client: &mut SpiClient<'_>, id: Uuid, job: JobType) -> GResult<Optio
     }
     let t = t.first();
     let slug = t.get_by_name::<String, _>("slug").or_internal()?.ok_or_else(|| internal("slug is NULL"))?;
-    let mut v = RegionView {
-        id,
-        slug,
-        active: t.get_by_name::<bool, _>("active").or_internal()?.unwrap_or(false),
-        mode: Mode::Normal,
-        type_pressure: Centi(0),
-        jobs_in_queue: 0,
-        shards: 1,
-        remaining: 0,
-        period_due: t.get_by_name::<bool, _>("due").or_internal()?.unwrap_or(false),
-    };
-    read_state(&t, &mut v)?;
-    Ok(Some(v))
+    let active = t.get_by_name::<bool, _>("active").or_internal()?.unwrap_or(false);
+    let period_due = t.get_by_name::<bool, _>("due").or_internal()?.unwrap_or(false);
+    with_state(&t, id, slug, active, period_due).map(Some)
 }
 
 /// Reads again, under the row lock, what a write may have changed since the
@@ -95,27 +85,38 @@ pub fn locked_view(client: &mut SpiClient<'_>, v: &RegionView, job: JobType) -> 
     if t.is_empty() {
         return Err(not_found("region", v.id));
     }
-    let mut out = RegionView { slug: v.slug.clone(), period_due: false, ..*v };
-    read_state(&t.first(), &mut out)?;
-    Ok(out)
+    with_state(&t.first(), v.id, v.slug.clone(), v.active, false)
 }
 
-/// The state columns of a routing read: mode, the job type's pressure, queue,
-/// shards (the policy's default where the region has none), true remaining.
-fn read_state(t: &pgrx::spi::SpiTupleTable<'_>, v: &mut RegionView) -> GResult<()> {
+/// A region's routing view from the state columns of a routing read (mode,
+/// the job type's pressure, queue, shards — the policy's default where the
+/// region has none — and true remaining) and what is known of it besides.
+fn with_state(
+    t: &pgrx::spi::SpiTupleTable<'_>,
+    id: Uuid,
+    slug: String,
+    active: bool,
+    period_due: bool,
+) -> GResult<RegionView> {
     let mode_text =
         t.get_by_name::<String, _>("scaling_mode").or_internal()?.ok_or_else(|| internal("scaling_mode is NULL"))?;
-    v.mode = Mode::parse(&mode_text).ok_or_else(|| internal(format!("unknown mode {mode_text}")))?;
-    v.type_pressure =
-        Centi(t.get_by_name::<i64, _>("type_pressure").or_internal()?.ok_or_else(|| internal("NULL score"))?);
-    v.jobs_in_queue = i64::from(t.get_by_name::<i32, _>("jobs_in_queue").or_internal()?.unwrap_or(0));
     let shards = match t.get_by_name::<i32, _>("shard_count").or_internal()? {
         Some(n) => n,
         None => crate::policy::current()?.default_shard_count,
     };
-    v.shards = shards.max(1) as u32;
-    v.remaining = t.get_by_name::<i64, _>("remaining").or_internal()?.unwrap_or(0);
-    Ok(())
+    Ok(RegionView {
+        id,
+        slug,
+        active,
+        mode: Mode::parse(&mode_text).ok_or_else(|| internal(format!("unknown mode {mode_text}")))?,
+        type_pressure: Centi(
+            t.get_by_name::<i64, _>("type_pressure").or_internal()?.ok_or_else(|| internal("NULL score"))?,
+        ),
+        jobs_in_queue: i64::from(t.get_by_name::<i32, _>("jobs_in_queue").or_internal()?.unwrap_or(0)),
+        shards: shards.max(1) as u32,
+        remaining: t.get_by_name::<i64, _>("remaining").or_internal()?.unwrap_or(0),
+        period_due,
+    })
 }
 
 /// Reads an existing, active region for routing (P0002 / 55000 otherwise).

@@ -104,9 +104,8 @@ pub fn execute_generic<'conn>(
     types: &[PgOid],
     args: &[DatumWithOid<'_>],
 ) -> GResult<SpiTupleTable<'conn>> {
-    let stmt = kept(client, sql, types, true)?;
     let _generic = GenericPlans::begin();
-    client.update(&*stmt, None, args).or_internal()
+    execute(client, sql, types, args)
 }
 
 /// Runs a reading statement, prepared once per backend; it assigns no
