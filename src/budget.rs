@@ -110,6 +110,8 @@ pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GRe
     };
     let slots = crate::policy::budget_slots(region_id)?;
     if c.key.is_none() {
+        // a call collecting the region's rows goes first (see `drain`)
+        crate::drain::wait_undrained(region_id);
         let charged = if slots > 1 {
             crate::slots::spend(client, region_id, slots, c.amount, c.agency_id, c.job_type, c.description)?
         } else {
@@ -147,6 +149,7 @@ pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GRe
     if c.key.is_none()
         && slots > 1
         && facts.allotment > 0
+        && !crate::drain::drained(region_id)
         && crate::slots::spend(client, region_id, slots, c.amount, c.agency_id, c.job_type, c.description)?
     {
         return Ok(true);
@@ -159,7 +162,8 @@ pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GRe
         return Err(crate::error::internal("a spend under the row lock was not charged"));
     }
     let pool = t.first().get_one::<i64>().or_internal()?.unwrap_or(0);
-    if slots > 1 {
+    // (not while a call that needs every slot collects them: filling would take them from it)
+    if slots > 1 && !crate::drain::drained(region_id) {
         let policy = crate::policy::current()?;
         let min_share = c.amount.max(1).saturating_mul(SPENDS_PER_SHARE);
         crate::slots::fill(client, &policy, region_id, slots, pool, facts.allotment, min_share)?;

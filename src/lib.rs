@@ -14,6 +14,7 @@ mod autoslots;
 mod budget;
 mod clock;
 mod convert;
+mod drain;
 mod error;
 mod expiry;
 mod forecast;

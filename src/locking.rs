@@ -13,7 +13,16 @@
 //! holding the state row waits for no slot, and no cycle of waits can form
 //! among one region's rows. Transactions that touch several regions in
 //! opposite orders can deadlock as they would on any rows (without slots
-//! too); grse's own multi-region functions take regions in id order.
+//! too); grse's own multi-region functions take regions in id order, and
+//! never wait long while they hold some ([`lock_all`]).
+//!
+//! Two more rules keep [`lock_all`] from waiting while it holds regions: a
+//! `SKIP LOCKED` try can still fall into a lock wait in PostgreSQL (it
+//! follows a row's update chain and waits for a newer version's locker), so
+//! its tries run with lock waits cut short ([`ShortWaits`]: the attempt is
+//! undone and made again); and while it polls for a busy region it marks it
+//! drained (`drain`), so that budget calls holding no row of the region
+//! wait for the mark instead of taking the rows its holders give up.
 
 use crate::error::{inactive_region, not_found, GResult, SpiResultExt};
 use crate::region::lock_row;
@@ -85,6 +94,7 @@ fn take_slots(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<()> {
         "SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE",
         &[region_id.into()],
     )?;
+    crate::drain::note_touched(region_id);
     Ok(())
 }
 
@@ -97,6 +107,8 @@ fn take_slots(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<()> {
 /// this and another transaction took it.
 pub fn prelock_slots(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock) -> GResult<()> {
     if prelock_needed(client, region_id, when)? {
+        // a call collecting the region's rows goes first (see `drain`)
+        crate::drain::wait_undrained(region_id);
         take_slots(client, region_id)?;
     }
     Ok(())
@@ -185,14 +197,13 @@ fn bring_current(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Locked>
 /// sweeper) uses to pass over a region a transaction is busy with (its next
 /// budget call does the work lazily).
 pub fn take_if_free(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool> {
-    let sub = crate::subxact::SubXact::begin();
-    if take_at_once(client, region_id, Take::Whole)? {
-        sub.commit();
-        Ok(true)
-    } else {
-        sub.rollback();
-        Ok(false)
-    }
+    let outcome = with_short_waits(|waits| {
+        // the caller may hold other regions: a wait the try falls into ends soon
+        waits.end_by(std::time::Instant::now() + std::time::Duration::from_millis(attempt_ms()));
+        let had = take_free(client, &[region_id], Take::Whole, &mut Vec::new())?.len() == 1;
+        Ok(if had { Ok(()) } else { Err(()) })
+    })?;
+    Ok(matches!(outcome, Some(Ok(()))))
 }
 
 /// How [`lock_all`] takes each region.
@@ -210,76 +221,87 @@ pub enum Take {
     Row,
 }
 
-/// Takes the slot rows `take` needs of a region, then its state row, if no
-/// other transaction holds them (`SKIP LOCKED`: never waits): with
-/// [`Take::Whole`] every slot, with [`Take::Current`] every slot if a budget
-/// period is due (rolling it over empties them all), with [`Take::Row`] none.
-/// Whether they were all taken; rows taken before a `false` stay this
-/// transaction's (the caller runs this in a subtransaction it rolls back).
+/// Of `regions` (sorted), those whose slot rows `take` needs: with
+/// [`Take::Whole`] all, with [`Take::Current`] those with a budget period
+/// due (rolling it over empties every slot), with [`Take::Row`] none.
+fn needing_slots(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<Vec<Uuid>> {
+    Ok(match take {
+        Take::Whole => regions.to_vec(),
+        // a roll-over moves the period ends forward only, so "not due" read unlocked stays true
+        Take::Current => ids(crate::statements::run(
+            client,
+            "SELECT region_id FROM grse.region_scaling_state
+              WHERE region_id = ANY ($1) AND (pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at)",
+            &[regions.to_vec().into()],
+        )?)?,
+        Take::Row => Vec::new(),
+    })
+}
+
+/// The `region_id` column of every row.
+fn ids(t: pgrx::spi::SpiTupleTable<'_>) -> GResult<Vec<Uuid>> {
+    let mut out = Vec::with_capacity(t.len());
+    for row in t {
+        out.extend(row.get_by_name::<Uuid, _>("region_id").or_internal()?);
+    }
+    Ok(out)
+}
+
+/// Locks, of the slot rows of `regions`, those no other transaction holds
+/// (`SKIP LOCKED`: never waits; rows this transaction holds already count as
+/// its own) and returns the regions whose every slot row is now this
+/// transaction's (a region without slot rows among them).
+const SLOTS_FREE_SQL: &str = "WITH b AS (
+       SELECT region_id FROM grse.region_budget_slots WHERE region_id = ANY ($1)
+        ORDER BY region_id, slot_no FOR UPDATE SKIP LOCKED),
+     got AS (SELECT region_id, count(*) AS n FROM b GROUP BY region_id),
+     need AS (SELECT region_id, count(*) AS n FROM grse.region_budget_slots WHERE region_id = ANY ($1) GROUP BY region_id)
+   SELECT u.region_id FROM unnest($1::uuid[]) AS u(region_id)
+     LEFT JOIN need n ON n.region_id = u.region_id LEFT JOIN got g ON g.region_id = u.region_id
+    WHERE COALESCE(n.n, 0) = COALESCE(g.n, 0)";
+
+/// Locks the state rows of `regions` that no other transaction holds (`SKIP
+/// LOCKED`: never waits) and returns their ids.
+const ROWS_FREE_SQL: &str = "SELECT region_id FROM grse.region_scaling_state WHERE region_id = ANY ($1)
+   ORDER BY region_id FOR UPDATE SKIP LOCKED";
+
+/// One try at the rows `take` needs of `regions` (sorted; see
+/// [`needing_slots`]), all of them in two statements: the free slot rows
+/// first, then the state row of each region whose needed slots are all this
+/// transaction's, if no other transaction holds it (`SKIP LOCKED`: never
+/// waits). Returns the regions had completely (their state row is this
+/// transaction's); rows taken for the others stay this transaction's (the
+/// caller runs this in a subtransaction it rolls back if it gives up).
 ///
 /// The slots come first, and the state row only once every slot needed is
 /// this transaction's: a transaction holding one of the slots may be waiting
 /// for the state row (a refund after a slot spend), and it can finish, and
 /// give its slot up, only while this call does not hold that row.
-fn take_at_once(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<bool> {
-    if needs_slots(client, region_id, take)? {
-        let t = crate::statements::run(
-            client,
-            "WITH b AS (SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1
-                             ORDER BY slot_no FOR UPDATE SKIP LOCKED)
-                 SELECT (SELECT count(*) FROM b)
-                        = (SELECT count(*) FROM grse.region_budget_slots WHERE region_id = $1) AS taken",
-            &[region_id.into()],
-        )?;
-        if !t.first().get_by_name::<bool, _>("taken").or_internal()?.unwrap_or(false) {
-            return Ok(false);
+fn take_free(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take, marked: &mut Vec<Uuid>) -> GResult<Vec<Uuid>> {
+    let slotted = needing_slots(client, regions, take)?;
+    let had = take_marked(client, regions, &slotted)?;
+    marked.retain(|r| {
+        let done = had.contains(r);
+        if done {
+            crate::drain::unmark(*r);
         }
+        !done
+    });
+    Ok(had)
+}
+
+/// [`take_free`] after the marks: the slots of `slotted`, then the state rows.
+fn take_marked(client: &mut SpiClient<'_>, regions: &[Uuid], slotted: &[Uuid]) -> GResult<Vec<Uuid>> {
+    let ready: Vec<Uuid> = if slotted.is_empty() {
+        regions.to_vec()
+    } else {
+        let slots_had = ids(crate::statements::run(client, SLOTS_FREE_SQL, &[slotted.to_vec().into()])?)?;
+        regions.iter().copied().filter(|r| !slotted.contains(r) || slots_had.contains(r)).collect()
+    };
+    if ready.is_empty() {
+        return Ok(ready);
     }
-    let t = crate::statements::run(client, ROW_SKIP_SQL, &[region_id.into()])?;
-    Ok(!t.is_empty())
-}
-
-/// Whether `take` needs the region's slot rows: with [`Take::Whole`]
-/// always, with [`Take::Current`] if a budget period is due (rolling it
-/// over empties them all), with [`Take::Row`] never.
-fn needs_slots(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<bool> {
-    Ok(match take {
-        Take::Whole => true,
-        // a roll-over moves the period ends forward only, so "not due" read unlocked stays true
-        Take::Current => {
-            let t = crate::statements::run(
-                client,
-                "SELECT pg_catalog.now() >= day_ends_at OR pg_catalog.now() >= month_ends_at AS due
-                       FROM grse.region_scaling_state WHERE region_id = $1",
-                &[region_id.into()],
-            )?;
-            !t.is_empty() && t.first().get_by_name::<bool, _>("due").or_internal()?.unwrap_or(false)
-        }
-        Take::Row => false,
-    })
-}
-
-/// Locks a region's state row if it is free ([`take_at_once`]).
-const ROW_SKIP_SQL: &str =
-    "SELECT region_id FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE SKIP LOCKED";
-
-/// The rows `take` needs of a region taken at once if no other transaction
-/// holds them (`SKIP LOCKED`: never waits), tried again every millisecond
-/// until `deadline`: whether they were taken. Rows taken by a try stay this
-/// transaction's, so the next tries need only the rest (slots come free one
-/// by one); after a `false` the caller rolls its subtransaction back.
-///
-/// Never a wait in PostgreSQL's lock manager: a transaction that waits for a
-/// row this call holds began to wait after this call took it (a row that is
-/// taken only when free is never handed over from a queue of waiters), so
-/// its deadlock check comes `deadlock_timeout` after that, when the attempt
-/// holding the row has ended (see [`attempt_ms`]). Waiting in the lock queue
-/// instead (fair, and faster on rows others queue for) was tried and
-/// dropped: a row handed to this call from the queue can have waiters whose
-/// checks are due at once, and the stress of many calls that each hold
-/// regions found such cycles (40P01).
-fn take_within(client: &mut SpiClient<'_>, region_id: Uuid, take: Take, deadline: std::time::Instant) -> GResult<bool> {
-    poll_until(deadline, || take_at_once(client, region_id, take))
+    ids(crate::statements::run(client, ROWS_FREE_SQL, &[ready.into()])?)
 }
 
 /// Calls `try_once` until it says true (then true) or `deadline` has passed
@@ -299,94 +321,131 @@ fn poll_until(deadline: std::time::Instant, mut try_once: impl FnMut() -> GResul
     }
 }
 
-/// The facts of a region whose rows [`take_within`] (or the wait for the
-/// first region) took: brought up to date or emptied as `take` says. Waits
-/// for nothing.
-fn taken(client: &mut SpiClient<'_>, region_id: Uuid, take: Take) -> GResult<Locked> {
+/// Brings the regions [`take_free`] (or the wait for the first region)
+/// took up to date or empties their slots, as `take` says. Waits for
+/// nothing: every row needed is this transaction's.
+fn taken(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<()> {
+    // a policy change that committed while this call waited must be the one it and the state
+    // trigger judge by (see `region::lock_row`); none can commit while it holds the rows
+    // SAFETY: processes pending shared invalidation messages, as any lock acquisition may.
+    unsafe { pg_sys::AcceptInvalidationMessages() };
     match take {
-        Take::Current => bring_current(client, region_id),
-        Take::Whole => {
-            let facts = lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id))?;
-            empty_slots(client, facts, Emptying::All)
+        Take::Current => {
+            for r in regions {
+                bring_current(client, *r)?;
+            }
         }
-        Take::Row => lock_row(client, region_id)?.ok_or_else(|| not_found("region", region_id)),
+        Take::Whole => {
+            // only the regions whose slots may hold something have anything to empty
+            let filled = ids(crate::statements::run(
+                client,
+                "SELECT region_id FROM grse.region_scaling_state WHERE region_id = ANY ($1) AND slot_allotment > 0
+                  ORDER BY region_id",
+                &[regions.to_vec().into()],
+            )?)?;
+            for r in filled {
+                let facts = lock_row(client, r)?.ok_or_else(|| not_found("region", r))?;
+                empty_slots(client, facts, Emptying::All)?;
+            }
+        }
+        Take::Row => {}
     }
+    Ok(())
 }
 
 /// Locks several regions (as `take` says: see [`Take`]) so that this call
 /// never waits long while it holds one of them. In an attempt, the regions
-/// are taken one by one, each only as its rows are free (`SKIP LOCKED`),
-/// tried for at most [`REGION_TRY_MS`] in the first attempt (twice as long
-/// in each next one) and never past the attempt's deadline ([`attempt_ms`]
+/// are taken as their rows are free (`SKIP LOCKED`: [`take_free`], all the
+/// free ones at each try, tried again every millisecond), for at most
+/// [`REGION_TRY_MS`] without progress in the first attempt (twice as long in
+/// each next one) and never past the attempt's deadline ([`attempt_ms`]
 /// after it began to hold regions: half of `deadlock_timeout`); if one is
 /// not had by then, everything the attempt took is released (a
 /// subtransaction rolled back: the rows are locked in it directly, so a
 /// transaction that began to wait for one is woken), and the next attempt
 /// first waits for that region (holding nothing of this call, as long as it
-/// takes), keeps it, and takes the others the same way — the regions found
-/// busy before first, so that it holds as little as it can while it tries
-/// for them. A wait of this call while it holds a region never lasts long
-/// enough for a cycle through it to be reported as a deadlock: it gives way
-/// first. (The rows must be locked in the attempt's subtransaction itself,
-/// not in a child of it that committed into it: a waiter on a row of a
-/// committed subtransaction waits for the whole transaction, and would not
-/// be woken by the attempt's rollback.) What the functions that work on
-/// several regions in one call (job migration, the manual resets, the
-/// monitor, a policy change) lock them with. `regions` must be sorted and free of
-/// duplicates; the facts come back in its order. After 100 attempts, 55P03.
-pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<Vec<Locked>> {
+/// takes), keeps it, and takes the others the same way. A wait of this call
+/// while it holds a region never lasts long enough for a cycle through it
+/// to be reported as a deadlock: it gives way first. (The rows must be
+/// locked in the attempt's subtransaction itself, not in a child of it that
+/// committed into it: a waiter on a row of a committed subtransaction waits
+/// for the whole transaction, and would not be woken by the attempt's
+/// rollback.) Never a wait in PostgreSQL's lock manager while it holds a
+/// region: a transaction that waits for a row this call holds began to wait
+/// after this call took it (a row taken only when free is never handed over
+/// from a queue of waiters), so its deadlock check comes `deadlock_timeout`
+/// after that, when the attempt holding the row has ended. Waiting in the
+/// lock queue instead (fair, and faster on rows others queue for) was tried
+/// and dropped: a row handed to this call from the queue can have waiters
+/// whose checks are due at once, and the stress of many calls that each hold
+/// regions found such cycles (40P01).
+///
+/// What the functions that work on several regions in one call (job
+/// migration, the manual resets, the monitor, a policy change) lock them
+/// with. `regions` must be sorted and free of duplicates. After 100
+/// attempts, 55P03.
+pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<()> {
     const ATTEMPTS: usize = 100;
     let budget = std::time::Duration::from_millis(attempt_ms());
     let mut per_region = budget.min(std::time::Duration::from_millis(REGION_TRY_MS));
     let mut first: Option<Uuid> = None;
-    // regions an earlier attempt found busy, tried first (after `first`)
-    let mut contended: Vec<Uuid> = Vec::new();
     for _ in 0..ATTEMPTS {
-        let sub = crate::subxact::SubXact::begin();
-        let mut busy = None;
-        if let Some(r) = first {
-            // holding nothing of this call: waiting is safe (for the slots only if they are needed)
-            match take {
-                Take::Current => prelock_slots(client, r, Prelock::IfDue)?,
-                Take::Whole => prelock_slots(client, r, Prelock::Always)?,
-                Take::Row => {}
+        // the first region not yet had, should a wait be cut short
+        let pending = std::cell::Cell::new(regions.iter().copied().find(|r| Some(*r) != first));
+        let outcome = with_short_waits(|waits| {
+            if let Some(r) = first {
+                // holding nothing of this call: waiting is safe (for the slots only if they are needed)
+                match take {
+                    Take::Current => prelock_slots(client, r, Prelock::IfDue)?,
+                    Take::Whole => prelock_slots(client, r, Prelock::Always)?,
+                    Take::Row => {}
+                }
+                lock_row(client, r)?;
             }
-            lock_row(client, r)?;
-        }
-        // from here on this call holds regions: its tries end by the deadline
-        let deadline = std::time::Instant::now() + budget;
-        let order = contended.iter().chain(regions.iter().filter(|r| !contended.contains(r)));
-        for r in order.filter(|r| Some(**r) != first) {
-            let until = deadline.min(std::time::Instant::now() + per_region);
-            if !take_within(client, *r, take, until)? {
-                busy = Some(*r);
-                break;
+            // from here on this call holds regions: its tries, and any wait in them, end by
+            // the deadline
+            let deadline = std::time::Instant::now() + budget;
+            let mut todo: Vec<Uuid> = regions.iter().copied().filter(|r| Some(*r) != first).collect();
+            let mut progress = std::time::Instant::now();
+            // the regions this attempt drains (marks, see `drain`) while it polls for them
+            let mut marked: Vec<Uuid> = Vec::new();
+            poll_until(deadline, || {
+                waits.end_by(deadline);
+                let had = take_free(client, &todo, take, &mut marked)?;
+                if !had.is_empty() {
+                    todo.retain(|r| !had.contains(r));
+                    pending.set(todo.first().copied());
+                    progress = std::time::Instant::now();
+                }
+                // the regions still busy: other calls keep off them meanwhile, so that the
+                // rows their holders give up stay free; the mark goes once one is had
+                for r in todo.iter().take(MAX_MARKS) {
+                    if !marked.contains(r) && crate::drain::mark(*r) {
+                        marked.push(*r);
+                    }
+                }
+                // no progress for the bound: give way (the poll's deadline ends it too)
+                Ok(todo.is_empty() || std::time::Instant::now() >= progress + per_region)
+            })?;
+            if let Some(busy) = todo.first() {
+                return Ok(Err(Some(*busy)));
             }
-        }
-        if busy.is_none() {
             // every row needed is this call's now: this waits for nothing
-            match regions.iter().map(|r| taken(client, *r, take)).collect::<GResult<Vec<Locked>>>() {
-                Ok(facts) => {
-                    sub.commit();
-                    return Ok(facts);
-                }
+            match taken(client, regions, take) {
+                Ok(()) => Ok(Ok(())),
+                // a slot row appeared after the prelock; the message names its region
                 Err(e) if crate::slots::is_slots_busy(&e) => {
-                    // a slot row appeared after the prelock; the message names its region
-                    busy = regions.iter().copied().find(|r| e.message().contains(&r.to_string()));
+                    Ok(Err(regions.iter().copied().find(|r| e.message().contains(&r.to_string()))))
                 }
-                Err(e) => {
-                    sub.rollback();
-                    return Err(e);
-                }
+                Err(e) => Err(e),
             }
+        })?;
+        match outcome {
+            Some(Ok(())) => return Ok(()),
+            Some(Err(busy)) => first = busy,
+            // a wait was cut short: wait for the region it was trying for first next time
+            None => first = pending.get(),
         }
-        sub.rollback();
-        if let Some(r) = busy {
-            if !contended.contains(&r) {
-                contended.push(r);
-            }
-        }
-        first = busy;
         // rows that stay busy longer than the bound: give them longer next time
         per_region = budget.min(per_region * 2);
     }
@@ -395,12 +454,103 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
         .set_hint("Retry the call."))
 }
 
+thread_local! {
+    /// Set when an error unwound through [`ShortWaits`] while it cut lock waits short.
+    static CUT_SHORT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Lock waits cut short while it is armed ([`ShortWaits::end_by`]):
+/// `lock_timeout` lowered for this backend (the global PostgreSQL reads when
+/// a wait begins), restored when it is dropped, also by an error. A
+/// `FOR UPDATE SKIP LOCKED` can still wait in the lock manager: a row
+/// version it finds was updated by a transaction that has ended, and the
+/// newest version is locked by one still in flight (PostgreSQL follows the
+/// update chain and waits for that one). Such a wait, while this call holds
+/// regions, must end before anyone's deadlock check could find a cycle
+/// through it.
+pub(crate) struct ShortWaits {
+    saved: std::ffi::c_int,
+    armed: std::cell::Cell<bool>,
+}
+
+impl ShortWaits {
+    fn begin() -> ShortWaits {
+        // SAFETY: the backend's lock_timeout setting, an integer in milliseconds.
+        ShortWaits { saved: unsafe { pg_sys::LockTimeout }, armed: std::cell::Cell::new(false) }
+    }
+
+    /// Every lock wait from now on ends by `deadline` (after at least a
+    /// millisecond), or sooner if the session's own lock_timeout says so.
+    pub(crate) fn end_by(&self, deadline: std::time::Instant) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now()).as_millis().max(1);
+        let ms = std::ffi::c_int::try_from(left).unwrap_or(std::ffi::c_int::MAX);
+        let ms = if self.saved > 0 { ms.min(self.saved) } else { ms };
+        self.armed.set(true);
+        // SAFETY: as in `begin`; restored on drop.
+        unsafe { pg_sys::LockTimeout = ms };
+    }
+}
+
+impl Drop for ShortWaits {
+    fn drop(&mut self) {
+        // SAFETY: as in `begin`.
+        unsafe { pg_sys::LockTimeout = self.saved };
+        if self.armed.get() && std::thread::panicking() {
+            CUT_SHORT.with(|c| c.set(true));
+        }
+    }
+}
+
+/// Runs `body` in a subtransaction, with lock waits cut short where it arms
+/// [`ShortWaits`]: `Some(Ok(v))` is kept (the subtransaction commits),
+/// `Some(Err(b))` undone (it rolls back: every row it locked released), an
+/// error undone and returned; a wait cut short (55P03 from the lowered
+/// lock_timeout) undoes it and gives `None`. A 55P03 of the session's own
+/// lock_timeout in an unarmed part stays an error.
+pub(crate) fn with_short_waits<T, B>(
+    body: impl FnOnce(&ShortWaits) -> GResult<Result<T, B>>,
+) -> GResult<Option<Result<T, B>>> {
+    CUT_SHORT.with(|c| c.set(false));
+    PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
+        let sub = crate::subxact::SubXact::begin();
+        let waits = ShortWaits::begin();
+        let out = body(&waits);
+        drop(waits);
+        match out {
+            Ok(Ok(v)) => {
+                sub.commit();
+                Ok(Some(Ok(v)))
+            }
+            Ok(Err(b)) => {
+                sub.rollback();
+                Ok(Some(Err(b)))
+            }
+            Err(e) => {
+                sub.rollback();
+                Err(e)
+            }
+        }
+    }))
+    .catch_when(PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE, |e| {
+        if CUT_SHORT.with(|c| c.get()) {
+            Ok(None)
+        } else {
+            e.rethrow()
+        }
+    })
+    .execute()
+}
+
+/// At most this many regions are marked drained (see `drain`) by one call
+/// of [`lock_all`] at a time (each mark is an entry in the shared lock table).
+const MAX_MARKS: usize = 64;
+
 /// How long the first attempt of [`lock_all`] tries for one region while it
 /// holds others (at most; never past the attempt's deadline; doubled in
 /// each next attempt): long enough for a spend in flight to commit, short
 /// enough that a region whose rows cannot come free while this call holds
 /// the others (see [`lock_all`]) costs the other regions little.
-const REGION_TRY_MS: u64 = 5;
+const REGION_TRY_MS: u64 = 20;
 
 /// How long an attempt of [`lock_all`] tries for regions while it holds
 /// some: half of `deadlock_timeout` (at least 1 ms), so that before a
@@ -448,7 +598,7 @@ fn take_every_region_turn(client: &mut SpiClient<'_>) -> GResult<()> {
 
 /// [`lock_all`] for the calls that lock every region (`regions` is every
 /// region they work on), after their turn ([`take_every_region_turn`]).
-pub fn lock_every(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<Vec<Locked>> {
+pub fn lock_every(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<()> {
     take_every_region_turn(client)?;
     lock_all(client, regions, take)
 }

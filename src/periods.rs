@@ -14,8 +14,9 @@ use crate::state::Locked;
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
 
-/// Starts a new region-local day now: spend and refunds of the day back to 0.
-pub fn start_day(client: &mut SpiClient<'_>, region_id: Uuid, source: &str) -> GResult<()> {
+/// Starts a new region-local day now in each of `regions` (their state rows
+/// locked): spend and refunds of the day back to 0. One statement for all.
+pub fn start_day(client: &mut SpiClient<'_>, regions: &[Uuid], source: &str) -> GResult<()> {
     crate::statements::run(
         client,
         "WITH s AS (
@@ -25,12 +26,12 @@ pub fn start_day(client: &mut SpiClient<'_>, region_id: Uuid, source: &str) -> G
                       day_ledger_mark = (SELECT COALESCE(max(l.id), 0) FROM grse.region_budget_transactions l
                                           WHERE l.region_id = s.region_id)
                  FROM grse.regions r, grse.period_bounds('day', r.timezone, pg_catalog.now()) b
-                WHERE s.region_id = $1 AND r.id = s.region_id
+                WHERE s.region_id = ANY ($1) AND r.id = s.region_id
                RETURNING s.region_id, b.local_start)
              INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
              SELECT region_id, 'daily', local_start, $2 FROM s
              ON CONFLICT DO NOTHING",
-        &[region_id.into(), source.into()],
+        &[regions.to_vec().into(), source.into()],
     )?;
     Ok(())
 }
@@ -41,34 +42,37 @@ pub fn period_start_remaining(facts: &Locked) -> i64 {
     facts.monthly.saturating_sub(facts.held).max(0)
 }
 
-/// Starts a new monthly budget period now: remaining back to the monthly
-/// budget (less what open holds reserve), with a `reset` ledger row
-/// carrying the difference.
-pub fn start_month(client: &mut SpiClient<'_>, facts: &Locked, source: &str) -> GResult<()> {
-    let delta = period_start_remaining(facts) - facts.remaining;
+/// Starts a new monthly budget period now in each of `regions` (their state
+/// rows locked, every budget slot emptied into them): remaining back to the
+/// monthly budget (less what open holds reserve, see
+/// [`period_start_remaining`]), with a `reset` ledger row carrying the
+/// difference where there is one. One statement for all.
+pub fn start_month(client: &mut SpiClient<'_>, regions: &[Uuid], source: &str) -> GResult<()> {
     crate::statements::run(
         client,
-            concat!(
+        concat!(
             "WITH s AS (
                UPDATE grse.region_scaling_state s
                   SET ai_budget_remaining = GREATEST(s.ai_budget_monthly - s.ai_budget_held, 0), period_spent = 0, period_refunded = 0,
                       month_started_at = b.starts_at, month_ends_at = b.ends_at,
                       month_ledger_mark = (SELECT COALESCE(max(l.id), 0) FROM grse.region_budget_transactions l
                                             WHERE l.region_id = s.region_id)
-                 FROM grse.regions r, grse.period_bounds('month', r.timezone, pg_catalog.now()) b
-                WHERE s.region_id = $1 AND r.id = s.region_id
-               RETURNING s.region_id, s.ai_budget_remaining, b.local_start),
+                 FROM grse.regions r, grse.period_bounds('month', r.timezone, pg_catalog.now()) b,
+                      grse.region_scaling_state o
+                WHERE s.region_id = ANY ($1) AND r.id = s.region_id AND o.region_id = s.region_id
+               RETURNING s.region_id, s.ai_budget_remaining, s.ai_budget_remaining - o.ai_budget_remaining AS delta,
+                         b.local_start),
              l AS (",
             insert_into_ledger!(),
-            "SELECT region_id, 0, 'reset', abs($3::bigint), $3::bigint, ai_budget_remaining, NULL, NULL,
+            "SELECT region_id, 0, 'reset', abs(delta), delta, ai_budget_remaining, NULL, NULL,
                       'monthly budget period start (' || $2 || ')', NULL, NULL
-                 FROM s WHERE $3::bigint <> 0)
+                 FROM s WHERE delta <> 0)
              INSERT INTO grse.budget_rollovers (region_id, period_kind, period_start, source)
              SELECT region_id, 'monthly', local_start, $2 FROM s
              ON CONFLICT DO NOTHING"
-            ),
-            &[facts.region_id.into(), source.into(), delta.into()],
-        )?;
+        ),
+        &[regions.to_vec().into(), source.into()],
+    )?;
     Ok(())
 }
 
@@ -76,14 +80,14 @@ pub fn start_month(client: &mut SpiClient<'_>, facts: &Locked, source: &str) -> 
 /// facts as they are afterwards.
 pub fn roll_if_due(client: &mut SpiClient<'_>, mut facts: Locked, source: &str) -> GResult<Locked> {
     if facts.month_due {
-        start_month(client, &facts, source)?;
+        start_month(client, &[facts.region_id], source)?;
         facts.remaining = period_start_remaining(&facts);
         facts.period_spent = 0;
         facts.period_refunded = 0;
         facts.month_due = false;
     }
     if facts.day_due {
-        start_day(client, facts.region_id, source)?;
+        start_day(client, &[facts.region_id], source)?;
         facts.day_due = false;
     }
     Ok(facts)

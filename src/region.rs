@@ -26,11 +26,14 @@ fn col<T: FromDatum + IntoDatum>(row: &pgrx::spi::SpiTupleTable<'_>, name: &str)
 /// Locks the region's state row and reads its facts, slots left as they are
 /// (a kept plan: every budget call takes its region this way).
 pub fn lock_row(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locked>> {
+    // a call collecting the region's rows goes first (see `drain`)
+    crate::drain::wait_undrained(region_id);
     let t =
         crate::statements::execute(client, LOCK_SQL, &[PgOid::BuiltIn(PgBuiltInOids::UUIDOID)], &[region_id.into()])?;
     if t.is_empty() {
         return Ok(None);
     }
+    crate::drain::note_touched(region_id);
     // A policy change that committed while this transaction waited for the row
     // (its AFTER trigger locks every state row, so none can commit from now on)
     // must be the one this caller and the state trigger judge by: take it in now.

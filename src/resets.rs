@@ -77,9 +77,7 @@ pub fn reset_daily_budget_spend() -> GResult<i32> {
         let ids = crate::region::all_ids(client, false)?;
         // every region, each with every slot emptied, never waiting long while holding some
         lock_every(client, &ids, Take::Whole)?;
-        for id in &ids {
-            start_day(client, *id, "manual")?;
-        }
+        start_day(client, &ids, "manual")?;
         Ok(ids.len() as i32)
     })
 }
@@ -92,9 +90,8 @@ pub fn reset_monthly_budgets() -> GResult<i32> {
     with_writes(|client| {
         let ids = crate::region::all_ids(client, false)?;
         // every region, each with every slot emptied, never waiting long while holding some
-        for facts in lock_every(client, &ids, Take::Whole)? {
-            start_month(client, &facts, "manual")?;
-        }
+        lock_every(client, &ids, Take::Whole)?;
+        start_month(client, &ids, "manual")?;
         Ok(ids.len() as i32)
     })
 }

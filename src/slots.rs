@@ -108,6 +108,7 @@ pub fn spend(
     let charged = !statements::execute_generic(client, SLOT_SPEND_SQL, &SLOT_SPEND_TYPES, &args)?.is_empty();
     if charged {
         sub.commit();
+        crate::drain::note_touched(region_id);
     } else {
         sub.rollback();
     }

@@ -252,4 +252,62 @@ mod tests {
         assert!(!ran);
         assert_eq!(show().as_deref(), Some("force_custom_plan"));
     }
+
+    /// Runs `sql` inside `locking::with_short_waits`, armed for `ms` if
+    /// `armed`; the lock_timeout in force inside, and the outcome (None: a
+    /// wait cut short undid it).
+    fn in_short_waits(armed: bool, sql: &'static str) -> (String, Option<Result<(), ()>>) {
+        let mut inside = String::new();
+        let out = Spi::connect_mut(|c| {
+            crate::locking::with_short_waits(|w| {
+                if armed {
+                    w.end_by(std::time::Instant::now() + std::time::Duration::from_millis(40));
+                }
+                inside = c
+                    .select("SELECT pg_catalog.current_setting('lock_timeout')", None, &[])
+                    .unwrap()
+                    .first()
+                    .get_one::<String>()
+                    .unwrap()
+                    .unwrap();
+                c.update(sql, None, &[]).unwrap();
+                Ok(Ok(()))
+            })
+        })
+        .unwrap();
+        (inside, out)
+    }
+
+    #[pg_test]
+    fn short_waits_undo_a_cut_short_attempt_and_give_lock_timeout_back() {
+        Spi::run("SET lock_timeout = '7s'").unwrap();
+        Spi::run("CREATE TEMP TABLE short_waits (n int)").unwrap();
+        let count = || Spi::get_one::<i64>("SELECT count(*) FROM short_waits").unwrap().unwrap();
+        let show = || Spi::get_one::<String>("SHOW lock_timeout").unwrap().unwrap();
+        const TIMED_OUT: &str = "DO $$ BEGIN INSERT INTO short_waits VALUES (1);
+                                 RAISE EXCEPTION 'canceling statement due to lock timeout' USING ERRCODE = '55P03'; END $$";
+        // armed: waits end within the attempt; a 55P03 undoes what it did and says so
+        let (inside, out) = in_short_waits(true, TIMED_OUT);
+        let ms: i64 = inside.trim_end_matches("ms").parse().unwrap();
+        assert!((1..=40).contains(&ms), "lock_timeout inside was {inside}");
+        assert_eq!(out, None);
+        assert_eq!(count(), 0);
+        assert_eq!(show(), "7s");
+        // kept: what it did stays, the setting comes back
+        let (_, out) = in_short_waits(true, "INSERT INTO short_waits VALUES (2)");
+        assert_eq!(out, Some(Ok(())));
+        assert_eq!(count(), 1);
+        assert_eq!(show(), "7s");
+        // not armed: the session's own lock_timeout stays in force and its 55P03 is an error
+        let raised = PgTryBuilder::new(|| {
+            let (inside, _) = in_short_waits(false, TIMED_OUT);
+            assert_eq!(inside, "7s");
+            false
+        })
+        .catch_when(PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE, |_| true)
+        .execute();
+        assert!(raised);
+        assert_eq!(count(), 1);
+        assert_eq!(show(), "7s");
+    }
 }

@@ -212,6 +212,10 @@ fn state_before_write_checked<'a>(
                 Some(old) => check_guarded_columns(old, &new)?,
             }
         }
+        // this transaction holds the row from now on (see `drain`)
+        if let Ok(id) = new.uuid_bytes(Col::RegionId) {
+            crate::drain::note_touched(pgrx::Uuid::from_bytes(id));
+        }
         let policy = policy::current()?;
         let mut m = metrics(&new)?;
         let mut changes = Changes::default();
