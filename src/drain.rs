@@ -11,12 +11,12 @@
 //! The mark is a transaction-level advisory lock (int8 form: the key is the
 //! region id's first eight bytes XOR its last eight, as a big-endian
 //! number, in this database), held exclusively by the
-//! caller that drains, only while it polls (never while it waits in the lock
-//! manager) and given back once it has the region or gives way; spends take
-//! it in share mode and give it back at once. So a spend waiting for it
-//! waits for a call that itself waits for nothing in the lock manager, for
-//! at most one attempt of that call (half of `deadlock_timeout`): no cycle
-//! of lock waits can pass through the mark. Only a hint: a spend that
+//! caller that drains, only while it polls (a lock wait it falls into then
+//! is cut short within its attempt) and given back once it has the region or
+//! gives way; spends take it in share mode and give it back at once. So a
+//! spend waiting for it waits at most one attempt of that call (half of
+//! `deadlock_timeout`), and before its own deadlock check could run the mark
+//! is gone: no cycle of lock waits through the mark is ever reported. Only a hint: a spend that
 //! misses the mark is as correct as one that sees it (the caller still
 //! takes every slot row itself), and an application's advisory lock with
 //! the same key only holds up spends of the region while it is held.

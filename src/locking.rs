@@ -200,7 +200,7 @@ pub fn take_if_free(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<bool
     let outcome = with_short_waits(|waits| {
         // the caller may hold other regions: a wait the try falls into ends soon
         waits.end_by(std::time::Instant::now() + std::time::Duration::from_millis(attempt_ms()));
-        let had = take_free(client, &[region_id], Take::Whole, &mut Vec::new())?.len() == 1;
+        let had = take_free(client, &[region_id], Take::Whole)?.len() == 1;
         Ok(if had { Ok(()) } else { Err(()) })
     })?;
     Ok(matches!(outcome, Some(Ok(()))))
@@ -277,25 +277,12 @@ const ROWS_FREE_SQL: &str = "SELECT region_id FROM grse.region_scaling_state WHE
 /// this transaction's: a transaction holding one of the slots may be waiting
 /// for the state row (a refund after a slot spend), and it can finish, and
 /// give its slot up, only while this call does not hold that row.
-fn take_free(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take, marked: &mut Vec<Uuid>) -> GResult<Vec<Uuid>> {
+fn take_free(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<Vec<Uuid>> {
     let slotted = needing_slots(client, regions, take)?;
-    let had = take_marked(client, regions, &slotted)?;
-    marked.retain(|r| {
-        let done = had.contains(r);
-        if done {
-            crate::drain::unmark(*r);
-        }
-        !done
-    });
-    Ok(had)
-}
-
-/// [`take_free`] after the marks: the slots of `slotted`, then the state rows.
-fn take_marked(client: &mut SpiClient<'_>, regions: &[Uuid], slotted: &[Uuid]) -> GResult<Vec<Uuid>> {
     let ready: Vec<Uuid> = if slotted.is_empty() {
         regions.to_vec()
     } else {
-        let slots_had = ids(crate::statements::run(client, SLOTS_FREE_SQL, &[slotted.to_vec().into()])?)?;
+        let slots_had = ids(crate::statements::run(client, SLOTS_FREE_SQL, &[slotted.clone().into()])?)?;
         regions.iter().copied().filter(|r| !slotted.contains(r) || slots_had.contains(r)).collect()
     };
     if ready.is_empty() {
@@ -370,8 +357,9 @@ fn taken(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<()
 /// locked in the attempt's subtransaction itself, not in a child of it that
 /// committed into it: a waiter on a row of a committed subtransaction waits
 /// for the whole transaction, and would not be woken by the attempt's
-/// rollback.) Never a wait in PostgreSQL's lock manager while it holds a
-/// region: a transaction that waits for a row this call holds began to wait
+/// rollback.) No wait in PostgreSQL's lock manager while it holds a region
+/// but one cut short within the attempt's deadline ([`ShortWaits`]): a
+/// transaction that waits for a row this call holds began to wait
 /// after this call took it (a row taken only when free is never handed over
 /// from a queue of waiters), so its deadlock check comes `deadlock_timeout`
 /// after that, when the attempt holding the row has ended. Waiting in the
@@ -411,7 +399,7 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
             let mut marked: Vec<Uuid> = Vec::new();
             poll_until(deadline, || {
                 waits.end_by(deadline);
-                let had = take_free(client, &todo, take, &mut marked)?;
+                let had = take_free(client, &todo, take)?;
                 if !had.is_empty() {
                     todo.retain(|r| !had.contains(r));
                     pending.set(todo.first().copied());
@@ -419,6 +407,13 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
                 }
                 // the regions still busy: other calls keep off them meanwhile, so that the
                 // rows their holders give up stay free; the mark goes once one is had
+                marked.retain(|r| {
+                    let had = !todo.contains(r);
+                    if had {
+                        crate::drain::unmark(*r);
+                    }
+                    !had
+                });
                 for r in todo.iter().take(MAX_MARKS) {
                     if !marked.contains(r) && crate::drain::mark(*r) {
                         marked.push(*r);
