@@ -27,7 +27,9 @@
 #   --long        the memory case runs 5 minutes per system (default BENCH_SECONDS)
 #   --perf        perf profile of the grse backend during the cpu case
 #
-# Environment: BENCH_SECONDS (20: every pgbench run), BENCH_THREADS (2: pgbench
+# Environment: BENCH_SECONDS (20: every pgbench run; the cases run in rounds
+# split it), BENCH_ROUNDS (3: rounds of cpu, spend, metric, admit, monitor),
+# BENCH_THREADS (2: pgbench
 # -j, capped at the clients), BENCH_CLIENTS_A ("1 8 32"), BENCH_CLIENTS_B (32:
 # hot and mixed), BENCH_SLOTS (64: fixed budget slots), BENCH_CLIENTS_C (8),
 # BENCH_CLIENTS_E (8), BENCH_RSS_SECONDS (memory case), BENCH_PROFILE (release;
@@ -67,6 +69,10 @@ if [ ${#CASES[@]} -eq 0 ]; then CASES=("${ALL_CASES[@]}"); FULL=1; fi
 want() { [[ " ${CASES[*]} " == *" $1 "* ]]; }
 
 SECS=${BENCH_SECONDS:-20}
+# cpu, spend, metric, admit and monitor run every system ROUNDS times, the
+# systems taking turns, each run ROUND_SECS long (together as long as one run
+# of SECS): a drift of the machine's load then falls on every system alike
+ROUNDS=${BENCH_ROUNDS:-3}
 THREADS=${BENCH_THREADS:-2}
 CLIENTS_A=${BENCH_CLIENTS_A:-1 8 32}
 CLIENTS_B=${BENCH_CLIENTS_B:-32}
@@ -77,10 +83,11 @@ if [ "$LONG" = 1 ]; then RSS_SECS=${BENCH_RSS_SECONDS:-300}; else RSS_SECS=${BEN
 PROFILE_WANTED=${BENCH_PROFILE:-release}
 OUT=${BENCH_RESULTS:-}
 [ -n "$OUT" ] || { [ "$FULL" = 0 ] || OUT=$HERE/RESULTS.md; }
-for v in "$SECS" "$THREADS" $CLIENTS_A "$CLIENTS_B" "$SLOTS" "$CLIENTS_C" "$CLIENTS_E" "$RSS_SECS"; do
+for v in "$SECS" "$ROUNDS" "$THREADS" $CLIENTS_A "$CLIENTS_B" "$SLOTS" "$CLIENTS_C" "$CLIENTS_E" "$RSS_SECS"; do
     [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench: '$v' is not a positive integer (check the BENCH_* variables)" >&2; exit 2; }
 done
 [ "$SLOTS" -le 64 ] || { echo "bench: BENCH_SLOTS must lie in 1..64" >&2; exit 2; }
+ROUND_SECS=$(( (SECS + ROUNDS - 1) / ROUNDS ))
 case $PROFILE_WANTED in release|debug) ;; *) echo "bench: BENCH_PROFILE is release or debug" >&2; exit 2 ;; esac
 
 # The command as given, with the BENCH_* settings that were set.
@@ -235,45 +242,69 @@ if want monitor; then
 fi
 
 # ---- runner -----------------------------------------------------------------------
-# Per run KEY: TPS, mean latency (ms), transactions, failed transactions and
-# deadlock failures (pgbench, --failures-detailed), deadlocks and FATALs in
-# the server log during the run, aborted pgbench clients, failures per script.
-declare -A TPS LAT NTX FAIL PBDL LOGDL LOGFATAL ABORT BYSCRIPT CMDS LOADAVG
+# Per KEY (over its runs, when it runs in rounds): TPS and mean latency (ms)
+# of the median run, transactions, failed transactions and deadlock failures
+# (pgbench, --failures-detailed), deadlocks and FATALs in the server log
+# during the runs, aborted pgbench clients, failures per script; RUNS the
+# number of runs, TPSALL every run's TPS. LAST_NTX: the transactions of the
+# last run (empty if it failed).
+declare -A TPS LAT NTX FAIL PBDL LOGDL LOGFATAL ABORT BYSCRIPT CMDS RUNS TPSALL LATALL
 RUN_ORDER=()
+RUN_LOADS=()          # the 1-min load average at the start of every run
 RUN_PGOPTIONS=""      # e.g. "-c synchronous_commit=off" for the CPU-bound runs
+RUN_SECS=$SECS        # -T of the next runs (ROUND_SECS within rounds)
+LAST_NTX=""
+median() { tr ' ' '\n' | sort -g | awk '{a[NR] = $1} END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 # run KEY CLIENTS DB PGBENCH-ARGS...: VACUUM ANALYZE + CHECKPOINT, then pgbench.
 run() {
     local key=$1 c=$2 db=$3; shift 3
     local j=$(( c < THREADS ? c : THREADS ))
+    local n=$(( ${RUNS[$key]:-0} + 1 ))
     local log="$WORK/pgbench-${key//\//_}.log" rc=0 off
+    [ "$n" = 1 ] || log="${log%.log}-$n.log"
     psql_q -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
-    local args=(-n -M prepared --failures-detailed -c "$c" -j "$j" -T "$SECS" "$@" "$db")
+    local args=(-n -M prepared --failures-detailed -c "$c" -j "$j" -T "$RUN_SECS" "$@" "$db")
     CMDS[$key]="pgbench ${args[*]}"
     [ -z "$RUN_PGOPTIONS" ] || CMDS[$key]="PGOPTIONS=\"$RUN_PGOPTIONS\" ${CMDS[$key]}"
-    RUN_ORDER+=("$key")
-    LOADAVG[$key]=$(cut -d' ' -f1 /proc/loadavg)
-    say "$key: ${CMDS[$key]}"
+    [ "$n" != 1 ] || RUN_ORDER+=("$key")
+    RUNS[$key]=$n
+    RUN_LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
+    say "$key${RUN_ROUND:+ (round $n)}: ${CMDS[$key]}"
     off=$(stat -c %s "$LOG")
-    (cd "$ROOT" && PGOPTIONS="$RUN_PGOPTIONS" timeout $((SECS + 600)) "$PG_BIN/pgbench" "${args[@]}") >"$log" 2>&1 || rc=$?
-    local window; window=$(tail -c +"$((off + 1))" "$LOG")
-    LOGDL[$key]=$(grep -c 'ERROR:  deadlock detected' <<<"$window" || true)
-    LOGFATAL[$key]=$(grep -c 'FATAL:' <<<"$window" || true)
-    ABORT[$key]=$(grep -cE '^pgbench: error: client [0-9]+ .*aborted' "$log" || true)
+    (cd "$ROOT" && PGOPTIONS="$RUN_PGOPTIONS" timeout $((RUN_SECS + 600)) "$PG_BIN/pgbench" "${args[@]}") >"$log" 2>&1 || rc=$?
+    local window dl fatal abort; window=$(tail -c +"$((off + 1))" "$LOG")
+    dl=$(grep -c 'ERROR:  deadlock detected' <<<"$window" || true)
+    fatal=$(grep -c 'FATAL:' <<<"$window" || true)
+    abort=$(grep -cE '^pgbench: error: client [0-9]+ .*aborted' "$log" || true)
+    LOGDL[$key]=$(( ${LOGDL[$key]:-0} + dl ))
+    LOGFATAL[$key]=$(( ${LOGFATAL[$key]:-0} + fatal ))
+    ABORT[$key]=$(( ${ABORT[$key]:-0} + abort ))
+    LAST_NTX=""
     if grep -q '^tps = ' "$log"; then
-        TPS[$key]=$(awk '/^tps = / {print $3}' "$log")
-        LAT[$key]=$(awk '/^latency average = / {print $4}' "$log")
-        NTX[$key]=$(awk -F': ' '/^number of transactions actually processed/ {print $2}' "$log" | cut -d/ -f1)
-        FAIL[$key]=$(awk '/^number of failed transactions/ {print $5}' "$log")
-        PBDL[$key]=$(awk '/^number of deadlock failures/ {print $5}' "$log")
-        BYSCRIPT[$key]=$(awk '/^SQL script [0-9]+: / {s = $4; sub(/.*\//, "", s); sub(/\.sql$/, "", s)}
-                             /^ - number of failed transactions: / && s != "" && $6 > 0 {printf "%s%s %d", sep, s, $6; sep = ", "}' "$log")
-        say "    tps ${TPS[$key]}, latency ${LAT[$key]} ms, ${NTX[$key]} transactions, ${FAIL[$key]:-0} failed, ${LOGDL[$key]} deadlocks in the server log"
+        local tps lat ntx failed pbdl byscript
+        tps=$(awk '/^tps = / {print $3}' "$log")
+        lat=$(awk '/^latency average = / {print $4}' "$log")
+        ntx=$(awk -F': ' '/^number of transactions actually processed/ {print $2}' "$log" | cut -d/ -f1)
+        failed=$(awk '/^number of failed transactions/ {print $5}' "$log")
+        pbdl=$(awk '/^number of deadlock failures/ {print $5}' "$log")
+        byscript=$(awk '/^SQL script [0-9]+: / {s = $4; sub(/.*\//, "", s); sub(/\.sql$/, "", s)}
+                        /^ - number of failed transactions: / && s != "" && $6 > 0 {printf "%s%s %d", sep, s, $6; sep = ", "}' "$log")
+        TPSALL[$key]+="${TPSALL[$key]:+ }$tps"
+        LATALL[$key]+="${LATALL[$key]:+ }$lat"
+        TPS[$key]=$(median <<<"${TPSALL[$key]}")
+        LAT[$key]=$(median <<<"${LATALL[$key]}")
+        NTX[$key]=$(( ${NTX[$key]:-0} + ntx ))
+        FAIL[$key]=$(( ${FAIL[$key]:-0} + ${failed:-0} ))
+        PBDL[$key]=$(( ${PBDL[$key]:-0} + ${pbdl:-0} ))
+        [ -z "$byscript" ] || BYSCRIPT[$key]+="${BYSCRIPT[$key]:+; }$byscript"
+        LAST_NTX=$ntx
+        say "    tps $tps, latency $lat ms, $ntx transactions, ${failed:-0} failed, $dl deadlocks in the server log"
     else
         check bad "$key: pgbench failed (exit $rc): $(grep -iE 'error|abort' "$log" | sed -E 's/client [0-9]+ /client N /' | sort | uniq -c | sort -rn | head -n 3 | tr -s ' \n' '  ' | cut -c1-400)"
         tail -n 5 "$log" | sed 's/^/bench:     /'
     fi
-    if [ "$rc" != 0 ] || [ "${ABORT[$key]}" != 0 ]; then
-        [ -z "${TPS[$key]:-}" ] || check bad "$key: pgbench exit $rc, ${ABORT[$key]} client(s) aborted ($(grep -m1 -E '^pgbench: error: client [0-9]+ .*aborted' "$log" | cut -c1-200)); the figures cover what ran"
+    if [ "$rc" != 0 ] || [ "$abort" != 0 ]; then
+        [ -z "$LAST_NTX" ] || check bad "$key: pgbench exit $rc, $abort client(s) aborted ($(grep -m1 -E '^pgbench: error: client [0-9]+ .*aborted' "$log" | cut -c1-200)); the figures cover what ran"
         wait_ready
     fi
 }
@@ -293,11 +324,11 @@ spend_run() {
     before=$(ledger_count "$sys")
     run "$key" "$c" "$DB" -D rmin="$rmin" -D rmax="$rmax" -f "bench/cases/a_spend_${sys/slots/grse}.sql"
     after=$(ledger_count "$sys")
-    [ -n "${NTX[$key]:-}" ] || return 0
-    if [ $((after - before)) = "${NTX[$key]}" ]; then
-        SPEND_OK+=("$key")
+    [ -n "$LAST_NTX" ] || return 0
+    if [ $((after - before)) = "$LAST_NTX" ]; then
+        [[ " ${SPEND_OK[*]} " == *" $key "* ]] || SPEND_OK+=("$key")
     else
-        check bad "$key: ${NTX[$key]} spends run but $((after - before)) ledger rows written"
+        check bad "$key: $LAST_NTX spends run but $((after - before)) ledger rows written"
     fi
 }
 region() { printf '00000000-0000-4000-8000-%012d' "$1"; }
@@ -316,12 +347,20 @@ set_slots() {   # set_slots RMIN RMAX N|NULL
 declare -A SLOTSPENT VIOL
 
 # ---- cases ------------------------------------------------------------------------
+# rounds CMD...: CMD (which runs every system once) ROUNDS times, each run ROUND_SECS long
+RUN_ROUND=""
+rounds() {
+    local r
+    RUN_SECS=$ROUND_SECS RUN_ROUND=1
+    for r in $(seq 1 "$ROUNDS"); do "$@"; done
+    RUN_SECS=$SECS RUN_ROUND=""
+}
 CPU_SYSTEMS=(grse seed floor floorck ref)
+cpu_round() { local sys; for sys in "${CPU_SYSTEMS[@]}"; do spend_run "cpu/$sys/1" 1 1 100 "$sys"; done; }
 case_cpu() {
     # one client, commits not waiting for the WAL flush: the CPU of one call
     RUN_PGOPTIONS="-c synchronous_commit=off"
-    local sys
-    for sys in "${CPU_SYSTEMS[@]}"; do spend_run "cpu/$sys/1" 1 1 100 "$sys"; done
+    rounds cpu_round
     if [ "$PERF" = 1 ]; then
         # an extra grse run with the profiler attached (its figures are not compared)
         perf_sample &
@@ -332,11 +371,10 @@ case_cpu() {
 }
 
 SPEND_SYSTEMS=(grse seed floor ref)
+spend_round() { local sys; for sys in "${SPEND_SYSTEMS[@]}"; do spend_run "spend/$sys/$1" "$1" 1 100 "$sys"; done; }
 case_spend() {
-    local c sys
-    for c in $CLIENTS_A; do
-        for sys in "${SPEND_SYSTEMS[@]}"; do spend_run "spend/$sys/$c" "$c" 1 100 "$sys"; done
-    done
+    local c
+    for c in $CLIENTS_A; do rounds spend_round "$c"; done
 }
 
 HOT=101
@@ -415,7 +453,7 @@ metric_run() {
     local before
     before=$(transitions "$5")
     run "$1" "$2" "$DB" -D pmax="$(metric_pmax "$3")" -f "bench/cases/$4.sql"
-    TRANS[$1]=$(( $(transitions "$5") - before ))
+    TRANS[$1]=$(( ${TRANS[$1]:-0} + $(transitions "$5") - before ))
 }
 case_metric() {
     local form sys c script
@@ -428,15 +466,19 @@ case_metric() {
                             creative_pressure = 20, intel_pressure = 20" >/dev/null
             done
         fi
-        for sys in "${METRIC_SYSTEMS[@]}"; do
-            metric_run "$form/$sys/$c" "$c" "$form" "${script}_$sys" "$sys"
-        done
-        if [ "$form" = metric ]; then
-            RUN_PGOPTIONS="-c grse.notify_mode_changes=off"
-            metric_run "$form/quiet/$c" "$c" "$form" "${script}_grse" grse
-            RUN_PGOPTIONS=""
-        fi
+        rounds metric_round "$form" "$c" "$script"
     done
+}
+metric_round() {   # metric_round FORM CLIENTS SCRIPT
+    local sys
+    for sys in "${METRIC_SYSTEMS[@]}"; do
+        metric_run "$1/$sys/$2" "$2" "$1" "${3}_$sys" "$sys"
+    done
+    if [ "$1" = metric ]; then
+        RUN_PGOPTIONS="-c grse.notify_mode_changes=off"
+        metric_run "$1/quiet/$2" "$2" "$1" "${3}_grse" grse
+        RUN_PGOPTIONS=""
+    fi
 }
 
 case_admit() {
@@ -446,26 +488,28 @@ case_admit() {
                 creative_pressure = 0, intel_pressure = 0, jobs_in_queue = 0" >/dev/null
     one "UPDATE ref.region_scaling_state SET posting_pressure = 0, orchestration_pressure = 0,
                 creative_pressure = 0, intel_pressure = 0, jobs_in_queue = 0" >/dev/null
+    rounds admit_round
+}
+admit_round() {
     local sys key before queued
     for sys in grse ref; do
         key="admit/$sys/$CLIENTS_E"
         before=$(one "SELECT sum(jobs_in_queue) FROM $sys.region_scaling_state")
         run "$key" "$CLIENTS_E" "$DB" -f "bench/cases/e_admit_$sys.sql"
         queued=$(( $(one "SELECT sum(jobs_in_queue) FROM $sys.region_scaling_state") - before ))
-        [ -n "${NTX[$key]:-}" ] || continue
-        if [ "$queued" = "${NTX[$key]}" ]; then
-            check ok "$key: all ${NTX[$key]} admissions admitted and queued (Σ jobs_in_queue grew by the transactions)"
+        [ -n "$LAST_NTX" ] || continue
+        if [ "$queued" = "$LAST_NTX" ]; then
+            check ok "$key (run ${RUNS[$key]}): all $LAST_NTX admissions admitted and queued (Σ jobs_in_queue grew by the transactions)"
         else
-            check bad "$key: ${NTX[$key]} admissions run but Σ jobs_in_queue grew by $queued"
+            check bad "$key (run ${RUNS[$key]}): $LAST_NTX admissions run but Σ jobs_in_queue grew by $queued"
         fi
     done
 }
 
+monitor_round() { local sys; for sys in grse ref; do run "$1/$sys/1" 1 "$MON_DB" -f "bench/cases/d_${1}_$sys.sql"; done; }
 case_monitor() {
-    local fn sys
-    for fn in health risk; do
-        for sys in grse ref; do run "$fn/$sys/1" 1 "$MON_DB" -f "bench/cases/d_${fn}_$sys.sql"; done
-    done
+    local fn
+    for fn in health risk; do rounds monitor_round "$fn"; done
 }
 
 # memory: one pgbench client spends for RSS_SECS (asynchronous commit, so the
@@ -493,8 +537,8 @@ rss_sampler() {   # rss_sampler FILE: "seconds VmRSS RssAnon" lines until the ba
     done
 }
 case_memory() {
-    local sys saved=$SECS
-    SECS=$RSS_SECS
+    local sys
+    RUN_SECS=$RSS_SECS
     RUN_PGOPTIONS="-c synchronous_commit=off"
     for sys in grse seed; do
         rss_sampler "$WORK/rss-$sys" &
@@ -502,7 +546,7 @@ case_memory() {
         wait
     done
     RUN_PGOPTIONS=""
-    SECS=$saved
+    RUN_SECS=$SECS
 }
 
 # perf: a profile (call graphs) of the grse backend for half of the cpu run.
@@ -561,7 +605,7 @@ usec() { awk -v x="${LAT[$1]:-}" 'BEGIN { if (x == "") print "—"; else printf 
 declare -A NAME=([grse]="grse" [seed]="seed-style PL/pgSQL" [ref]="ref (PL/pgSQL with grse's CHECKs and triggers)"
                  [floor]="floor (one statement, plain tables)" [floorck]="floor with grse's constraints"
                  [slots]="grse, $SLOTS fixed budget slots")
-LOADS=$(for k in "${RUN_ORDER[@]}"; do echo "${LOADAVG[$k]}"; done | sort -n | awk '{a[NR] = $1} END { if (NR) printf "%s – %s (median %s)", a[1], a[NR], a[int((NR + 1) / 2)] }')
+LOADS=$(for l in "${RUN_LOADS[@]}"; do echo "$l"; done | sort -n | awk '{a[NR] = $1} END { if (NR) printf "%s – %s (median %s)", a[1], a[NR], a[int((NR + 1) / 2)] }')
 TARGETS=()     # "target|measured|verdict"
 target() { TARGETS+=("$1|$2|$3"); }
 
@@ -591,7 +635,7 @@ cat <<EOF
 | grse | extension version $GRSE_VERSION, commit $COMMIT$([ "$DIRTY" = 0 ] || echo " with uncommitted changes in src/, sql/ or crates/") |
 | build profile | $PROFILE |
 | command | \`$CMD_LINE\` |
-| pgbench | \`-n -M prepared --failures-detailed -T $SECS -j min($THREADS, clients)\`; VACUUM ANALYZE and CHECKPOINT before every run |
+| pgbench | \`-n -M prepared --failures-detailed -T $SECS -j min($THREADS, clients)\`; VACUUM ANALYZE and CHECKPOINT before every run; cpu, spend, metric, admit and monitor in $ROUNDS rounds of \`-T $ROUND_SECS\` (every system once per round, in turn), each figure the median run's |
 | wall time | $(( (T_END - T_START) / 60 )) min $(( (T_END - T_START) % 60 )) s |
 
 A load average above $(nproc) means other work shared the CPUs during the run: absolute figures are then

@@ -22,6 +22,7 @@ mod guard;
 mod holds;
 mod idempotency;
 mod jobs;
+mod jsonb;
 mod ledger;
 mod locking;
 mod modes;

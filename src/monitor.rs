@@ -4,42 +4,71 @@
 use crate::error::{internal, GResult, SpiResultExt};
 use grse_core::conditions::Severity;
 use grse_core::mode::Mode;
-use grse_core::risk::{global_risk, Conflict, GlobalRisk, RiskLevel, RiskRegion};
+use grse_core::risk::{global_risk, Conflict, GlobalRisk, QuietBounds, RiskLevel, RiskRegion};
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::{JsonB, Uuid};
 use serde_json::{json, Value};
 
-/// Every active region, in name order, as the risk rules see it.
-pub fn regions() -> GResult<Vec<RiskRegion<Uuid>>> {
+/// SQL: every active region as the risk rules see it (scores as integer
+/// hundredths: no numeric text round trip per row; a region whose budget
+/// slots hold budget: its true totals), in name order: with `$4` all of
+/// them, else those not within the quiet bounds `$1`..`$3` (see
+/// `QuietBounds`; capacity, pressure and budget percent in hundredths). The
+/// budget bound is tested without numeric arithmetic per row, in float8
+/// against a bound one hundredth higher (a margin far above float8's
+/// rounding at any bigint amount): a region it leaves out is within the
+/// exact bound; one it keeps that rounds into the bounds is left out by
+/// `QuietBounds::holds`. (The bounds are tested on the state rows before
+/// the join: only the regions they keep are joined with their names.)
+const REGIONS_SQL: &str = concat!(
+    "SELECT r.id, r.name, q.mode, (q.capacity * 100)::bigint, (q.pressure * 100)::bigint, q.remaining, q.monthly
+       FROM (SELECT s.region_id, ",
+    crate::state::live_mode_sql!(),
+    " AS mode, ",
+    crate::state::live_capacity_sql!(),
+    " AS capacity, s.overall_pressure AS pressure, ",
+    crate::state::true_remaining_sql!(),
+    " AS remaining, s.ai_budget_monthly AS monthly
+               FROM grse.region_scaling_state s
+             OFFSET 0) q
+       JOIN grse.regions r ON r.id = q.region_id
+      WHERE r.active
+        AND ($4 OR NOT COALESCE(q.mode <> 'frozen'
+                                AND q.capacity >= $1::numeric / 100 AND q.pressure <= $2::numeric / 100
+                                AND q.monthly > 0
+                                AND q.remaining::float8 * 10000 >= ($3 + 1)::float8 * q.monthly, false))
+      ORDER BY r.name, r.id"
+);
+
+/// Argument types of REGIONS_SQL.
+const REGIONS_TYPES: [pgrx::PgOid; 4] = [
+    pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::INT8OID),
+    pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::INT8OID),
+    pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::INT8OID),
+    pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::BOOLOID),
+];
+
+/// The active regions, in name order, as the risk rules see them: all of
+/// them, or (with `bounds`) those that can add to the global risk.
+pub fn regions(bounds: Option<QuietBounds>) -> GResult<Vec<RiskRegion<Uuid>>> {
+    let (b, all) = match bounds {
+        Some(b) => (b, false),
+        None => (QuietBounds::of(&grse_core::Policy::default()), true),
+    };
+    // (a budget bound above 100 % leaves no region quiet; the float8 test assumes one within)
+    let all = all || b.budget_pct_at_least > grse_core::Centi(10_000);
+    let args = [b.capacity_at_least.0.into(), b.pressure_at_most.0.into(), b.budget_pct_at_least.0.into(), all.into()];
     Spi::connect(|client| {
-        let rows = client
-            .select(
-                // scores as integer hundredths: no numeric text round trip per row
-                // (a region whose budget slots hold budget: its true totals)
-                concat!(
-                    "SELECT r.id, r.name, ",
-                    crate::state::live_mode_sql!(),
-                    ", (",
-                    crate::state::live_capacity_sql!(),
-                    " * 100)::bigint, (s.overall_pressure * 100)::bigint, ",
-                    crate::state::true_remaining_sql!(),
-                    ", s.ai_budget_monthly
-                       FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
-                      WHERE r.active ORDER BY r.name, r.id"
-                ),
-                None,
-                &[],
-            )
-            .or_internal()?;
+        let rows = crate::statements::select(client, REGIONS_SQL, &REGIONS_TYPES, &args)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let num = |i| -> GResult<grse_core::Centi> {
                 Ok(grse_core::Centi(row.get::<i64>(i).or_internal()?.ok_or_else(|| internal("NULL score"))?))
             };
             let mode = row.get::<String>(3).or_internal()?.unwrap_or_default();
-            out.push(RiskRegion {
+            let region = RiskRegion {
                 id: row.get::<Uuid>(1).or_internal()?.ok_or_else(|| internal("NULL id"))?,
                 name: row.get::<String>(2).or_internal()?.unwrap_or_default(),
                 mode: Mode::parse(&mode).ok_or_else(|| internal(format!("unknown mode {mode}")))?,
@@ -47,17 +76,27 @@ pub fn regions() -> GResult<Vec<RiskRegion<Uuid>>> {
                 pressure: num(5)?,
                 budget_remaining: row.get::<i64>(6).or_internal()?.unwrap_or(0),
                 budget_monthly: row.get::<i64>(7).or_internal()?.unwrap_or(0),
-            });
+            };
+            if all || !b.holds(&region) {
+                out.push(region);
+            }
         }
         Ok(out)
     })
 }
 
-/// The global risk and how many regions it covers.
-fn assess() -> GResult<(GlobalRisk<Uuid>, usize)> {
+/// How many regions are active.
+fn active_regions() -> GResult<usize> {
+    let n = crate::statements::one::<i64>("SELECT count(*) FROM grse.regions WHERE active", &[])?;
+    Ok(usize::try_from(n.unwrap_or(0)).unwrap_or(0))
+}
+
+/// The global risk of the active regions.
+fn assess() -> GResult<GlobalRisk<Uuid>> {
     let policy = crate::policy::current()?;
-    let regions = regions()?;
-    Ok((global_risk(&policy, &regions), regions.len()))
+    // the regions within the quiet bounds add nothing (see `QuietBounds`): left out
+    let regions = regions(Some(QuietBounds::of(&policy)))?;
+    Ok(global_risk(&policy, &regions))
 }
 
 fn conflict_json(c: &Conflict<Uuid>, at: &str) -> Value {
@@ -94,7 +133,7 @@ pub fn detect_cross_region_conflicts() -> Result<
     >,
     ErrorReport,
 > {
-    let (risk, _) = assess()?;
+    let risk = assess()?;
     let at = pgrx::datetime::now();
     let rows: Vec<_> = risk
         .conflicts
@@ -116,7 +155,8 @@ pub fn detect_cross_region_conflicts() -> Result<
 /// The global risk as JSON: overall_risk (0-100), risk_level, conflicts,
 /// recommendations, regions_assessed, assessed_at.
 pub fn risk_json() -> GResult<Value> {
-    let (risk, regions) = assess()?;
+    let risk = assess()?;
+    let regions = active_regions()?;
     let at = now_text()?;
     Ok(json!({
         "overall_risk": risk.score,
@@ -132,8 +172,8 @@ pub fn risk_json() -> GResult<Value> {
 /// (15 if capacity < 30, else 5 if < 50) + 25·frozen regions), with its level
 /// (critical >= 70, high >= 50, medium >= 25, low) and recommendations.
 #[pg_extern(stable, parallel_safe)]
-pub fn compute_global_risk() -> GResult<JsonB> {
-    risk_json().map(JsonB)
+pub fn compute_global_risk() -> GResult<crate::jsonb::Jsonb> {
+    risk_json().map(crate::jsonb::Jsonb)
 }
 
 /// Writes an `alerts` row for every critical finding that has no open alert
@@ -144,7 +184,7 @@ pub fn compute_global_risk() -> GResult<JsonB> {
 /// number of new alerts.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn alert_critical_issues() -> GResult<i32> {
-    let (risk, _) = assess()?;
+    let risk = assess()?;
     let mut findings: Vec<Value> = risk
         .conflicts
         .iter()
@@ -201,7 +241,7 @@ pub fn alert_critical_issues() -> GResult<i32> {
 /// past their `until` end), then raises alerts. Returns what it did.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn run_monitor() -> GResult<JsonB> {
-    let mut ids: Vec<Uuid> = regions()?.into_iter().map(|r| r.id).collect();
+    let mut ids: Vec<Uuid> = regions(None)?.into_iter().map(|r| r.id).collect();
     ids.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     let pins_expired = crate::statements::one::<i64>(
         "SELECT count(*) FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
@@ -218,7 +258,7 @@ pub fn run_monitor() -> GResult<JsonB> {
         Ok(())
     })?;
     let alerts = alert_critical_issues()?;
-    let (risk, _) = assess()?;
+    let risk = assess()?;
     Ok(JsonB(json!({
         "regions_refreshed": ids.len(),
         "pins_expired": pins_expired,

@@ -310,4 +310,27 @@ mod tests {
         assert_eq!(count(), 1);
         assert_eq!(show(), "7s");
     }
+
+    #[pg_test]
+    fn built_jsonb_is_the_jsonb_its_text_parses_to() {
+        let cases = [
+            r#"{"a": 1, "b": [true, false, null], "c": {"d": "é ✓ \" \\ \n", "e": []}, "f": {}}"#,
+            r#"[1, -9223372036854775808, 9223372036854775807, 18446744073709551615, 0.1, 1e-7, 12.5, -0.0]"#,
+            r#"{"bb": 1, "a": 2, "ccc": [{"z": 1, "y": [[]]}], "": ""}"#,
+            r#""a top-level string""#,
+            "42",
+            "null",
+            "[]",
+        ];
+        for text in cases {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            let parsed = serde_json::to_string(&value).unwrap();
+            let same = Spi::get_one_with_args::<bool>(
+                "SELECT $1 = $2::jsonb AND $1::text = $2::jsonb::text",
+                &[crate::jsonb::Jsonb(value).into(), parsed.as_str().into()],
+            )
+            .unwrap();
+            assert_eq!(same, Some(true), "{text}");
+        }
+    }
 }

@@ -116,6 +116,43 @@ pub fn global_risk<Id: Clone>(policy: &Policy, regions: &[RiskRegion<Id>]) -> Gl
     GlobalRisk { score, level: RiskLevel::of(score), conflicts, recommendations: recommendations(policy, regions) }
 }
 
+/// Where a region adds nothing to the global risk: not frozen, capacity at
+/// least `capacity_at_least`, pressure at most `pressure_at_most`, budget
+/// percent remaining at least `budget_pct_at_least`. Such a region brings no
+/// conflict, no recommendation and no score, so an assessment may leave it
+/// out (a reader can filter on these bounds before fetching the regions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuietBounds {
+    pub capacity_at_least: Centi,
+    pub pressure_at_most: Centi,
+    pub budget_pct_at_least: Centi,
+}
+
+impl QuietBounds {
+    /// The bounds of every rule of `global_risk` under `policy`.
+    pub fn of(policy: &Policy) -> QuietBounds {
+        let capacity = [
+            policy.capacity_critical_below,
+            policy.capacity_warning_below,
+            policy.throttled_capacity_below,
+            policy.cautious_capacity_below,
+        ];
+        QuietBounds {
+            capacity_at_least: capacity.into_iter().max().unwrap_or(Centi::ZERO),
+            pressure_at_most: policy.risk_pressure_above,
+            budget_pct_at_least: policy.budget_critical_below_pct.max(policy.budget_warning_below_pct),
+        }
+    }
+
+    /// True when `r` lies within the bounds.
+    pub fn holds<Id>(&self, r: &RiskRegion<Id>) -> bool {
+        r.mode != Mode::Frozen
+            && r.capacity >= self.capacity_at_least
+            && r.pressure <= self.pressure_at_most
+            && budget_percent_remaining(r.budget_remaining, r.budget_monthly) >= self.budget_pct_at_least
+    }
+}
+
 /// Actionable recommendations, each tied to a region and a finding.
 pub fn recommendations<Id>(policy: &Policy, regions: &[RiskRegion<Id>]) -> Vec<String> {
     let mut out = Vec::new();
@@ -149,6 +186,7 @@ pub fn recommendations<Id>(policy: &Policy, regions: &[RiskRegion<Id>]) -> Vec<S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn region(id: u32, mode: Mode, capacity: i64, pressure: i64, remaining: i64) -> RiskRegion<u32> {
         RiskRegion {
@@ -182,6 +220,78 @@ mod tests {
         assert_eq!(one.score, 25);
         assert_eq!(one.level, RiskLevel::Medium);
         assert_eq!(one.recommendations.len(), 2);
+    }
+
+    fn arb_region() -> impl Strategy<Value = RiskRegion<u32>> {
+        let mode = prop_oneof![Just(Mode::Normal), Just(Mode::Cautious), Just(Mode::Throttled), Just(Mode::Frozen)];
+        (0u32..1000, mode, 0i64..=10_000, 0i64..=10_000, -50i64..2_000, 0i64..2_000).prop_map(
+            |(id, mode, capacity, pressure, budget_remaining, budget_monthly)| RiskRegion {
+                id,
+                name: format!("r{id}"),
+                mode,
+                capacity: Centi(capacity),
+                pressure: Centi(pressure),
+                budget_remaining,
+                budget_monthly,
+            },
+        )
+    }
+
+    fn arb_policy() -> impl Strategy<Value = Policy> {
+        let c = || (0i64..=10_000).prop_map(Centi);
+        (c(), c(), c(), c(), c(), c(), c()).prop_map(|(a, b, t, u, bc, bw, p)| Policy {
+            capacity_critical_below: a,
+            capacity_warning_below: b,
+            throttled_capacity_below: t,
+            cautious_capacity_below: u,
+            budget_critical_below_pct: bc,
+            budget_warning_below_pct: bw,
+            risk_pressure_above: p,
+            ..Policy::default()
+        })
+    }
+
+    proptest! {
+        // a region within the quiet bounds changes nothing of the assessment:
+        // leaving the quiet ones out gives the same global risk
+        #[test]
+        fn quiet_regions_add_nothing(policy in arb_policy(), regions in proptest::collection::vec(arb_region(), 0..12)) {
+            let bounds = QuietBounds::of(&policy);
+            let loud: Vec<_> = regions.iter().filter(|r| !bounds.holds(r)).cloned().collect();
+            prop_assert_eq!(global_risk(&policy, &regions), global_risk(&policy, &loud));
+        }
+
+        // and the bounds are tight: a region just outside one of them counts
+        #[test]
+        fn every_bound_matters(policy in arb_policy()) {
+            let b = QuietBounds::of(&policy);
+            let quiet = RiskRegion {
+                id: 1u32,
+                name: "q".to_string(),
+                mode: Mode::Normal,
+                capacity: b.capacity_at_least,
+                pressure: b.pressure_at_most,
+                budget_remaining: b.budget_pct_at_least.0,
+                budget_monthly: 10_000,
+            };
+            prop_assert!(b.holds(&quiet));
+            let empty = global_risk(&policy, &[]);
+            prop_assert_eq!(global_risk(&policy, std::slice::from_ref(&quiet)), empty.clone());
+            let frozen = RiskRegion { mode: Mode::Frozen, ..quiet.clone() };
+            prop_assert_ne!(global_risk(&policy, &[frozen]), empty.clone());
+            if b.capacity_at_least > Centi::ZERO {
+                let low = RiskRegion { capacity: Centi(b.capacity_at_least.0 - 1), ..quiet.clone() };
+                prop_assert_ne!(global_risk(&policy, &[low]), empty.clone());
+            }
+            if b.pressure_at_most < Centi(10_000) {
+                let high = RiskRegion { pressure: Centi(b.pressure_at_most.0 + 1), ..quiet.clone() };
+                prop_assert_ne!(global_risk(&policy, &[high]), empty.clone());
+            }
+            if b.budget_pct_at_least > Centi::ZERO {
+                let short = RiskRegion { budget_remaining: b.budget_pct_at_least.0 - 1, ..quiet };
+                prop_assert_ne!(global_risk(&policy, &[short]), empty);
+            }
+        }
     }
 
     #[test]
