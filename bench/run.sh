@@ -28,7 +28,7 @@
 #   --perf        perf profile of the grse backend during the cpu case
 #
 # Environment: BENCH_SECONDS (20: every pgbench run; the cases run in rounds
-# split it), BENCH_ROUNDS (3: rounds of cpu, spend, metric, admit, monitor),
+# split it), BENCH_ROUNDS (3: rounds of cpu, spend, mixed, metric, admit, monitor),
 # BENCH_THREADS (2: pgbench
 # -j, capped at the clients), BENCH_CLIENTS_A ("1 8 32"), BENCH_CLIENTS_B (32:
 # hot and mixed), BENCH_SLOTS (64: fixed budget slots), BENCH_CLIENTS_C (8),
@@ -404,29 +404,44 @@ MIX_HI=105
 MIX=(m_spend@50 m_admit@15 m_spend_refund@15 m_complete@12 m_refund@10 m_spend_metric@8 m_metric@4 m_set_budget@3 m_reset@1)
 MIX_VARIANTS=(none default fixed)
 declare -A MIX_SLOTS_IN_FORCE
+MIX_FILES=()
+for m in "${MIX[@]}"; do MIX_FILES+=(-f "bench/cases/${m%@*}.sql@${m#*@}"); done
+# mixed_run VARIANT: one run of the mix with the hot regions' slots as VARIANT wants
+mixed_run() {
+    local v=$1 key="mixed/$1/$CLIENTS_B" mark
+    case $v in
+        none) set_slots $MIX_LO $MIX_HI 1 ;;
+        default) set_slots $MIX_LO $MIX_HI NULL ;;
+        fixed) set_slots $MIX_LO $MIX_HI "$SLOTS" ;;
+    esac
+    mark=$(max_ledger_id)
+    run "$key" "$CLIENTS_B" "$DB" -D rmin=$MIX_LO -D rmax=$MIX_HI "${MIX_FILES[@]}"
+    SLOTSPENT[$key]=$(( ${SLOTSPENT[$key]:-0} + $(slot_spends "$mark" $MIX_LO $MIX_HI) ))
+    MIX_SLOTS_IN_FORCE[$key]=$(one "SELECT string_agg(DISTINCT COALESCE(s.budget_slots::text,
+                                               CASE WHEN s.auto_slots_until > now() THEN 'NULL → automatic ' || p.auto_budget_slots
+                                                    WHEN s.auto_slots_off_until > now() THEN 'NULL → ' || p.default_budget_slots || ' (automatic resting)'
+                                                    ELSE 'NULL → ' || p.default_budget_slots END), ', ')
+                                      FROM grse.region_scaling_state s, grse.policy p
+                                     WHERE s.region_id BETWEEN '$(region $MIX_LO)' AND '$(region $MIX_HI)'" 2>/dev/null || echo '?')
+}
+# the variants in turn, each round starting one further (the tables grow as the mix runs:
+# no variant always runs on the largest)
+MIX_ROUND=0
+mixed_round() {
+    local i n=${#MIX_VARIANTS[@]}
+    for i in $(seq 0 $((n - 1))); do mixed_run "${MIX_VARIANTS[$(( (i + MIX_ROUND) % n ))]}"; done
+    MIX_ROUND=$((MIX_ROUND + 1))
+}
 case_mixed() {
-    local v key mark files=() m c=$CLIENTS_B
-    for m in "${MIX[@]}"; do files+=(-f "bench/cases/${m%@*}.sql@${m#*@}"); done
+    local v key
+    rounds mixed_round
     for v in "${MIX_VARIANTS[@]}"; do
-        key="mixed/$v/$c"
-        case $v in
-            none) set_slots $MIX_LO $MIX_HI 1 ;;
-            default) set_slots $MIX_LO $MIX_HI NULL ;;
-            fixed) set_slots $MIX_LO $MIX_HI "$SLOTS" ;;
-        esac
-        mark=$(max_ledger_id)
-        run "$key" "$c" "$DB" -D rmin=$MIX_LO -D rmax=$MIX_HI "${files[@]}"
-        SLOTSPENT[$key]=$(slot_spends "$mark" $MIX_LO $MIX_HI)
-        MIX_SLOTS_IN_FORCE[$key]=$(one "SELECT string_agg(DISTINCT COALESCE(s.budget_slots::text,
-                                                   CASE WHEN s.auto_slots_until > now() THEN 'NULL → automatic ' || p.auto_budget_slots
-                                                        ELSE 'NULL → ' || p.default_budget_slots END), ', ')
-                                          FROM grse.region_scaling_state s, grse.policy p
-                                         WHERE s.region_id BETWEEN '$(region $MIX_LO)' AND '$(region $MIX_HI)'" 2>/dev/null || echo '?')
+        key="mixed/$v/$CLIENTS_B"
         VIOL[$key]=$(violations)
         if [ "${VIOL[$key]}" = 0 ]; then
-            check ok "$key: grse.verify_invariants() empty after the run; ${SLOTSPENT[$key]} spends charged to budget slots"
+            check ok "$key: grse.verify_invariants() empty after the runs; ${SLOTSPENT[$key]} spends charged to budget slots"
         else
-            check bad "$key: ${VIOL[$key]} invariant violations after the run"
+            check bad "$key: ${VIOL[$key]} invariant violations after the runs"
         fi
         if [ "${FAIL[$key]:-0}" != 0 ] || [ "${LOGDL[$key]:-0}" != 0 ]; then
             check bad "$key: ${FAIL[$key]:-0} failed transactions (${PBDL[$key]:-0} deadlock failures: ${BYSCRIPT[$key]:-}), ${LOGDL[$key]:-0} deadlocks in the server log"

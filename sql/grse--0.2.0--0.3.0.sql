@@ -1296,6 +1296,9 @@ COMMENT ON COLUMN grse.policy.auto_budget_slots IS
 ALTER TABLE grse.region_scaling_state ADD COLUMN auto_slots_until timestamptz;
 COMMENT ON COLUMN grse.region_scaling_state.auto_slots_until IS
     'While in the future and budget_slots is NULL: the region spends from policy.auto_budget_slots budget slots, which it took by itself when its spends contended (extended whenever its slots are filled); NULL or past: from policy.default_budget_slots.';
+ALTER TABLE grse.region_scaling_state ADD COLUMN auto_slots_off_until timestamptz;
+COMMENT ON COLUMN grse.region_scaling_state.auto_slots_off_until IS
+    'Set when a call that needed every budget slot of the region back in the pool (a reset, a period start, an allocation the pool could not take, a keyed call) ended its automatic slots: until then the region takes none by itself; NULL: never ended so.';
 
 -- ---------------------------------------------------------------------------
 -- Functions changed by several of the sections above: their final 0.3.0 definitions

@@ -4,10 +4,14 @@
 //! what it sees; the region's `auto_slots_until` is what every backend
 //! reads (`policy::budget_slots`). Filling the slots extends it
 //! (`slots::fill`); when it has passed, the region spends from its pool
-//! again. Operators who set `budget_slots` fix the number instead.
+//! again. A call that empties every slot of the region (a reset, a period
+//! start, an allocation its pool could not take, a keyed call) ends them at
+//! once and sets `auto_slots_off_until`: until then the region takes none
+//! (`slots::empty_into_state`). Operators who set `budget_slots` fix the
+//! number instead.
 
 use crate::error::{GResult, SpiResultExt};
-use grse_core::slots::auto::{observe, Seen, Spend, HOLD_US, WINDOW_US};
+use grse_core::slots::auto::{observe, Seen, Spend, HOLD_US, REST_US, WINDOW_US};
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
 use std::cell::RefCell;
@@ -26,6 +30,12 @@ const MAX_FOLLOWED: usize = 1024;
 /// The seconds automatic slots last (the SQL side of `HOLD_US`).
 pub fn hold_seconds() -> f64 {
     HOLD_US as f64 / 1e6
+}
+
+/// The seconds automatic slots stay off once a call that needed every slot
+/// ended them (the SQL side of `REST_US`).
+pub fn rest_seconds() -> f64 {
+    REST_US as f64 / 1e6
 }
 
 /// The backend's voluntary context switches so far: a lock wait sleeps
@@ -67,12 +77,16 @@ impl Timer {
 /// by `timer`: counts it (see `auto::observe`: only regions where a spend
 /// waited are followed), and makes the region hot when this backend has
 /// seen enough waits, and a large enough share of its spends wait (unless
-/// the policy's `auto_budget_slots` is 1 or the region has its own
-/// `budget_slots`).
+/// the policy's `auto_budget_slots` is 1, the region has its own
+/// `budget_slots`, or its automatic slots rest: `auto_slots_off_until`).
 pub fn pool_spend_took(client: &mut SpiClient<'_>, region_id: Uuid, timer: Timer) -> GResult<()> {
     let spend = timer.spend();
     let key = *region_id.as_bytes();
     if !spend.waited() && SEEN.with(|s| s.borrow().is_empty()) {
+        return Ok(());
+    }
+    // a region with its own slot count, or whose automatic slots rest: nothing to count
+    if !crate::policy::auto_slots_may_start(region_id)? {
         return Ok(());
     }
     let now_us = EPOCH.with(|e| u64::try_from(e.elapsed().as_micros()).unwrap_or(u64::MAX));
@@ -100,6 +114,7 @@ pub fn pool_spend_took(client: &mut SpiClient<'_>, region_id: Uuid, timer: Timer
                 SET auto_slots_until = pg_catalog.now() + pg_catalog.make_interval(secs => $2)
                FROM (SELECT auto_slots_until FROM grse.region_scaling_state WHERE region_id = $1) o
               WHERE s.region_id = $1 AND s.budget_slots IS NULL
+                AND (s.auto_slots_off_until IS NULL OR s.auto_slots_off_until <= pg_catalog.now())
              RETURNING o.auto_slots_until IS NULL OR o.auto_slots_until <= pg_catalog.now() AS newly_hot",
         &[region_id.into(), hold_seconds().into()],
     )?;

@@ -34,9 +34,12 @@ use pgrx::Uuid;
 
 /// Empties a locked region's budget slots (if any may hold something)
 /// into its state row: all of them, or the free ones (see [`Emptying`]).
+/// Emptying all of them ends the region's automatic slots, if they are on
+/// (see `slots::empty_into_state`), whether or not they hold budget now.
 pub fn empty_slots(client: &mut SpiClient<'_>, mut facts: Locked, how: Emptying) -> GResult<Locked> {
-    if facts.allotment > 0 {
-        let e = crate::slots::empty_into_state(client, facts.region_id, facts.remaining, how)?;
+    let held = facts.allotment > 0;
+    if held || (how == Emptying::All && crate::policy::auto_slots_on(facts.region_id)?) {
+        let e = crate::slots::empty_into_state(client, facts.region_id, facts.remaining, how, held)?;
         facts.remaining += e.balance;
         facts.period_spent += e.period_spent;
         facts.allotment = e.still_held;

@@ -67,23 +67,47 @@ pub fn current() -> GResult<Policy> {
 pub fn budget_slots(region_id: Uuid) -> GResult<i32> {
     let p = current()?;
     let now = crate::clock::now_us();
-    let effective = |(fixed, until): SlotSetting| {
-        grse_core::slots::auto::effective(fixed, p.default_budget_slots, p.auto_budget_slots, until, now)
-    };
+    Ok(slot_setting(region_id, now)?.map_or(p.default_budget_slots, |s| {
+        grse_core::slots::auto::effective(s.fixed, p.default_budget_slots, p.auto_budget_slots, s.auto_until, now)
+    }))
+}
+
+/// Whether the region spends from automatic slots now: no `budget_slots` of
+/// its own, and its `auto_slots_until` ahead.
+pub fn auto_slots_on(region_id: Uuid) -> GResult<bool> {
+    let now = crate::clock::now_us();
+    Ok(slot_setting(region_id, now)?.is_some_and(|s| s.fixed.is_none() && s.auto_until.is_some_and(|u| u > now)))
+}
+
+/// Whether the region may take automatic slots now, as this backend last
+/// read it: no `budget_slots` of its own, and its automatic slots not
+/// resting (`auto_slots_off_until` passed or unset). The write that makes a
+/// region hot checks it again.
+pub fn auto_slots_may_start(region_id: Uuid) -> GResult<bool> {
+    let now = crate::clock::now_us();
+    Ok(slot_setting(region_id, now)?.is_none_or(|s| s.fixed.is_none() && s.off_until.is_none_or(|u| u <= now)))
+}
+
+/// The region's own slot count and the end of its automatic slots or of
+/// their rest, if it has any of them (cached per backend until the policy is
+/// invalidated).
+pub(crate) fn slot_setting(region_id: Uuid, now: i64) -> GResult<Option<SlotSetting>> {
     let cached = SLOT_COUNTS.with(|s| s.borrow().as_ref().map(|m| m.get(region_id.as_bytes()).copied()));
     match cached {
         // automatic slots seen ending here may have been extended since: read again (once)
-        Some(Some((None, Some(until)))) if until <= now => {}
-        Some(setting) => return Ok(setting.map_or(p.default_budget_slots, effective)),
+        Some(Some(SlotSetting { fixed: None, auto_until: Some(until), .. })) if until <= now => {}
+        Some(setting) => return Ok(setting),
         None => {}
     }
     let counts = Spi::connect(|client| -> GResult<HashMap<[u8; 16], SlotSetting>> {
         let t = client
             .select(
                 "SELECT region_id, budget_slots,
-                        (extract(epoch FROM auto_slots_until) * 1000000)::bigint AS auto_until
+                        CASE WHEN auto_slots_until > pg_catalog.now() THEN auto_slots_until END AS auto_until,
+                        auto_slots_off_until AS off_until
                    FROM grse.region_scaling_state
-                  WHERE budget_slots IS NOT NULL OR auto_slots_until > pg_catalog.now()",
+                  WHERE budget_slots IS NOT NULL OR auto_slots_until > pg_catalog.now()
+                     OR auto_slots_off_until > pg_catalog.now()",
                 None,
                 &[],
             )
@@ -91,20 +115,33 @@ pub fn budget_slots(region_id: Uuid) -> GResult<i32> {
         let mut m = HashMap::new();
         for row in t {
             if let Some(id) = row.get_by_name::<Uuid, _>("region_id").or_internal()? {
-                let fixed = row.get_by_name::<i32, _>("budget_slots").or_internal()?;
-                let until = row.get_by_name::<i64, _>("auto_until").or_internal()?;
-                m.insert(*id.as_bytes(), (fixed, until));
+                // instants as the clock's (`clock::now_us`: microseconds since 2000-01-01)
+                let instant = |c: &str| -> GResult<Option<i64>> {
+                    Ok(row.get_by_name::<TimestampWithTimeZone, _>(c).or_internal()?.map(pg_sys::TimestampTz::from))
+                };
+                let setting = SlotSetting {
+                    fixed: row.get_by_name::<i32, _>("budget_slots").or_internal()?,
+                    auto_until: instant("auto_until")?,
+                    off_until: instant("off_until")?,
+                };
+                m.insert(*id.as_bytes(), setting);
             }
         }
         Ok(m)
     })?;
-    let n = counts.get(region_id.as_bytes()).copied().map_or(p.default_budget_slots, effective);
+    let setting = counts.get(region_id.as_bytes()).copied();
     SLOT_COUNTS.with(|s| *s.borrow_mut() = Some(counts));
-    Ok(n)
+    Ok(setting)
 }
 
-/// A region's own slot count and the end of its automatic slots (µs).
-type SlotSetting = (Option<i32>, Option<i64>);
+/// A region's own slot count and the ends of its automatic slots (if
+/// they had not ended when read) and of their rest (`clock::now_us` instants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SlotSetting {
+    pub fixed: Option<i32>,
+    pub auto_until: Option<i64>,
+    pub off_until: Option<i64>,
+}
 
 /// Forgets the cached policy (and regions' slot counts) here and, when the
 /// change commits, in every other session.

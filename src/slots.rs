@@ -208,17 +208,47 @@ pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptyi
 }
 
 /// Empties a locked region's slots into its state row. `pool` is the
-/// state's ai_budget_remaining before; returns what came back.
-pub fn empty_into_state(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptying) -> GResult<Emptied> {
-    let e = empty(client, region_id, pool, how)?;
-    crate::statements::run(
+/// state's ai_budget_remaining before; returns what came back. Emptying
+/// every slot ([`Emptying::All`]) also ends the region's automatic slots, if
+/// it spends from them, and keeps it from taking them again for
+/// `auto::REST_US` (see `autoslots`): every backend reads its slot count
+/// again. With `held` false (the state row's allotment says the slots
+/// hold nothing) the slot rows are not read.
+pub fn empty_into_state(
+    client: &mut SpiClient<'_>,
+    region_id: Uuid,
+    pool: i64,
+    how: Emptying,
+    held: bool,
+) -> GResult<Emptied> {
+    let e = if held { empty(client, region_id, pool, how)? } else { Emptied::default() };
+    let t = crate::statements::run(
         client,
-        "UPDATE grse.region_scaling_state
-                SET ai_budget_remaining = ai_budget_remaining + $2, ai_spend_today = ai_spend_today + $3,
-                    period_spent = period_spent + $4, slot_allotment = $5
-              WHERE region_id = $1",
-        &[region_id.into(), e.balance.into(), e.spent_today.into(), e.period_spent.into(), e.still_held.into()],
+        "WITH o AS (
+           SELECT $6 AND budget_slots IS NULL AND auto_slots_until > pg_catalog.now() AS ending
+             FROM grse.region_scaling_state WHERE region_id = $1)
+         UPDATE grse.region_scaling_state s
+            SET ai_budget_remaining = ai_budget_remaining + $2, ai_spend_today = ai_spend_today + $3,
+                period_spent = period_spent + $4, slot_allotment = $5,
+                auto_slots_until = CASE WHEN o.ending THEN pg_catalog.now() ELSE s.auto_slots_until END,
+                auto_slots_off_until = CASE WHEN o.ending THEN pg_catalog.now() + pg_catalog.make_interval(secs => $7)
+                                            ELSE s.auto_slots_off_until END
+           FROM o
+          WHERE s.region_id = $1
+         RETURNING o.ending",
+        &[
+            region_id.into(),
+            e.balance.into(),
+            e.spent_today.into(),
+            e.period_spent.into(),
+            e.still_held.into(),
+            (how == Emptying::All).into(),
+            crate::autoslots::rest_seconds().into(),
+        ],
     )?;
+    if !t.is_empty() && t.first().get_one::<bool>().or_internal()?.unwrap_or(false) {
+        crate::policy::invalidate_everywhere()?;
+    }
     Ok(e)
 }
 
@@ -302,7 +332,7 @@ pub fn steady(
 /// (creating missing slot rows), if each share would be at least
 /// `min_share` cents. `pool` is the state's ai_budget_remaining. Returns
 /// what was handed out. A filling extends the region's automatic slots
-/// (see `autoslots`): they are being spent.
+/// while they last (see `autoslots`): they are being spent.
 pub fn fill(
     client: &mut SpiClient<'_>,
     policy: &Policy,
@@ -349,7 +379,7 @@ pub fn fill(
              pool AS (
                UPDATE grse.region_scaling_state
                   SET ai_budget_remaining = ai_budget_remaining - $4, slot_allotment = slot_allotment + $4,
-                      auto_slots_until = CASE WHEN budget_slots IS NULL AND auto_slots_until IS NOT NULL
+                      auto_slots_until = CASE WHEN budget_slots IS NULL AND auto_slots_until > pg_catalog.now()
                                               THEN GREATEST(auto_slots_until, pg_catalog.now() + pg_catalog.make_interval(secs => $5))
                                               ELSE auto_slots_until END
                 WHERE region_id = $1

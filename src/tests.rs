@@ -333,4 +333,43 @@ mod tests {
             assert_eq!(same, Some(true), "{text}");
         }
     }
+
+    #[pg_test]
+    fn a_whole_emptying_ends_automatic_slots_and_rests_them() {
+        let id = region("auto");
+        let internal = |sql: &str| crate::guard::internally(|| Spi::run_with_args(sql, &[id.into()])).unwrap();
+        let allotment = || one::<i64>("SELECT slot_allotment FROM grse.region_scaling_state WHERE region_id = $1", id);
+        Spi::run_with_args("SELECT grse.set_monthly_budget($1, 1000000000)", &[id.into()]).unwrap();
+        // hot for an hour (what a backend that saw contended spends writes), as every backend reads it
+        internal(
+            "UPDATE grse.region_scaling_state SET auto_slots_until = now() + interval '1 hour' WHERE region_id = $1",
+        );
+        crate::policy::invalidate_everywhere().unwrap();
+        let now = crate::clock::now_us();
+        let seen = crate::policy::slot_setting(id, now).unwrap().unwrap();
+        assert_eq!(seen.auto_until, Some(now + 3_600_000_000), "the end read on the clock's own scale");
+        assert_eq!(crate::policy::budget_slots(id).unwrap(), 32);
+        assert!(crate::policy::auto_slots_on(id).unwrap());
+        assert!(one::<bool>("SELECT grse.check_and_decrement_budget($1, 100)", id));
+        assert!(allotment() > 0, "the spend filled the automatic slots");
+        // the monthly reset needs every slot in the pool: it ends the automatic slots and rests them
+        Spi::run("SELECT grse.reset_monthly_budgets()").unwrap();
+        assert!(one::<bool>(
+            "SELECT auto_slots_until = now() AND auto_slots_off_until = now() + interval '60 seconds'
+               FROM grse.region_scaling_state WHERE region_id = $1",
+            id
+        ));
+        assert_eq!(allotment(), 0);
+        assert_eq!(crate::policy::budget_slots(id).unwrap(), 1);
+        assert!(!crate::policy::auto_slots_on(id).unwrap());
+        assert!(!crate::policy::auto_slots_may_start(id).unwrap());
+        // spends go to the pool and fill nothing while they rest
+        assert!(one::<bool>("SELECT grse.check_and_decrement_budget($1, 100)", id));
+        assert_eq!(allotment(), 0);
+        // once the rest is over, the region may take them again
+        internal("UPDATE grse.region_scaling_state SET auto_slots_off_until = now() - interval '1 second' WHERE region_id = $1");
+        crate::policy::invalidate_everywhere().unwrap();
+        assert!(crate::policy::auto_slots_may_start(id).unwrap());
+        assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM grse.verify_invariants()").unwrap(), Some(0));
+    }
 }

@@ -71,6 +71,7 @@ pub enum Col {
     ShardCount,
     Metadata,
     AutoUntil,
+    AutoOff,
 }
 
 const NAMES: [(Col, &str); COLS] = [
@@ -114,9 +115,10 @@ const NAMES: [(Col, &str); COLS] = [
     (Col::ShardCount, "shard_count"),
     (Col::Metadata, "metadata"),
     (Col::AutoUntil, "auto_slots_until"),
+    (Col::AutoOff, "auto_slots_off_until"),
 ];
 
-const COLS: usize = 40;
+const COLS: usize = 41;
 
 const STATE_NAMES: [&str; COLS] = {
     let mut names = [""; COLS];

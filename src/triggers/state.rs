@@ -20,9 +20,10 @@ use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
 /// Columns only grse's own functions may change (besides region_id and fatigue).
-const GUARDED_INT8: [Col; 16] = [
+const GUARDED_INT8: [Col; 17] = [
     Col::Allotment,
     Col::AutoUntil,
+    Col::AutoOff,
     Col::Held,
     Col::NextExpiry,
     Col::Monthly,
@@ -108,6 +109,7 @@ fn NAME_OF(c: Col) -> &'static str {
         Col::NextExpiry => "next_expiry_at",
         Col::JobsManual => "jobs_queued_manually",
         Col::AutoUntil => "auto_slots_until",
+        Col::AutoOff => "auto_slots_off_until",
         _ => "a derived column",
     }
 }

@@ -142,6 +142,8 @@ pub fn slot_for(pid: i32, slots: i32) -> i32 {
 /// `policy.auto_budget_slots` slots for [`auto::HOLD_US`]; every filling of
 /// its slots (they are being spent) extends that, and when it ends the
 /// region spends from its pool again (its slots are emptied as spends come).
+/// A call that empties every slot of the region ends them at once, and the
+/// region takes none by itself for [`auto::REST_US`] after that.
 pub mod auto {
     /// A pool spend that took this long and slept (see [`Spend::waited`])
     /// waited for another transaction's lock on the state row: an
@@ -160,6 +162,14 @@ pub mod auto {
     /// How long a hot region keeps its automatic slots after it became hot
     /// or its slots were last filled.
     pub const HOLD_US: i64 = 60_000_000;
+    /// How long a region's automatic slots stay off after a call that
+    /// needed every one of them back in the pool (a reset, a period start,
+    /// an allocation the pool could not take, a keyed call) ended them: a
+    /// region whose whole budget is reset or reallocated that often would
+    /// only fill its slots for the next such call to empty them again, each
+    /// filling and emptying a ledger row per slot, and the call waiting for
+    /// every slot's spend in flight.
+    pub const REST_US: i64 = 60_000_000;
 
     /// One pool spend as the backend saw it.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]

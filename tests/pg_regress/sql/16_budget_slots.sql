@@ -162,14 +162,16 @@ SELECT * FROM grse.verify_invariants();
 
 -- ---------------------------------------------------------------------------
 -- Automatic slots (tests/isolation/specs/auto_slots.spec makes a region hot): the end of a
--- region's automatic slots is grse's to write (42501), and policy.auto_budget_slots lies
--- in [1, 64] (23514); nothing changes
+-- region's automatic slots and of their rest are grse's to write (42501), and
+-- policy.auto_budget_slots lies in [1, 64] (23514); nothing changes
 -- ---------------------------------------------------------------------------
 INSERT INTO grse.regions (id, name, slug, country_code, timezone) VALUES
     ('00000000-0000-0000-0000-0000000016a1', 'Auto', 'auto', 'DE', 'UTC');
 SELECT pg_temp.err($$UPDATE grse.region_scaling_state SET auto_slots_until = now() + interval '1 hour'
                       WHERE region_id = '00000000-0000-0000-0000-0000000016a1'$$) AS write_auto_until,
+       pg_temp.err($$UPDATE grse.region_scaling_state SET auto_slots_off_until = now()
+                      WHERE region_id = '00000000-0000-0000-0000-0000000016a1'$$) AS write_auto_off_until,
        pg_temp.err($$UPDATE grse.policy SET auto_budget_slots = 0$$) AS auto_0,
        pg_temp.err($$UPDATE grse.policy SET auto_budget_slots = 65$$) AS auto_65;
-SELECT p.auto_budget_slots, s.auto_slots_until
+SELECT p.auto_budget_slots, s.auto_slots_until, s.auto_slots_off_until
   FROM grse.policy p, grse.region_scaling_state s WHERE s.region_id = '00000000-0000-0000-0000-0000000016a1';
