@@ -650,7 +650,7 @@ cat <<EOF
 | grse | extension version $GRSE_VERSION, commit $COMMIT$([ "$DIRTY" = 0 ] || echo " with uncommitted changes in src/, sql/ or crates/") |
 | build profile | $PROFILE |
 | command | \`$CMD_LINE\` |
-| pgbench | \`-n -M prepared --failures-detailed -T $SECS -j min($THREADS, clients)\`; VACUUM ANALYZE and CHECKPOINT before every run; cpu, spend, metric, admit and monitor in $ROUNDS rounds of \`-T $ROUND_SECS\` (every system once per round, in turn), each figure the median run's |
+| pgbench | \`-n -M prepared --failures-detailed -T $SECS -j min($THREADS, clients)\`; VACUUM ANALYZE and CHECKPOINT before every run; cpu, spend, mixed (its variants in turn), metric, admit and monitor in $ROUNDS rounds of \`-T $ROUND_SECS\` (every system once per round, in turn), each figure the median run's |
 | wall time | $(( (T_END - T_START) / 60 )) min $(( (T_END - T_START) % 60 )) s |
 
 A load average above $(nproc) means other work shared the CPUs during the run: absolute figures are then
