@@ -128,6 +128,9 @@ pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GRe
     }
     // Not charged: decide under the row lock (rolling a due period over).
     let facts = lock_active_keeping_slots(client, region_id)?;
+    // the slot count as of now: a call that emptied every slot may have ended the region's
+    // automatic slots while this one waited for the lock
+    let slots = crate::policy::budget_slots(region_id)?;
     if let Some(key) = c.key {
         match recorded(client, region_id, key)? {
             None => {}
@@ -162,10 +165,8 @@ pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GRe
         return Err(crate::error::internal("a spend under the row lock was not charged"));
     }
     let pool = t.first().get_one::<i64>().or_internal()?.unwrap_or(0);
-    // (not while a call that needs every slot collects them: filling would take them from it;
-    // the slot count as of now: a call that emptied every slot may have ended the region's
-    // automatic slots while this one waited for the lock)
-    if slots > 1 && crate::policy::budget_slots(region_id)? > 1 && !crate::drain::drained(region_id) {
+    // (not while a call that needs every slot collects them: filling would take them from it)
+    if slots > 1 && !crate::drain::drained(region_id) {
         let policy = crate::policy::current()?;
         let min_share = c.amount.max(1).saturating_mul(SPENDS_PER_SHARE);
         crate::slots::fill(client, &policy, region_id, slots, pool, facts.allotment, min_share)?;
