@@ -53,7 +53,7 @@ pub fn hold(client: &mut SpiClient<'_>, facts: &Locked, r: &HoldRequest<'_>) -> 
     let Some(facts) = debit_ready(client, facts.clone(), r.amount, r.key.is_some())? else {
         return Ok(None);
     };
-    let hold_id = Uuid::from_bytes(*uuid::Uuid::new_v4().as_bytes());
+    let hold_id = crate::ids::new_id();
     let t = crate::statements::run(
         client,
         "INSERT INTO grse.budget_holds (id, region_id, agency_id, job_type, amount, idempotency_key, expires_at)

@@ -66,7 +66,7 @@ const RECORD_TYPES: [PgOid; 11] = [
 /// queue (the state row is locked by the caller), in one statement with a
 /// kept plan; returns the job's id and the new queue depth.
 pub fn record(client: &mut SpiClient<'_>, j: &NewJob) -> GResult<(Uuid, i32)> {
-    let id = Uuid::from_bytes(*uuid::Uuid::new_v4().as_bytes());
+    let id = crate::ids::new_id();
     let args = [
         id.into(),
         j.region_id.into(),

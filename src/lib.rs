@@ -21,6 +21,7 @@ mod forecast;
 mod guard;
 mod holds;
 mod idempotency;
+mod ids;
 mod jobs;
 mod jsonb;
 mod ledger;

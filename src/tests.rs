@@ -372,4 +372,25 @@ mod tests {
         assert!(crate::policy::auto_slots_may_start(id).unwrap());
         assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM grse.verify_invariants()").unwrap(), Some(0));
     }
+
+    #[pg_test]
+    fn new_holds_and_jobs_get_time_ordered_ids() {
+        let id = region("ordered-ids");
+        // job ids and hold ids, in the order they were made
+        let ids: Vec<String> = (0..3)
+            .flat_map(|_| {
+                let job = one::<Uuid>(
+                    "SELECT job_id FROM grse.admit_job('posting', region_id => $1, estimated_cost => 1)",
+                    id,
+                );
+                let hold = one::<Uuid>("SELECT hold_id FROM grse.reserve_budget($1, 1)", id);
+                [job.to_string(), hold.to_string()]
+            })
+            .collect();
+        for pair in ids.windows(2) {
+            assert!(pair[0] < pair[1], "{} was made before {}", pair[0], pair[1]);
+        }
+        // version 7 (RFC 9562): the version nibble, then the variant bits 10
+        assert!(ids.iter().all(|u| u.as_bytes()[14] == b'7' && matches!(u.as_bytes()[19], b'8' | b'9' | b'a' | b'b')));
+    }
 }
