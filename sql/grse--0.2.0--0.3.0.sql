@@ -1037,6 +1037,12 @@ AS $$
                    ('state_pin_complete', (s.pinned_mode IS NULL) = (s.pinned_at IS NULL) AND (s.pinned_mode IS NOT NULL OR (s.pinned_until IS NULL AND s.pin_reason IS NULL)))) AS r(rule, ok)
      WHERE NOT r.ok
     UNION ALL
+    -- the state row's copy of its region's active flag (kept by the regions trigger)
+    SELECT 'state_region_active', s.region_id,
+           pg_catalog.format('region_active %s, regions.active %s', s.region_active, r.active)
+      FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+     WHERE s.region_active IS DISTINCT FROM r.active
+    UNION ALL
     -- every ledger row belongs to a region with a state row
     SELECT 'ledger_region', t.region_id, pg_catalog.format('%s ledger rows, no such region', count(*))
       FROM grse.region_budget_transactions t
@@ -1299,6 +1305,24 @@ COMMENT ON COLUMN grse.region_scaling_state.auto_slots_until IS
 ALTER TABLE grse.region_scaling_state ADD COLUMN auto_slots_off_until timestamptz;
 COMMENT ON COLUMN grse.region_scaling_state.auto_slots_off_until IS
     'Set when a call that needed every budget slot of the region back in the pool (a reset, a period start, an allocation the pool could not take, a keyed call) ended its automatic slots: until then the region takes none by itself; NULL: never ended so.';
+
+-- The state row carries a copy of its region's active flag, so that the budget calls read
+-- one row (a join with grse.regions costs a scan of it per call where it is small)
+ALTER TABLE grse.region_scaling_state ADD COLUMN region_active boolean NOT NULL DEFAULT true;
+COMMENT ON COLUMN grse.region_scaling_state.region_active IS
+    'grse''s copy of grse.regions.active, kept by the regions trigger (every change of active updates it in the same statement): the budget calls read the region''s state row only.';
+ALTER TABLE grse.region_scaling_state DISABLE TRIGGER region_scaling_state_derive;
+UPDATE grse.region_scaling_state s SET region_active = r.active
+  FROM grse.regions r WHERE r.id = s.region_id AND NOT r.active;
+ALTER TABLE grse.region_scaling_state ENABLE TRIGGER region_scaling_state_derive;
+CREATE FUNCTION grse.region_after_update() RETURNS trigger LANGUAGE c AS 'MODULE_PATHNAME', 'region_after_update_wrapper';
+ALTER FUNCTION grse.region_after_update() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION grse.region_after_update() SECURITY DEFINER;
+REVOKE ALL ON FUNCTION grse.region_after_update() FROM PUBLIC;
+CREATE TRIGGER regions_copy_active
+    AFTER UPDATE OF active ON grse.regions
+    FOR EACH ROW WHEN (OLD.active IS DISTINCT FROM NEW.active)
+    EXECUTE FUNCTION grse.region_after_update();
 
 -- ---------------------------------------------------------------------------
 -- Functions changed by several of the sections above: their final 0.3.0 definitions

@@ -81,7 +81,7 @@ DECLARE
         'save_region_snapshot', 'save_all_snapshots', 'api_save_region_snapshot', 'prune_history',
         'alert_critical_issues', 'run_monitor', 'schedule_default_jobs', 'unschedule_default_jobs',
         -- triggers that write other tables
-        'region_after_insert', 'policy_after_update',
+        'region_after_insert', 'region_after_update', 'policy_after_update',
         'tenant_regions'];
 BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p

@@ -273,7 +273,8 @@ CREATE TABLE grse.region_scaling_state (
     jobs_queued_manually    integer NOT NULL DEFAULT 0,
     next_expiry_at          timestamptz,
     auto_slots_until        timestamptz,
-    auto_slots_off_until    timestamptz
+    auto_slots_off_until    timestamptz,
+    region_active           boolean NOT NULL DEFAULT true
 );
 COMMENT ON TABLE grse.region_scaling_state IS
     'Live metrics of each region. Write pressures and utilization directly; capacity, warning index, overall pressure and mode are recomputed by a trigger on every write. Budget columns change only through the grse budget functions.';
@@ -307,6 +308,8 @@ COMMENT ON COLUMN grse.region_scaling_state.auto_slots_until IS
     'While in the future and budget_slots is NULL: the region spends from policy.auto_budget_slots budget slots, which it took by itself when its spends contended (extended whenever its slots are filled); NULL or past: from policy.default_budget_slots.';
 COMMENT ON COLUMN grse.region_scaling_state.auto_slots_off_until IS
     'Set when a call that needed every budget slot of the region back in the pool (a reset, a period start, an allocation the pool could not take, a keyed call) ended its automatic slots: until then the region takes none by itself; NULL: never ended so.';
+COMMENT ON COLUMN grse.region_scaling_state.region_active IS
+    'grse''s copy of grse.regions.active, kept by the regions trigger (every change of active updates it in the same statement): the budget calls read the region''s state row only.';
 COMMENT ON COLUMN grse.region_scaling_state.next_expiry_at IS
     'No open hold or job of the region expires before this instant (NULL: none open); budget calls sweep expired ones once it has passed.';
 -- No index on scaling_mode: four values over a few thousand rows are read by scanning, and an

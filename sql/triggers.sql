@@ -22,6 +22,12 @@ ALTER TABLE grse.region_scaling_state
 CREATE TRIGGER regions_create_state
     AFTER INSERT ON grse.regions
     FOR EACH ROW EXECUTE FUNCTION grse.region_after_insert();
+-- ... and its state row a copy of its active flag (region_active), which the
+-- budget calls read in place of a join with grse.regions.
+CREATE TRIGGER regions_copy_active
+    AFTER UPDATE OF active ON grse.regions
+    FOR EACH ROW WHEN (OLD.active IS DISTINCT FROM NEW.active)
+    EXECUTE FUNCTION grse.region_after_update();
 
 -- The ledger, the roll-over record and the mode transitions are append-only
 -- and written by grse only, for every role (the ledger's guard also checks

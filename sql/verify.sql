@@ -56,6 +56,12 @@ AS $$
                    ('state_pin_complete', (s.pinned_mode IS NULL) = (s.pinned_at IS NULL) AND (s.pinned_mode IS NOT NULL OR (s.pinned_until IS NULL AND s.pin_reason IS NULL)))) AS r(rule, ok)
      WHERE NOT r.ok
     UNION ALL
+    -- the state row's copy of its region's active flag (kept by the regions trigger)
+    SELECT 'state_region_active', s.region_id,
+           pg_catalog.format('region_active %s, regions.active %s', s.region_active, r.active)
+      FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+     WHERE s.region_active IS DISTINCT FROM r.active
+    UNION ALL
     -- every ledger row belongs to a region with a state row
     SELECT 'ledger_region', t.region_id, pg_catalog.format('%s ledger rows, no such region', count(*))
       FROM grse.region_budget_transactions t

@@ -37,8 +37,7 @@ macro_rules! spend_sql {
                   SET ai_budget_remaining = s.ai_budget_remaining - $2,
                       ai_spend_today = s.ai_spend_today + $2,
                       period_spent = s.period_spent + $2
-                 FROM grse.regions r
-                WHERE s.region_id = $1 AND r.id = s.region_id AND r.active
+                WHERE s.region_id = $1 AND s.region_active
                   AND s.ai_budget_remaining >= $2 ",
             $condition,
             "
@@ -273,7 +272,8 @@ struct BudgetNow {
     mode: Mode,
 }
 
-const BUDGET_NOW_SQL: &str = "SELECT r.active, s.ai_budget_monthly, s.ai_budget_remaining, s.ai_budget_held,
+const BUDGET_NOW_SQL: &str =
+    "SELECT s.region_active AS active, s.ai_budget_monthly, s.ai_budget_remaining, s.ai_budget_held,
         s.scaling_mode, pg_catalog.now() >= s.month_ends_at AS month_due,
         CASE WHEN s.next_expiry_at <= pg_catalog.now()
              THEN (SELECT COALESCE(sum(h.amount), 0)::bigint FROM grse.budget_holds h
@@ -281,7 +281,7 @@ const BUDGET_NOW_SQL: &str = "SELECT r.active, s.ai_budget_monthly, s.ai_budget_
              ELSE 0 END AS expired,
         CASE WHEN s.slot_allotment > 0 THEN (grse.slot_totals(s.region_id)).balance ELSE 0 END AS in_slots,
         (extract(epoch FROM pg_catalog.now()) * 1000000)::bigint AS now_us
-   FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+   FROM grse.region_scaling_state s
   WHERE s.region_id = $1";
 
 fn budget_now(region_id: Uuid) -> GResult<BudgetNow> {

@@ -52,6 +52,7 @@ extension_sql_file!(
         "schema",
         triggers::state::state_before_write_fired,
         triggers::region::region_after_insert_fired,
+        triggers::region::region_after_update_fired,
         triggers::guards::append_only_guard_fired,
         triggers::guards::transition_guard_fired,
         triggers::guards::state_delete_guard_fired,

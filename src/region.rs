@@ -11,11 +11,11 @@ use pgrx::{PgBuiltInOids, PgOid, Uuid};
 
 pub use crate::state::Locked;
 
-const LOCK_SQL: &str = "SELECT r.active, s.ai_budget_monthly, s.ai_budget_remaining, s.period_spent,
+const LOCK_SQL: &str = "SELECT s.region_active AS active, s.ai_budget_monthly, s.ai_budget_remaining, s.period_spent,
         s.period_refunded, s.scaling_mode, pg_catalog.now() >= s.day_ends_at AS day_due,
         pg_catalog.now() >= s.month_ends_at AS month_due, s.slot_allotment, s.ai_budget_held,
         COALESCE(pg_catalog.now() >= s.next_expiry_at, false) AS expiry_due
-   FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
+   FROM grse.region_scaling_state s
   WHERE s.region_id = $1
   FOR UPDATE OF s";
 

@@ -53,8 +53,8 @@ const SLOT_SPEND_SQL: &str = concat!(
     "WITH pick AS (
        SELECT b.slot_no FROM grse.region_budget_slots b
         WHERE b.region_id = $1 AND b.balance >= $2
-          AND EXISTS (SELECT 1 FROM grse.region_scaling_state s JOIN grse.regions r ON r.id = s.region_id
-                       WHERE s.region_id = $1 AND r.active
+          AND EXISTS (SELECT 1 FROM grse.region_scaling_state s
+                       WHERE s.region_id = $1 AND s.region_active
                          AND pg_catalog.now() < s.day_ends_at AND pg_catalog.now() < s.month_ends_at
                          AND (s.next_expiry_at IS NULL OR pg_catalog.now() < s.next_expiry_at))
         ORDER BY b.slot_no <> $6, b.slot_no

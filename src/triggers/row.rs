@@ -72,6 +72,7 @@ pub enum Col {
     Metadata,
     AutoUntil,
     AutoOff,
+    RegionActive,
 }
 
 const NAMES: [(Col, &str); COLS] = [
@@ -116,9 +117,10 @@ const NAMES: [(Col, &str); COLS] = [
     (Col::Metadata, "metadata"),
     (Col::AutoUntil, "auto_slots_until"),
     (Col::AutoOff, "auto_slots_off_until"),
+    (Col::RegionActive, "region_active"),
 ];
 
-const COLS: usize = 41;
+const COLS: usize = 42;
 
 const STATE_NAMES: [&str; COLS] = {
     let mut names = [""; COLS];

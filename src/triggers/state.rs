@@ -61,6 +61,12 @@ fn check_guarded_columns(old: &Row, new: &Row) -> GResult<()> {
     if old.raw(Col::JobsManual) != new.raw(Col::JobsManual) {
         return Err(refuse(Col::JobsManual));
     }
+    if old.raw(Col::RegionActive) != new.raw(Col::RegionActive) {
+        return Err(maintained_by_grse(
+            "column region_active of grse.region_scaling_state is maintained by grse",
+            "It copies grse.regions.active: UPDATE grse.regions SET active = false (or true) changes both.",
+        ));
+    }
     if old.raw(Col::BudgetSlots) != new.raw(Col::BudgetSlots) {
         return Err(maintained_by_grse(
             "column budget_slots of grse.region_scaling_state is maintained by grse",

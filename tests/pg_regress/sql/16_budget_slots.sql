@@ -175,3 +175,37 @@ SELECT pg_temp.err($$UPDATE grse.region_scaling_state SET auto_slots_until = now
        pg_temp.err($$UPDATE grse.policy SET auto_budget_slots = 65$$) AS auto_65;
 SELECT p.auto_budget_slots, s.auto_slots_until, s.auto_slots_off_until
   FROM grse.policy p, grse.region_scaling_state s WHERE s.region_id = '00000000-0000-0000-0000-0000000016a1';
+
+-- ---------------------------------------------------------------------------
+-- The state row's copy of its region's active flag (region_active, which the budget calls
+-- read): the regions trigger keeps it in the statement that changes active; it is grse's to
+-- write (42501, nothing changes); a spend on the deactivated region is refused (55000) and
+-- charges nothing, from its filled slots or its pool
+-- ---------------------------------------------------------------------------
+SELECT grse.set_budget_slots('00000000-0000-0000-0000-0000000016a1', 4);
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000016a1', 100) AS fills_slots;
+SELECT s.region_active, (grse.slot_totals(s.region_id)).balance > 0 AS slots_filled
+  FROM grse.region_scaling_state s WHERE s.region_id = '00000000-0000-0000-0000-0000000016a1';
+UPDATE grse.regions SET active = false WHERE id = '00000000-0000-0000-0000-0000000016a1';
+SELECT region_active FROM grse.region_scaling_state WHERE region_id = '00000000-0000-0000-0000-0000000016a1';
+CREATE TEMP TABLE before_inactive AS
+SELECT s.ai_budget_remaining, (grse.slot_totals(s.region_id)).balance AS in_slots,
+       (SELECT count(*) FROM grse.region_budget_transactions t WHERE t.region_id = s.region_id) AS ledger_rows
+  FROM grse.region_scaling_state s WHERE s.region_id = '00000000-0000-0000-0000-0000000016a1';
+SELECT pg_temp.err($$SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000016a1', 100)$$) AS spend_inactive,
+       pg_temp.err($$UPDATE grse.region_scaling_state SET region_active = true
+                      WHERE region_id = '00000000-0000-0000-0000-0000000016a1'$$) AS write_region_active;
+SELECT s.region_active,
+       (s.ai_budget_remaining, (grse.slot_totals(s.region_id)).balance,
+        (SELECT count(*) FROM grse.region_budget_transactions t WHERE t.region_id = s.region_id))
+       = (b.ai_budget_remaining, b.in_slots, b.ledger_rows) AS nothing_changed
+  FROM grse.region_scaling_state s, before_inactive b WHERE s.region_id = '00000000-0000-0000-0000-0000000016a1';
+-- a write of another column of the region leaves the copy alone; reactivating sets it back
+UPDATE grse.regions SET name = 'Auto again' WHERE id = '00000000-0000-0000-0000-0000000016a1';
+SELECT region_active FROM grse.region_scaling_state WHERE region_id = '00000000-0000-0000-0000-0000000016a1';
+UPDATE grse.regions SET active = true, name = 'Auto' WHERE id = '00000000-0000-0000-0000-0000000016a1';
+SELECT region_active, grse.check_and_decrement_budget(region_id, 100) AS spend_active
+  FROM grse.region_scaling_state WHERE region_id = '00000000-0000-0000-0000-0000000016a1';
+SELECT grse.set_budget_slots('00000000-0000-0000-0000-0000000016a1', NULL);
+DROP TABLE before_inactive;
+SELECT * FROM grse.verify_invariants();
