@@ -22,10 +22,9 @@ trigger_entry!("region_after_insert", region_after_insert_wrapper, pg_finfo_regi
 fn region_after_insert_checked<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> crate::error::GResult<Option<PgHeapTuple<'a, AllocatedByPostgres>>> {
-    let Some(new) = new_region(trigger)? else {
+    let Some(NewRegion { id, timezone: tz, active }) = new_region(trigger)? else {
         return Ok(None);
     };
-    let (id, tz, active) = (new.id, new.timezone, new.active);
     guard::internally(|| {
         Spi::connect_mut(|client| {
             client
