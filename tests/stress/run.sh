@@ -617,6 +617,17 @@ if [ "$DEADLOCK_LOG" -gt 0 ]; then
     note "deadlocks detected by the server: $DEADLOCK_LOG; statements of the aborted side:"
     awk '/ERROR:  deadlock detected/ { f = 1 } f && /STATEMENT:/ { sub(/^.*STATEMENT: +/, ""); print; f = 0 }' "$CL/log" \
         | sort | uniq -c | sort -rn | head -n 12 | sed 's/^/#   /'
+    # what each waited for (lock kind and the row's relation), and the first
+    # reports in full: enough to find the cycle from CI's output alone
+    note "locks waited for in the cycles:"
+    awk '/ERROR:  deadlock detected/ { f = 1; next }
+         f && /STATEMENT:/ { f = 0 }
+         f { if (match($0, /waits for [A-Za-z]+ on [a-z ]+/)) print substr($0, RSTART, RLENGTH)
+             if (match($0, /while [a-z ]+ \([0-9]+,[0-9]+\) in relation "[a-z_]+"/)) print substr($0, RSTART, RLENGTH) }' "$CL/log" \
+        | sed 's/([0-9]*,[0-9]*)/(...)/' | sort | uniq -c | sort -rn | head -n 12 | sed 's/^/#   /'
+    note "the first deadlock reports in full:"
+    awk '/ERROR:  deadlock detected/ { f = 1; n++ } n > 3 { exit } f { print } f && /STATEMENT:/ { f = 0 }' "$CL/log" \
+        | cut -c1-400 | sed 's/^/#   /'
 fi
 if [ "${STRICT_DEADLOCKS:-1}" = 1 ]; then
     if [ "$DEADLOCK_LOG" -eq 0 ]; then
