@@ -75,48 +75,12 @@ pub fn drained(region_id: Uuid) -> bool {
     }
 }
 
-thread_local! {
-    /// The regions this backend's transaction (by its local id) has locked
-    /// or charged a slot of through grse.
-    static TOUCHED: std::cell::RefCell<(u32, Vec<Uuid>)> = const { std::cell::RefCell::new((0, Vec::new())) };
-}
-
-/// This backend's local transaction id.
-fn lxid() -> u32 {
-    // SAFETY: MyProc is set for every backend that runs SQL; lxid is its own.
-    unsafe { (*pg_sys::MyProc).lxid }
-}
-
-/// Notes that this transaction holds a row of the region now (its state row
-/// or a slot): it no longer waits for the region's drain mark.
-pub fn note_touched(region_id: Uuid) {
-    let x = lxid();
-    TOUCHED.with(|t| {
-        let mut t = t.borrow_mut();
-        if t.0 != x {
-            *t = (x, Vec::new());
-        }
-        if !t.1.contains(&region_id) {
-            t.1.push(region_id);
-        }
-    });
-}
-
-/// Whether this transaction has noted a row of the region ([`note_touched`]).
-fn touched(region_id: Uuid) -> bool {
-    let x = lxid();
-    TOUCHED.with(|t| {
-        let t = t.borrow();
-        t.0 == x && t.1.contains(&region_id)
-    })
-}
-
 /// Waits while another transaction drains the region's slots (see the
 /// module's comment: never longer than one attempt of that call), holding
 /// nothing afterwards. Not when this transaction holds a row of the region
-/// already ([`note_touched`]): the drainer may be polling for that row.
+/// already (`held`): the drainer may be polling for that row.
 pub fn wait_undrained(region_id: Uuid) {
-    if touched(region_id) {
+    if crate::held::holds(region_id) {
         return;
     }
     let tag = tag(region_id);

@@ -7,8 +7,10 @@
 //! takes every slot of the region (in slot order) *before* the state row and
 //! only while the transaction holds no row of that region. Everything that
 //! holds a state row takes slots only without waiting (the free ones, `SKIP
-//! LOCKED`; a slot another transaction holds is left as it is, or, where
-//! every slot is needed and was not taken first, refused with 55P03). So a
+//! LOCKED`, with any lock wait PostgreSQL still falls into cut short within
+//! milliseconds and the statement made again: `shortwaits::skipping`; a slot
+//! another transaction holds is left as it is, or, where every slot is
+//! needed and was not taken first, refused with 55P03). So a
 //! transaction waiting for a slot holds no row of the region, a transaction
 //! holding the state row waits for no slot, and no cycle of waits can form
 //! among one region's rows. Transactions that touch several regions in
@@ -17,15 +19,15 @@
 //! never wait long while they hold some ([`lock_all`]).
 //!
 //! Two more rules keep [`lock_all`] from waiting while it holds regions: a
-//! `SKIP LOCKED` try can still fall into a lock wait in PostgreSQL (it
-//! follows a row's update chain and waits for a newer version's locker), so
-//! its tries run with lock waits cut short ([`ShortWaits`]: the attempt is
-//! undone and made again); and while it polls for a busy region it marks it
+//! `SKIP LOCKED` try can still fall into a lock wait in PostgreSQL (see
+//! `shortwaits`), so its tries run with lock waits cut short (the attempt
+//! is undone and made again); and while it polls for a busy region it marks it
 //! drained (`drain`), so that budget calls holding no row of the region
 //! wait for the mark instead of taking the rows its holders give up.
 
 use crate::error::{inactive_region, not_found, GResult, SpiResultExt};
 use crate::region::lock_row;
+use crate::shortwaits::{deadlock_ms, with_short_waits};
 use crate::slots::Emptying;
 use crate::state::Locked;
 use pgrx::prelude::*;
@@ -68,9 +70,10 @@ const BEFORE_LOCK_SQL: &str =
 /// Whether [`prelock_slots`] must take the region's slots: the region has
 /// slot rows (whether or not they hold budget now: one may be filled while
 /// the caller waits for the state row), with [`Prelock::IfDue`] a budget
-/// period is due, and this transaction holds no row of the region (it wrote
-/// or locked none: the version it sees of each was not written or locked by
-/// it), so nothing it holds can be what a slot's holder waits for.
+/// period is due, and this transaction holds no row of the region (grse
+/// took none for it that it still holds, see `held`; and the version it sees
+/// of each row was not written or locked by it), so nothing it holds can be
+/// what a slot's holder waits for.
 fn prelock_needed(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock) -> GResult<bool> {
     let t = crate::statements::run(client, BEFORE_LOCK_SQL, &[region_id.into()])?;
     if t.is_empty() {
@@ -82,6 +85,10 @@ fn prelock_needed(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock) ->
     if !slotted || (when == Prelock::IfDue && !due) {
         return Ok(false);
     }
+    if crate::held::holds(region_id) {
+        return Ok(false);
+    }
+    // rows taken other than through grse (an application's own `FOR UPDATE`)
     let xids = row.get_by_name::<Vec<i64>, _>("xids").or_internal()?.unwrap_or_default();
     // SAFETY: a plain check of the backend's own transaction state.
     let held = xids.iter().any(|x| {
@@ -97,7 +104,7 @@ fn take_slots(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<()> {
         "SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE",
         &[region_id.into()],
     )?;
-    crate::drain::note_touched(region_id);
+    crate::held::note(region_id);
     Ok(())
 }
 
@@ -291,7 +298,11 @@ fn take_free(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResul
     if ready.is_empty() {
         return Ok(ready);
     }
-    ids(crate::statements::run(client, ROWS_FREE_SQL, &[ready.into()])?)
+    let had = ids(crate::statements::run(client, ROWS_FREE_SQL, &[ready.into()])?)?;
+    for r in &had {
+        crate::held::note(*r);
+    }
+    Ok(had)
 }
 
 /// Calls `try_once` until it says true (then true) or `deadline` has passed
@@ -361,7 +372,7 @@ fn taken(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GResult<()
 /// committed into it: a waiter on a row of a committed subtransaction waits
 /// for the whole transaction, and would not be woken by the attempt's
 /// rollback.) No wait in PostgreSQL's lock manager while it holds a region
-/// but one cut short within the attempt's deadline ([`ShortWaits`]): a
+/// but one cut short within the attempt's deadline ([`ShortWaits`](crate::shortwaits::ShortWaits)): a
 /// transaction that waits for a row this call holds began to wait
 /// after this call took it (a row taken only when free is never handed over
 /// from a queue of waiters), so its deadlock check comes `deadlock_timeout`
@@ -452,93 +463,6 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
         .set_hint("Retry the call."))
 }
 
-thread_local! {
-    /// Set when an error unwound through [`ShortWaits`] while it cut lock waits short.
-    static CUT_SHORT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Lock waits cut short while it is armed ([`ShortWaits::end_by`]):
-/// `lock_timeout` lowered for this backend (the global PostgreSQL reads when
-/// a wait begins), restored when it is dropped, also by an error. A
-/// `FOR UPDATE SKIP LOCKED` can still wait in the lock manager: a row
-/// version it finds was updated by a transaction that has ended, and the
-/// newest version is locked by one still in flight (PostgreSQL follows the
-/// update chain and waits for that one). Such a wait, while this call holds
-/// regions, must end before anyone's deadlock check could find a cycle
-/// through it.
-pub(crate) struct ShortWaits {
-    saved: std::ffi::c_int,
-    armed: std::cell::Cell<bool>,
-}
-
-impl ShortWaits {
-    fn begin() -> ShortWaits {
-        // SAFETY: the backend's lock_timeout setting, an integer in milliseconds.
-        ShortWaits { saved: unsafe { pg_sys::LockTimeout }, armed: std::cell::Cell::new(false) }
-    }
-
-    /// Every lock wait from now on ends by `deadline` (after at least a
-    /// millisecond), or sooner if the session's own lock_timeout says so.
-    pub(crate) fn end_by(&self, deadline: std::time::Instant) {
-        let left = deadline.saturating_duration_since(std::time::Instant::now()).as_millis().max(1);
-        let ms = std::ffi::c_int::try_from(left).unwrap_or(std::ffi::c_int::MAX);
-        let ms = if self.saved > 0 { ms.min(self.saved) } else { ms };
-        self.armed.set(true);
-        // SAFETY: as in `begin`; restored on drop.
-        unsafe { pg_sys::LockTimeout = ms };
-    }
-}
-
-impl Drop for ShortWaits {
-    fn drop(&mut self) {
-        // SAFETY: as in `begin`.
-        unsafe { pg_sys::LockTimeout = self.saved };
-        if self.armed.get() && std::thread::panicking() {
-            CUT_SHORT.with(|c| c.set(true));
-        }
-    }
-}
-
-/// Runs `body` in a subtransaction, with lock waits cut short where it arms
-/// [`ShortWaits`]: `Some(Ok(v))` is kept (the subtransaction commits),
-/// `Some(Err(b))` undone (it rolls back: every row it locked released), an
-/// error undone and returned; a wait cut short (55P03 from the lowered
-/// lock_timeout) undoes it and gives `None`. A 55P03 of the session's own
-/// lock_timeout in an unarmed part stays an error.
-pub(crate) fn with_short_waits<T, B>(
-    body: impl FnOnce(&ShortWaits) -> GResult<Result<T, B>>,
-) -> GResult<Option<Result<T, B>>> {
-    CUT_SHORT.with(|c| c.set(false));
-    PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
-        let sub = crate::subxact::SubXact::begin();
-        let waits = ShortWaits::begin();
-        let out = body(&waits);
-        drop(waits);
-        match out {
-            Ok(Ok(v)) => {
-                sub.commit();
-                Ok(Some(Ok(v)))
-            }
-            Ok(Err(b)) => {
-                sub.rollback();
-                Ok(Some(Err(b)))
-            }
-            Err(e) => {
-                sub.rollback();
-                Err(e)
-            }
-        }
-    }))
-    .catch_when(PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE, |e| {
-        if CUT_SHORT.with(|c| c.get()) {
-            Ok(None)
-        } else {
-            e.rethrow()
-        }
-    })
-    .execute()
-}
-
 /// At most this many regions are marked drained (see `drain`) by one call
 /// of [`lock_all`] at a time (each mark is an entry in the shared lock table).
 const MAX_MARKS: usize = 64;
@@ -557,13 +481,6 @@ const REGION_TRY_MS: u64 = 20;
 /// taken everything it needs and waits for nothing more.
 fn attempt_ms() -> u64 {
     (deadlock_ms() / 2).max(1)
-}
-
-/// The server's `deadlock_timeout` in milliseconds (at least 1).
-fn deadlock_ms() -> u64 {
-    // SAFETY: reads the backend's own setting (an integer, in milliseconds).
-    let ms = unsafe { pg_sys::DeadlockTimeout };
-    ms.max(1) as u64
 }
 
 /// The transaction-level advisory lock (the two-key form: `'grse'` in ASCII,

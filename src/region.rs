@@ -33,7 +33,7 @@ pub fn lock_row(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<L
     if t.is_empty() {
         return Ok(None);
     }
-    crate::drain::note_touched(region_id);
+    crate::held::note(region_id);
     // A policy change that committed while this transaction waited for the row
     // (its AFTER trigger locks every state row, so none can commit from now on)
     // must be the one this caller and the state trigger judge by: take it in now.

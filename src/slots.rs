@@ -29,12 +29,15 @@
 //! Lock order (see `locking`): slot rows are waited for only before the
 //! state row, by a transaction holding no row of the region; a slot spend
 //! locks one slot row and nothing else, and never waits for one (it skips
-//! slots other transactions hold). So no deadlock can form among a
+//! slots other transactions hold). Every `SKIP LOCKED` statement here runs
+//! with the lock waits PostgreSQL may still fall into cut short (see
+//! `shortwaits`). So no deadlock can form among a
 //! region's rows.
 
 use crate::error::{GResult, SpiResultExt};
 use crate::ledger::insert_into_ledger;
 use crate::region::with_writes;
+use crate::shortwaits::{skipping, with_short_waits};
 use crate::state::Locked;
 use crate::statements;
 use grse_core::evaluate::RegionMetrics;
@@ -103,14 +106,17 @@ pub fn spend(
         description.into(),
         slot.into(),
     ];
-    // in a subtransaction: a failed attempt must leave no slot row locked
-    let sub = crate::subxact::SubXact::begin();
-    let charged = !statements::execute_generic(client, SLOT_SPEND_SQL, &SLOT_SPEND_TYPES, &args)?.is_empty();
+    // in a subtransaction: a failed attempt must leave no slot row locked; and the caller may
+    // hold the region's rows, so a lock wait the `SKIP LOCKED` falls into is cut short (see
+    // `shortwaits`), and counts as no free slot
+    let outcome = with_short_waits(|waits| {
+        waits.end_soon();
+        let charged = !statements::execute_generic(client, SLOT_SPEND_SQL, &SLOT_SPEND_TYPES, &args)?.is_empty();
+        Ok(if charged { Ok(()) } else { Err(()) })
+    })?;
+    let charged = matches!(outcome, Some(Ok(())));
     if charged {
-        sub.commit();
-        crate::drain::note_touched(region_id);
-    } else {
-        sub.rollback();
+        crate::held::note(region_id);
     }
     Ok(charged)
 }
@@ -194,17 +200,22 @@ pub fn empty(client: &mut SpiClient<'_>, region_id: Uuid, pool: i64, how: Emptyi
                 CASE WHEN u.n > 0 THEN GREATEST(u.balance, 1) ELSE 0 END AS still_held
            FROM total t, busy u"
     );
-    let t = crate::statements::run(client, SQL, &[region_id.into(), pool.into()])?;
-    let row = t.first();
-    if how == Emptying::All && int8(&row, "busy")? > 0 {
+    // under the state row lock: no lock wait may last (see `shortwaits`)
+    let (busy, emptied) = skipping("emptying the budget slots", || {
+        let t = crate::statements::run(client, SQL, &[region_id.into(), pool.into()])?;
+        let row = t.first();
+        let emptied = Emptied {
+            balance: int8(&row, "balance")?,
+            spent_today: int8(&row, "spent_today")?,
+            period_spent: int8(&row, "period_spent")?,
+            still_held: int8(&row, "still_held")?,
+        };
+        Ok((int8(&row, "busy")?, emptied))
+    })?;
+    if how == Emptying::All && busy > 0 {
         return Err(slots_busy(region_id));
     }
-    Ok(Emptied {
-        balance: int8(&row, "balance")?,
-        spent_today: int8(&row, "spent_today")?,
-        period_spent: int8(&row, "period_spent")?,
-        still_held: int8(&row, "still_held")?,
-    })
+    Ok(emptied)
 }
 
 /// Empties a locked region's slots into its state row. `pool` is the
@@ -287,23 +298,33 @@ pub fn admissible(client: &mut SpiClient<'_>, facts: &Locked, cost: i64) -> GRes
     if need <= 0 {
         return Ok(Some(pool));
     }
-    let one = crate::statements::run(
-        client,
-        "SELECT balance FROM grse.region_budget_slots
+    // under the state row lock: no lock wait may last (see `shortwaits`)
+    let one = skipping("counting the budget slots", || {
+        let t = crate::statements::run(
+            client,
+            "SELECT balance FROM grse.region_budget_slots
               WHERE region_id = $1 AND balance >= $2 ORDER BY balance LIMIT 1 FOR UPDATE SKIP LOCKED",
-        &[region_id.into(), need.into()],
-    )?;
-    if !one.is_empty() {
-        return Ok(Some(pool + one.first().get_one::<i64>().or_internal()?.unwrap_or(0)));
+            &[region_id.into(), need.into()],
+        )?;
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.first().get_one::<i64>().or_internal()
+    })?;
+    if let Some(balance) = one {
+        return Ok(Some(pool + balance));
     }
-    let all = crate::statements::run(
-        client,
-        "SELECT COALESCE(sum(balance), 0)::bigint FROM (
+    let all = skipping("counting the budget slots", || {
+        let t = crate::statements::run(
+            client,
+            "SELECT COALESCE(sum(balance), 0)::bigint FROM (
                SELECT balance FROM grse.region_budget_slots
                 WHERE region_id = $1 AND balance > 0 FOR UPDATE SKIP LOCKED) b",
-        &[region_id.into()],
-    )?;
-    Ok(Some(pool + all.first().get_one::<i64>().or_internal()?.unwrap_or(0)))
+            &[region_id.into()],
+        )?;
+        Ok(t.first().get_one::<i64>().or_internal()?.unwrap_or(0))
+    })?;
+    Ok(Some(pool + all))
 }
 
 /// Would a region whose pool becomes `pool` (and monthly budget `monthly`,
@@ -342,10 +363,12 @@ pub fn fill(
     held: i64,
     min_share: i64,
 ) -> GResult<i64> {
-    // slot rows are only ever inserted under the state row lock, which is ours
-    let t = crate::statements::run(
-        client,
-        "WITH missing AS (
+    // slot rows are only ever inserted under the state row lock, which is ours; under it no
+    // lock wait may last (see `shortwaits`)
+    let targets = skipping("filling the budget slots", || {
+        let t = crate::statements::run(
+            client,
+            "WITH missing AS (
                INSERT INTO grse.region_budget_slots (region_id, slot_no)
                SELECT $1, n FROM pg_catalog.generate_series(1, $2) n
                 WHERE NOT EXISTS (SELECT 1 FROM grse.region_budget_slots b WHERE b.region_id = $1 AND b.slot_no = n)
@@ -355,12 +378,14 @@ pub fn fill(
                 WHERE region_id = $1 AND slot_no <= $2 AND balance = 0
                 ORDER BY slot_no FOR UPDATE SKIP LOCKED)
              SELECT slot_no FROM missing UNION SELECT slot_no FROM free ORDER BY 1",
-        &[region_id.into(), slots.into()],
-    )?;
-    let mut targets: Vec<i32> = Vec::with_capacity(t.len());
-    for row in t {
-        targets.extend(row.get::<i32>(1).or_internal()?);
-    }
+            &[region_id.into(), slots.into()],
+        )?;
+        let mut targets: Vec<i32> = Vec::with_capacity(t.len());
+        for row in t {
+            targets.extend(row.get::<i32>(1).or_internal()?);
+        }
+        Ok(targets)
+    })?;
     let m = crate::scaling::locked_metrics(client, region_id)?;
     let Some(d) = distribute(policy, &RegionMetrics { budget_remaining: pool, ..m }, held, targets.len(), min_share)
     else {

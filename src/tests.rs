@@ -253,13 +253,13 @@ mod tests {
         assert_eq!(show().as_deref(), Some("force_custom_plan"));
     }
 
-    /// Runs `sql` inside `locking::with_short_waits`, armed for `ms` if
+    /// Runs `sql` inside `shortwaits::with_short_waits`, armed for `ms` if
     /// `armed`; the lock_timeout in force inside, and the outcome (None: a
     /// wait cut short undid it).
     fn in_short_waits(armed: bool, sql: &'static str) -> (String, Option<Result<(), ()>>) {
         let mut inside = String::new();
         let out = Spi::connect_mut(|c| {
-            crate::locking::with_short_waits(|w| {
+            crate::shortwaits::with_short_waits(|w| {
                 if armed {
                     w.end_by(std::time::Instant::now() + std::time::Duration::from_millis(40));
                 }
@@ -278,16 +278,90 @@ mod tests {
         (inside, out)
     }
 
+    /// A statement that does some work and then fails as a lock wait cut short would.
+    const CUT_SHORT_SQL: &str = "DO $$ BEGIN INSERT INTO short_waits VALUES (1);
+                                 RAISE EXCEPTION 'canceling statement due to lock timeout' USING ERRCODE = '55P03'; END $$";
+
+    #[pg_test]
+    fn skipping_makes_a_cut_short_statement_again_and_gives_up_with_55p03() {
+        Spi::run("CREATE TEMP TABLE short_waits (n int)").unwrap();
+        let count = || Spi::get_one::<i64>("SELECT count(*) FROM short_waits").unwrap().unwrap();
+        let tries = std::cell::Cell::new(0);
+        let got = crate::shortwaits::skipping("a test", || {
+            tries.set(tries.get() + 1);
+            if tries.get() < 3 {
+                Spi::run(CUT_SHORT_SQL).unwrap();
+            }
+            Spi::run("INSERT INTO short_waits VALUES (2)").unwrap();
+            Ok(tries.get())
+        })
+        .unwrap();
+        // two tries cut short and undone (their rows gone), the third kept
+        assert_eq!(got, 3);
+        assert_eq!(count(), 1);
+        // cut short every time: a bounded number of tries, then 55P03, with nothing kept
+        tries.set(0);
+        let message = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
+            let e = crate::shortwaits::skipping("a test", || {
+                tries.set(tries.get() + 1);
+                Spi::run(CUT_SHORT_SQL).unwrap();
+                Ok(())
+            })
+            .unwrap_err();
+            assert!(e.message().starts_with("a test: "), "{}", e.message());
+            // raised as grse raises it: only a 55P03 is caught below
+            e.report(PgLogLevel::ERROR);
+            String::new()
+        }))
+        .catch_when(PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE, |e| match e {
+            pg_sys::panic::CaughtError::PostgresError(r) | pg_sys::panic::CaughtError::ErrorReport(r) => {
+                r.message().to_string()
+            }
+            _ => String::new(),
+        })
+        .execute();
+        assert!(message.starts_with("a test: "), "{message}");
+        assert_eq!(tries.get(), 50);
+        assert_eq!(count(), 1);
+    }
+
+    /// `held`: a region noted in a subtransaction that rolls back is held no
+    /// longer; one noted in a subtransaction that commits stays held by its
+    /// parent, whatever later savepoints undo, until the parent rolls back.
+    #[pg_test]
+    fn held_regions_follow_subtransactions() {
+        use crate::held::{holds, note};
+        use crate::subxact::SubXact;
+        let r = Uuid::from_bytes([7; 16]);
+        assert!(!holds(r));
+        let sub = SubXact::begin();
+        note(r);
+        assert!(holds(r));
+        sub.rollback();
+        assert!(!holds(r));
+        let outer = SubXact::begin();
+        let inner = SubXact::begin();
+        note(r);
+        inner.commit();
+        let later = SubXact::begin();
+        later.rollback();
+        assert!(holds(r), "a rollback of a later savepoint keeps what was taken before it");
+        outer.rollback();
+        assert!(!holds(r), "the parent's rollback releases what its committed child took");
+        let sub = SubXact::begin();
+        note(r);
+        sub.commit();
+        assert!(holds(r));
+    }
+
     #[pg_test]
     fn short_waits_undo_a_cut_short_attempt_and_give_lock_timeout_back() {
         Spi::run("SET lock_timeout = '7s'").unwrap();
         Spi::run("CREATE TEMP TABLE short_waits (n int)").unwrap();
         let count = || Spi::get_one::<i64>("SELECT count(*) FROM short_waits").unwrap().unwrap();
         let show = || Spi::get_one::<String>("SHOW lock_timeout").unwrap().unwrap();
-        const TIMED_OUT: &str = "DO $$ BEGIN INSERT INTO short_waits VALUES (1);
-                                 RAISE EXCEPTION 'canceling statement due to lock timeout' USING ERRCODE = '55P03'; END $$";
         // armed: waits end within the attempt; a 55P03 undoes what it did and says so
-        let (inside, out) = in_short_waits(true, TIMED_OUT);
+        let (inside, out) = in_short_waits(true, CUT_SHORT_SQL);
         let ms: i64 = inside.trim_end_matches("ms").parse().unwrap();
         assert!((1..=40).contains(&ms), "lock_timeout inside was {inside}");
         assert_eq!(out, None);
@@ -300,7 +374,7 @@ mod tests {
         assert_eq!(show(), "7s");
         // not armed: the session's own lock_timeout stays in force and its 55P03 is an error
         let raised = PgTryBuilder::new(|| {
-            let (inside, _) = in_short_waits(false, TIMED_OUT);
+            let (inside, _) = in_short_waits(false, CUT_SHORT_SQL);
             assert_eq!(inside, "7s");
             false
         })

@@ -220,9 +220,9 @@ fn state_before_write_checked<'a>(
                 Some(old) => check_guarded_columns(old, &new)?,
             }
         }
-        // this transaction holds the row from now on (see `drain`)
+        // this transaction holds the row from now on (see `held`)
         if let Ok(id) = new.uuid_bytes(Col::RegionId) {
-            crate::drain::note_touched(pgrx::Uuid::from_bytes(id));
+            crate::held::note(pgrx::Uuid::from_bytes(id));
         }
         let policy = policy::current()?;
         let mut m = metrics(&new)?;
