@@ -75,6 +75,9 @@ const BEFORE_LOCK_SQL: &str =
 /// of each row was not written or locked by it), so nothing it holds can be
 /// what a slot's holder waits for.
 fn prelock_needed(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock) -> GResult<bool> {
+    if crate::held::holds(region_id) {
+        return Ok(false);
+    }
     let t = crate::statements::run(client, BEFORE_LOCK_SQL, &[region_id.into()])?;
     if t.is_empty() {
         return Ok(false);
@@ -83,9 +86,6 @@ fn prelock_needed(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock) ->
     let slotted = row.get_by_name::<bool, _>("slotted").or_internal()?.unwrap_or(false);
     let due = row.get_by_name::<bool, _>("due").or_internal()?.unwrap_or(false);
     if !slotted || (when == Prelock::IfDue && !due) {
-        return Ok(false);
-    }
-    if crate::held::holds(region_id) {
         return Ok(false);
     }
     // rows taken other than through grse (an application's own `FOR UPDATE`)

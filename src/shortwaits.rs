@@ -24,13 +24,9 @@ thread_local! {
 
 /// Lock waits cut short while it is armed ([`ShortWaits::end_by`]):
 /// `lock_timeout` lowered for this backend (the global PostgreSQL reads when
-/// a wait begins), restored when it is dropped, also by an error. A
-/// `FOR UPDATE SKIP LOCKED` can still wait in the lock manager: a row
-/// version it finds was updated by a transaction that has ended, and the
-/// newest version is locked by one still in flight (PostgreSQL follows the
-/// update chain and waits for that one). Such a wait, while this call holds
-/// regions, must end before anyone's deadlock check could find a cycle
-/// through it.
+/// a wait begins), restored when it is dropped, also by an error. Such a
+/// wait (see the module's comment), while the caller holds a region's rows,
+/// must end before anyone's deadlock check could find a cycle through it.
 pub(crate) struct ShortWaits {
     saved: std::ffi::c_int,
     armed: std::cell::Cell<bool>,
