@@ -72,6 +72,7 @@ pub fn sweep(client: &mut SpiClient<'_>, mut facts: Locked) -> GResult<(Locked, 
         &[region_id.into(), expired_jobs.into()],
     )?;
     facts.expiry_due = false;
+    facts.row_version = None;
     Ok((facts, expired_holds))
 }
 

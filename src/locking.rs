@@ -45,6 +45,7 @@ pub fn empty_slots(client: &mut SpiClient<'_>, mut facts: Locked, how: Emptying)
         facts.remaining += e.balance;
         facts.period_spent += e.period_spent;
         facts.allotment = e.still_held;
+        facts.row_version = None;
     }
     Ok(facts)
 }

@@ -85,10 +85,12 @@ pub fn roll_if_due(client: &mut SpiClient<'_>, mut facts: Locked, source: &str) 
         facts.period_spent = 0;
         facts.period_refunded = 0;
         facts.month_due = false;
+        facts.row_version = None;
     }
     if facts.day_due {
         start_day(client, &[facts.region_id], source)?;
         facts.day_due = false;
+        facts.row_version = None;
     }
     Ok(facts)
 }

@@ -14,7 +14,7 @@ pub use crate::state::Locked;
 const LOCK_SQL: &str = "SELECT s.region_active AS active, s.ai_budget_monthly, s.ai_budget_remaining, s.period_spent,
         s.period_refunded, s.scaling_mode, pg_catalog.now() >= s.day_ends_at AS day_due,
         pg_catalog.now() >= s.month_ends_at AS month_due, s.slot_allotment, s.ai_budget_held,
-        COALESCE(pg_catalog.now() >= s.next_expiry_at, false) AS expiry_due
+        COALESCE(pg_catalog.now() >= s.next_expiry_at, false) AS expiry_due, s.xmin::text AS row_version
    FROM grse.region_scaling_state s
   WHERE s.region_id = $1
   FOR UPDATE OF s";
@@ -53,6 +53,7 @@ pub fn lock_row(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<L
         allotment: col(&t, "slot_allotment")?,
         held: col(&t, "ai_budget_held")?,
         expiry_due: col(&t, "expiry_due")?,
+        row_version: Some(col(&t, "row_version")?),
     }))
 }
 

@@ -26,6 +26,9 @@ pub struct RegionView {
     pub remaining: i64,
     /// A budget day or month has ended and is not rolled over yet.
     pub period_due: bool,
+    /// The creator (`xmin`, as text) of the state row version read (see
+    /// `state::Locked::row_version`).
+    pub row_version: Option<String>,
 }
 
 /// SQL: the pressure of the state row `s` for the job type `$2`, as integer
@@ -45,7 +48,8 @@ const VIEW_SQL: &str = concat!(
     " AS type_pressure, s.jobs_in_queue, s.shard_count, ",
     crate::state::true_remaining_sql!(),
     " AS remaining,
-                    pg_catalog.now() >= s.day_ends_at OR pg_catalog.now() >= s.month_ends_at AS due
+                    pg_catalog.now() >= s.day_ends_at OR pg_catalog.now() >= s.month_ends_at AS due,
+                    s.xmin::text AS row_version
                FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
               WHERE r.id = $1"
 );
@@ -58,7 +62,7 @@ const LOCKED_VIEW_SQL: &str = concat!(
     type_pressure_sql!(),
     " AS type_pressure, s.jobs_in_queue, s.shard_count, ",
     crate::state::true_remaining_sql!(),
-    " AS remaining
+    " AS remaining, s.xmin::text AS row_version
        FROM grse.region_scaling_state s
       WHERE s.region_id = $1"
 );
@@ -116,6 +120,7 @@ fn with_state(
         shards: shards.max(1) as u32,
         remaining: t.get_by_name::<i64, _>("remaining").or_internal()?.unwrap_or(0),
         period_due,
+        row_version: t.get_by_name::<String, _>("row_version").or_internal()?,
     })
 }
 

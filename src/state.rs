@@ -23,6 +23,13 @@ pub struct Locked {
     pub held: i64,
     /// An open hold or job may have expired (`next_expiry_at` has passed).
     pub expiry_due: bool,
+    /// The creator (`xmin`, as text) of the row version `region::lock_row`
+    /// locked; `None` once bringing the row up to date wrote it (a roll-over,
+    /// a sweep, an emptying of slots). Later writes do not clear it: it is
+    /// for the caller that reads it right after locking. A read of the row
+    /// that saw the same creator saw this very version: that creator had
+    /// committed (or is this transaction), so it wrote no newer one.
+    pub row_version: Option<String>,
 }
 
 /// SQL: the true remaining budget of the state row `s` (its pool plus what
