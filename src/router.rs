@@ -41,17 +41,21 @@ macro_rules! type_pressure_sql {
 }
 
 /// The routing read of one region (`$1`), the pressure of the job type `$2`
-/// as integer hundredths.
+/// as integer hundredths. It is driven by the state row's key, takes the
+/// active flag from the state row's copy (`region_active`) and only the slug
+/// from `grse.regions`, as a subquery: cheaper per call than a join (no
+/// nested loop to start up for every admission).
 const VIEW_SQL: &str = concat!(
-    "SELECT r.slug, r.active, s.scaling_mode, ",
+    "SELECT (SELECT r.slug FROM grse.regions r WHERE r.id = s.region_id) AS slug, s.region_active AS active,
+            s.scaling_mode, ",
     type_pressure_sql!(),
     " AS type_pressure, s.jobs_in_queue, s.shard_count, ",
     crate::state::true_remaining_sql!(),
     " AS remaining,
                     pg_catalog.now() >= s.day_ends_at OR pg_catalog.now() >= s.month_ends_at AS due,
                     s.xmin::text AS row_version
-               FROM grse.regions r JOIN grse.region_scaling_state s ON s.region_id = r.id
-              WHERE r.id = $1"
+               FROM grse.region_scaling_state s
+              WHERE s.region_id = $1"
 );
 
 /// The read of a region whose state row this transaction has just locked and
