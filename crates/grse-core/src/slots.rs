@@ -150,15 +150,18 @@ pub mod auto {
     /// uncontended one takes a small fraction of it (about 0.3 ms on a debug
     /// build, less on a release one), a wait lasts until the holder commits.
     pub const CONTENDED_US: u64 = 2_000;
-    /// Contended spends of one backend that make a region hot...
-    pub const AFTER: u32 = 4;
+    /// Contended spends of one backend that make a region hot (enough that
+    /// a run of chance collisions among clients spending on many regions
+    /// at random does not reach it: with 4, spends of 32 clients over 100
+    /// regions gave a fifth to three quarters of the regions slots)...
+    pub const AFTER: u32 = 16;
     /// ... within this window...
     pub const WINDOW_US: u64 = 10_000_000;
     /// ... if at least this share (in percent) of its pool spends on the
     /// region since the first of them waited: regions that many clients
     /// spend from at random collide now and then (32 clients on 100 regions:
-    /// about one spend in four), a hot region's spends nearly all wait.
-    pub const WAITED_PERCENT: u32 = 50;
+    /// at most about one spend in four), a hot region's spends nearly all wait.
+    pub const WAITED_PERCENT: u32 = 75;
     /// How long a hot region keeps its automatic slots after it became hot
     /// or its slots were last filled.
     pub const HOLD_US: i64 = 60_000_000;
@@ -284,18 +287,45 @@ mod tests {
             seen = s;
         }
         assert_eq!(seen.map(|s| (s.count, s.spends)), Some((100, 300)));
-        // one in two: hot at the fourth wait
+        // one in two, for a long time: never hot either
+        let mut seen = None;
+        for i in 0..300u64 {
+            let (s, hot) = observe(seen, if i % 2 == 0 { WAIT } else { QUICK }, 1_000 + i);
+            assert!(!hot, "hot after {i} spends");
+            seen = s;
+        }
+        // three in four: hot at the 16th wait (16 of 21 spends, above 75 %)
         let mut seen = None;
         let mut hot_at = None;
-        for i in 0..8u64 {
-            let (s, hot) = observe(seen, if i % 2 == 0 { WAIT } else { QUICK }, 1_000 + i);
+        for i in 0..40u64 {
+            let (s, hot) = observe(seen, if i % 4 == 3 { QUICK } else { WAIT }, 1_000 + i);
             seen = s;
             if hot {
                 hot_at = Some(i);
                 break;
             }
         }
-        assert_eq!(hot_at, Some(6));
+        assert_eq!(hot_at, Some(20));
+    }
+
+    #[test]
+    fn chance_collisions_of_many_regions_do_not_make_one_hot() {
+        use auto::*;
+        // One backend's pool spends on one region of many, a quarter of them waiting at
+        // random (more than 32 clients over 100 regions wait), three spends a second
+        // (100,000 spends: nine hours): never hot. With 4 waits at half the spends it was
+        // hot after 79 spends.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut seen = None;
+        for i in 0..100_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let spend = if x.is_multiple_of(4) { WAIT } else { QUICK };
+            let (s, hot) = observe(seen, spend, i * 333_333);
+            assert!(!hot, "hot after {i} spends");
+            seen = s;
+        }
     }
 
     #[test]
