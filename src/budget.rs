@@ -115,8 +115,13 @@ pub fn spend(client: &mut SpiClient<'_>, region_id: Uuid, c: &Charge<'_>) -> GRe
             crate::slots::spend(client, region_id, slots, c.amount, c.agency_id, c.job_type, c.description)?
         } else {
             let timer = crate::autoslots::Timer::start();
-            let charged = !statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty();
+            let mut charge = || Ok(!statements::execute(client, SPEND_SQL, &SPEND_TYPES, &args())?.is_empty());
+            // holding a row of the region already (a slot of an earlier spend), the wait for
+            // the state row is bounded, as in `region::lock_row`
+            let charged =
+                if crate::held::holds(region_id) { crate::shortwaits::bounded("spending", charge)? } else { charge()? };
             if charged {
+                crate::held::note(region_id);
                 crate::autoslots::pool_spend_took(client, region_id, timer)?;
             }
             charged

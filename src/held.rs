@@ -1,6 +1,7 @@
 //! Which regions this transaction holds rows of (its state row, a budget
 //! slot), as grse took them: what decides whether a budget call may still
-//! wait for a region's rows (`locking::prelock_slots`, `drain`). A
+//! wait for a region's rows (`locking::prelock_slots`, `drain`), and whether
+//! its wait for the state row is bounded (`region::lock_row`). A
 //! transaction that holds a row of a region must not wait for another of
 //! its rows: the other row's holder may be waiting for the one it holds.
 //!

@@ -111,29 +111,36 @@ fn region_of_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<Uuid> {
 }
 
 /// Locks the job's region (up to date, see `lock_current`) and then
-/// the job, following it if a migration moved it meanwhile.
+/// the job, following it if a migration moved it meanwhile. Each try runs
+/// in a subtransaction (`shortwaits::with_short_waits`): undone, releasing
+/// the region, when the job moved, and made again when a bounded wait for
+/// the region's rows was cut short (see `region::lock_row`).
 fn lock_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<LockedJob> {
+    let started = std::time::Instant::now();
     loop {
         let region_id = region_of_job(client, job_id)?;
-        let sub = crate::subxact::SubXact::begin();
-        let facts = lock_current(client, region_id)?;
-        let t = crate::statements::run(
-            client,
-            "SELECT region_id, status, hold_id FROM grse.jobs WHERE id = $1 FOR UPDATE",
-            &[job_id.into()],
-        )?;
-        let r = t.first();
-        if r.get_by_name::<Uuid, _>("region_id").or_internal()? != Some(region_id) {
-            sub.rollback(); // moved while we waited: release that region and follow the job
-            continue;
+        let out = crate::shortwaits::with_short_waits(|_| {
+            let facts = lock_current(client, region_id)?;
+            let t = crate::statements::run(
+                client,
+                "SELECT region_id, status, hold_id FROM grse.jobs WHERE id = $1 FOR UPDATE",
+                &[job_id.into()],
+            )?;
+            let r = t.first();
+            if r.get_by_name::<Uuid, _>("region_id").or_internal()? != Some(region_id) {
+                return Ok(Err(())); // moved while we waited: release that region and follow the job
+            }
+            Ok(Ok(LockedJob {
+                facts,
+                status: r.get_by_name::<String, _>("status").or_internal()?.unwrap_or_default(),
+                hold_id: r.get_by_name::<Uuid, _>("hold_id").or_internal()?,
+            }))
+        })?;
+        match out {
+            Some(Ok(job)) => return Ok(job),
+            Some(Err(())) => {}
+            None => crate::shortwaits::past_lock_timeout(started, "locking the job's region")?,
         }
-        let job = LockedJob {
-            facts,
-            status: r.get_by_name::<String, _>("status").or_internal()?.unwrap_or_default(),
-            hold_id: r.get_by_name::<Uuid, _>("hold_id").or_internal()?,
-        };
-        sub.commit();
-        return Ok(job);
     }
 }
 

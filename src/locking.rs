@@ -13,7 +13,20 @@
 //! needed and was not taken first, refused with 55P03). So a
 //! transaction waiting for a slot holds no row of the region, a transaction
 //! holding the state row waits for no slot, and no cycle of waits can form
-//! among one region's rows. Transactions that touch several regions in
+//! among one region's rows — but for a moment: the `SKIP LOCKED` of a state
+//! row's holder can fall into a wait for a slot's holder (cut short within
+//! milliseconds, see `shortwaits`), and if that slot's holder waits for the
+//! state row (a refund after a slot spend), or for a slot another
+//! transaction took in [`prelock_slots`] while that one waits for the state
+//! row, a deadlock check run during that moment would find the cycle and
+//! abort its own transaction. So every wait of a transaction that holds a
+//! row of the region (a slot: `take_slots` holds the ones it took while it
+//! waits for the next; `region::lock_row` and the pool spend when `held`
+//! says so) is bounded too, to half of `deadlock_timeout`, and made again
+//! when cut short (`shortwaits::bounded`): no backend ever reaches its
+//! deadlock check while it holds a row of the region it waits for, and the
+//! only waits that do (for a state row, holding nothing of its region) are
+//! no part of a cycle among its rows. Transactions that touch several regions in
 //! opposite orders can deadlock as they would on any rows (without slots
 //! too); grse's own multi-region functions take regions in id order, and
 //! never wait long while they hold some ([`lock_all`]).
@@ -27,7 +40,7 @@
 
 use crate::error::{inactive_region, not_found, GResult, SpiResultExt};
 use crate::region::lock_row;
-use crate::shortwaits::{deadlock_ms, with_short_waits};
+use crate::shortwaits::{bounded, deadlock_ms, holding_ms, past_lock_timeout, with_short_waits};
 use crate::slots::Emptying;
 use crate::state::Locked;
 use pgrx::prelude::*;
@@ -98,13 +111,19 @@ fn prelock_needed(client: &mut SpiClient<'_>, region_id: Uuid, when: Prelock) ->
     Ok(!held)
 }
 
-/// Takes every slot row of the region in slot order, waiting for spends in flight.
+/// Takes every slot row of the region in slot order, waiting for spends in
+/// flight — each wait bounded (`shortwaits::bounded`: the slots taken so
+/// far are held meanwhile; a wait cut short undoes the caller's attempt,
+/// which [`with_all_slots`] or [`lock_all`] makes again).
 fn take_slots(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<()> {
-    crate::statements::run(
-        client,
-        "SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE",
-        &[region_id.into()],
-    )?;
+    bounded("taking the budget slots", || {
+        crate::statements::run(
+            client,
+            "SELECT slot_no FROM grse.region_budget_slots WHERE region_id = $1 ORDER BY slot_no FOR UPDATE",
+            &[region_id.into()],
+        )
+        .map(drop)
+    })?;
     crate::held::note(region_id);
     Ok(())
 }
@@ -392,18 +411,27 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
     let budget = std::time::Duration::from_millis(attempt_ms());
     let mut per_region = budget.min(std::time::Duration::from_millis(REGION_TRY_MS));
     let mut first: Option<Uuid> = None;
-    for _ in 0..ATTEMPTS {
+    let mut attempts = 0;
+    // since when the attempts have been waiting for `first` (see below)
+    let mut first_since = std::time::Instant::now();
+    loop {
         // the first region not yet had, should a wait be cut short
-        let pending = std::cell::Cell::new(regions.iter().copied().find(|r| Some(*r) != first));
+        let pending = std::cell::Cell::new(first.or_else(|| regions.first().copied()));
+        // whether the attempt is still waiting for `first`
+        let on_first = std::cell::Cell::new(first.is_some());
         let outcome = with_short_waits(|waits| {
             if let Some(r) = first {
-                // holding nothing of this call: waiting is safe (for the slots only if they are needed)
+                // holding nothing of this call: waiting is safe (for the slots only if they are
+                // needed); while it holds the slots taken, its waits are bounded (`take_slots`,
+                // `region::lock_row`), and one cut short makes the attempt again
                 match take {
                     Take::Current => prelock_slots(client, r, Prelock::IfDue)?,
                     Take::Whole => prelock_slots(client, r, Prelock::Always)?,
                     Take::Row => {}
                 }
                 lock_row(client, r)?;
+                on_first.set(false);
+                pending.set(regions.iter().copied().find(|x| *x != r));
             }
             // from here on this call holds regions: its tries, and any wait in them, end by
             // the deadline
@@ -453,15 +481,27 @@ pub fn lock_all(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> GRe
         match outcome {
             Some(Ok(())) => return Ok(()),
             Some(Err(busy)) => first = busy,
+            // the wait for the first region was cut short: as a single wait for it, which
+            // ends only with the session's lock_timeout, it counts as no attempt
+            None if on_first.get() => {
+                past_lock_timeout(first_since, "taking the regions of this call")?;
+                continue;
+            }
             // a wait was cut short: wait for the region it was trying for first next time
             None => first = pending.get(),
+        }
+        first_since = std::time::Instant::now();
+        attempts += 1;
+        if attempts >= ATTEMPTS {
+            return Err(crate::error::lock_not_available(
+                "the regions of this call stayed busy with other transactions",
+            )
+            .set_detail(format!("{ATTEMPTS} attempts to take them all, never waiting long while holding one, failed."))
+            .set_hint("Retry the call."));
         }
         // rows that stay busy longer than the bound: give them longer next time
         per_region = budget.min(per_region * 2);
     }
-    Err(crate::error::lock_not_available("the regions of this call stayed busy with other transactions")
-        .set_detail(format!("{ATTEMPTS} attempts to take them all, never waiting long while holding one, failed."))
-        .set_hint("Retry the call."))
 }
 
 /// At most this many regions are marked drained (see `drain`) by one call
@@ -481,7 +521,7 @@ const REGION_TRY_MS: u64 = 20;
 /// deadlock check, the attempt has either given way (releasing the row) or
 /// taken everything it needs and waits for nothing more.
 fn attempt_ms() -> u64 {
-    (deadlock_ms() / 2).max(1)
+    holding_ms()
 }
 
 /// The transaction-level advisory lock (the two-key form: `'grse'` in ASCII,
@@ -520,26 +560,30 @@ pub fn lock_every(client: &mut SpiClient<'_>, regions: &[Uuid], take: Take) -> G
 }
 
 /// Runs `body` — a call that takes every slot of a region before its state
-/// row ([`prelock_slots`]) and then empties them all — again if a slot row
-/// appeared after its prelock and another transaction took it (a first
-/// filling of the region's slots raced it): the attempt is undone, which
-/// releases everything it locked, and the next one takes the new rows too.
-/// Up to three attempts; then the 55P03 stands.
+/// row ([`prelock_slots`]) and then empties them all — in a subtransaction
+/// that is undone and made again when a slot row appeared after its prelock
+/// and another transaction took it (a first filling of the region's slots
+/// raced it; up to three attempts, then the 55P03 stands), or when one of
+/// its waits was cut short (see `shortwaits::bounded`: taking the slots one
+/// after the other, and the state row while holding them, never waits long
+/// enough for this backend to run a deadlock check; made again until the
+/// rows come free, or the session's lock_timeout has passed). Undoing the
+/// attempt releases everything it locked (taken in that subtransaction
+/// itself), and this transaction held nothing of the region before it.
 pub fn with_all_slots<T>(client: &mut SpiClient<'_>, body: impl Fn(&mut SpiClient<'_>) -> GResult<T>) -> GResult<T> {
-    const ATTEMPTS: usize = 3;
-    for attempt in 1..=ATTEMPTS {
-        let sub = crate::subxact::SubXact::begin();
-        match body(client) {
-            Err(e) if attempt < ATTEMPTS && crate::slots::is_slots_busy(&e) => sub.rollback(),
-            Ok(v) => {
-                sub.commit();
-                return Ok(v);
-            }
-            Err(e) => {
-                sub.rollback();
-                return Err(e);
-            }
+    const BUSY_ATTEMPTS: usize = 3;
+    let started = std::time::Instant::now();
+    let mut busy = 0;
+    loop {
+        let last = busy + 1 >= BUSY_ATTEMPTS;
+        let out = with_short_waits(|_| match body(client) {
+            Err(e) if !last && crate::slots::is_slots_busy(&e) => Ok(Err(())),
+            other => other.map(Ok),
+        })?;
+        match out {
+            Some(Ok(v)) => return Ok(v),
+            Some(Err(())) => busy += 1,
+            None => past_lock_timeout(started, "taking the region's rows")?,
         }
     }
-    unreachable!("the last attempt returns")
 }

@@ -24,21 +24,38 @@ fn col<T: FromDatum + IntoDatum>(row: &pgrx::spi::SpiTupleTable<'_>, name: &str)
 }
 
 /// Locks the region's state row and reads its facts, slots left as they are
-/// (a kept plan: every budget call takes its region this way).
+/// (a kept plan: every budget call takes its region this way). While this
+/// transaction holds a row of the region already (a slot: `held`), the wait
+/// for the state row is bounded (`shortwaits::bounded`): the state row's
+/// holder never waits for that slot, but may fall for a moment into a wait
+/// PostgreSQL makes of a `SKIP LOCKED` (see `shortwaits`), and this backend's
+/// deadlock check must not run while it lasts.
 pub fn lock_row(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locked>> {
     // a call collecting the region's rows goes first (see `drain`)
     crate::drain::wait_undrained(region_id);
+    let facts = if crate::held::holds(region_id) {
+        crate::shortwaits::bounded("locking the region's state row", || read_locked(client, region_id))?
+    } else {
+        read_locked(client, region_id)?
+    };
+    if facts.is_some() {
+        crate::held::note(region_id);
+        // A policy change that committed while this transaction waited for the row
+        // (its AFTER trigger locks every state row, so none can commit from now on)
+        // must be the one this caller and the state trigger judge by: take it in now.
+        // SAFETY: processes pending shared invalidation messages, as any lock acquisition may.
+        unsafe { pg_sys::AcceptInvalidationMessages() };
+    }
+    Ok(facts)
+}
+
+/// The locking read of [`lock_row`], its row read into owned facts.
+fn read_locked(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Option<Locked>> {
     let t =
         crate::statements::execute(client, LOCK_SQL, &[PgOid::BuiltIn(PgBuiltInOids::UUIDOID)], &[region_id.into()])?;
     if t.is_empty() {
         return Ok(None);
     }
-    crate::held::note(region_id);
-    // A policy change that committed while this transaction waited for the row
-    // (its AFTER trigger locks every state row, so none can commit from now on)
-    // must be the one this caller and the state trigger judge by: take it in now.
-    // SAFETY: processes pending shared invalidation messages, as any lock acquisition may.
-    unsafe { pg_sys::AcceptInvalidationMessages() };
     let t = t.first();
     Ok(Some(Locked {
         region_id,

@@ -227,11 +227,7 @@ pub fn update_pressure_scores(region_id: Option<Uuid>, activity: Option<JsonText
     let policy = crate::policy::current()?;
     with_writes(|client| {
         // lock first so the moving average starts from the latest pressures
-        crate::statements::run(
-            client,
-            "SELECT 1 FROM grse.region_scaling_state WHERE region_id = $1 FOR UPDATE",
-            &[region_id.into()],
-        )?;
+        crate::region::lock_row(client, region_id)?;
         let m = metrics(region_id)?;
         let mut p = m.pressures;
         for (job, jobs) in counts {

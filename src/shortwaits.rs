@@ -11,8 +11,17 @@
 //! cut short, and made again: a new statement takes a new snapshot (READ
 //! COMMITTED), which sees the newer version and skips it.
 //!
-//! The lowest of grse's locking modules: `locking` (several regions at
-//! once) and `slots` (a region's budget slots) build on it.
+//!
+//! Such a wait, short as it is, can close a cycle of waits for a moment
+//! (the row it waits for may belong to a transaction that waits for the
+//! state row this one holds), and a deadlock check that another backend
+//! runs in that moment reports it. So the waits grse makes while it holds a
+//! row of the region it waits for are bounded as well ([`bounded`], half of
+//! `deadlock_timeout`): those backends never reach their deadlock check.
+//!
+//! The lowest of grse's locking modules: `region` (the state row), `locking`
+//! (several regions at once) and `slots` (a region's budget slots) build on
+//! it.
 
 use crate::error::GResult;
 use pgrx::prelude::*;
@@ -20,6 +29,24 @@ use pgrx::prelude::*;
 thread_local! {
     /// Set when an error unwound through [`ShortWaits`] while it cut lock waits short.
     static CUT_SHORT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// How many [`with_short_waits`] bodies are running (nested): where a
+    /// [`bounded`] wait cut short is undone and made again by the caller.
+    static SCOPES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// How many [`ShortWaits`] exist, and the session's own lock_timeout
+    /// (as the first of them found it).
+    static GUARDS: std::cell::Cell<(u32, std::ffi::c_int)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// The session's own lock_timeout (milliseconds; 0: none), also while
+/// [`ShortWaits`] lowers it.
+pub(crate) fn session_lock_timeout() -> std::ffi::c_int {
+    match GUARDS.with(|g| g.get()) {
+        (0, _) => {
+            // SAFETY: the backend's lock_timeout setting, an integer in milliseconds.
+            unsafe { pg_sys::LockTimeout }
+        }
+        (_, session) => session,
+    }
 }
 
 /// Lock waits cut short while it is armed ([`ShortWaits::end_by`]):
@@ -34,6 +61,8 @@ pub(crate) struct ShortWaits {
 
 impl ShortWaits {
     fn begin() -> ShortWaits {
+        let session = session_lock_timeout();
+        GUARDS.with(|g| g.set((g.get().0 + 1, session)));
         // SAFETY: the backend's lock_timeout setting, an integer in milliseconds.
         ShortWaits { saved: unsafe { pg_sys::LockTimeout }, armed: std::cell::Cell::new(false) }
     }
@@ -59,6 +88,10 @@ impl Drop for ShortWaits {
     fn drop(&mut self) {
         // SAFETY: as in `begin`.
         unsafe { pg_sys::LockTimeout = self.saved };
+        GUARDS.with(|g| {
+            let (n, session) = g.get();
+            g.set((n.saturating_sub(1), session));
+        });
         if self.armed.get() && std::thread::panicking() {
             CUT_SHORT.with(|c| c.set(true));
         }
@@ -78,7 +111,9 @@ pub(crate) fn with_short_waits<T, B>(
     PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
         let sub = crate::subxact::SubXact::begin();
         let waits = ShortWaits::begin();
+        let scope = Scope::enter();
         let out = body(&waits);
+        drop(scope);
         drop(waits);
         match out {
             Ok(Ok(v)) => {
@@ -96,13 +131,83 @@ pub(crate) fn with_short_waits<T, B>(
         }
     }))
     .catch_when(PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE, |e| {
-        if CUT_SHORT.with(|c| c.get()) {
+        if CUT_SHORT.with(|c| c.replace(false)) {
             Ok(None)
         } else {
             e.rethrow()
         }
     })
     .execute()
+}
+
+/// A [`with_short_waits`] body running (see [`SCOPES`]); left also when an
+/// error unwinds through it.
+struct Scope;
+
+impl Scope {
+    fn enter() -> Scope {
+        SCOPES.with(|s| s.set(s.get() + 1));
+        Scope
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        SCOPES.with(|s| s.set(s.get().saturating_sub(1)));
+    }
+}
+
+/// How long one wait may last while the transaction holds a row of the
+/// region it waits for (or takes a region's slot rows one after the other,
+/// holding the ones taken): half of `deadlock_timeout` (at least 1 ms), so
+/// that it ends before this backend's deadlock check could run.
+pub(crate) fn holding_ms() -> u64 {
+    (deadlock_ms() / 2).max(1)
+}
+
+/// Runs `wait` — one statement that may wait in the lock manager for a row
+/// of a region while this transaction holds rows of it (see `locking`) —
+/// with every lock wait ending within [`holding_ms`], so that this backend
+/// never runs a deadlock check while it holds such rows: a cycle of waits
+/// through it (one that another transaction's wait cut short closes for a
+/// moment, see the module's comment) is never reported by it as a deadlock.
+/// Inside a [`with_short_waits`] body the wait is bounded in place and a
+/// wait cut short undoes the whole body, which its caller makes again (the
+/// rows it locked were locked in that subtransaction itself, so its
+/// rollback wakes whoever began to wait for them); elsewhere `wait` runs in
+/// a subtransaction of its own, made again until it gets through, or, if the
+/// session sets a lock_timeout, until that much time has passed (55P03).
+pub(crate) fn bounded<T>(what: &str, mut wait: impl FnMut() -> GResult<T>) -> GResult<T> {
+    let limit = || std::time::Instant::now() + std::time::Duration::from_millis(holding_ms());
+    if SCOPES.with(|s| s.get()) > 0 {
+        let waits = ShortWaits::begin();
+        waits.end_by(limit());
+        return wait();
+    }
+    let started = std::time::Instant::now();
+    loop {
+        let out = with_short_waits(|waits| {
+            waits.end_by(limit());
+            wait().map(Ok::<T, ()>)
+        })?;
+        if let Some(Ok(v)) = out {
+            return Ok(v);
+        }
+        past_lock_timeout(started, what)?;
+    }
+}
+
+/// 55P03 once the waits of one call that began at `started` have lasted the
+/// session's lock_timeout, if it sets one: what a single wait would have
+/// done, for calls that wait in bounded turns and make them again.
+pub(crate) fn past_lock_timeout(started: std::time::Instant, what: &str) -> GResult<()> {
+    let session = session_lock_timeout();
+    if session > 0 && started.elapsed() >= std::time::Duration::from_millis(session as u64) {
+        return Err(crate::error::lock_not_available(format!("{what}: lock_timeout passed while waiting"))
+            .set_detail(format!("The rows this call needs stayed locked by other transactions for {session} ms."))
+            .set_hint("Retry the call, or raise lock_timeout."));
+    }
+    Ok(())
 }
 
 /// The server's `deadlock_timeout` in milliseconds (at least 1).

@@ -20,6 +20,7 @@
 #   ACCEPT=1   copy the actual output of every spec to tests/isolation/expected/
 #              (to create expected files; read them before keeping them)
 #   KEEP=1     keep the temporary directory (cluster, server log, results)
+#   SPECS="a b"  run only these specs (names without .spec)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +48,7 @@ specs=()
 while IFS= read -r f; do
     specs+=("$(basename "$f" .spec)")
 done < <(find "$HERE/specs" -maxdepth 1 -name '*.spec' | LC_ALL=C sort)
+if [ -n "${SPECS:-}" ]; then read -ra specs <<<"$SPECS"; fi
 if [ ${#specs[@]} -eq 0 ]; then
     echo "isolation: no specs in tests/isolation/specs"
     echo "isolation: 0 passed, 1 failed"

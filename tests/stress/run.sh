@@ -8,7 +8,8 @@
 #
 # Environment: DURATION (seconds of load in all phases together), CLIENTS (64),
 # THREADS (2), CRASHES (short 1, long 2), SEED (random seed for pgbench and the
-# crash times; printed, so a run can be repeated), MAX_TRIES (5: pgbench's
+# crash times; printed, so a run can be repeated), STRESS_MIX (the weighted
+# scripts, 'name@weight ...', instead of the mix below), MAX_TRIES (5: pgbench's
 # tries of a transaction that failed with a deadlock, 40P01), STRICT_DEADLOCKS
 # (1, the default: a deadlock between grse functions is a failed check; 0: they
 # are retried and only reported), KEEP=1 (keep the work dir: cluster, server
@@ -24,7 +25,8 @@
 #      tables where every client transaction records what it did, in the same
 #      transaction (so after a crash the records are exactly what committed).
 #   2. Load: pgbench -c CLIENTS -j THREADS -M prepared --no-vacuum, weighted
-#      scripts (*.sql here): spend, refund, admit (+ charge), complete (finish
+#      scripts (*.sql here): spend, hot spends on one region with the default
+#      policy (so that it takes automatic slots), refund, admit (+ charge), complete (finish
 #      the job record, or queue - 1 / + 1 by hand), metric writes, snapshots,
 #      resets / roll-overs, set_monthly_budget, monitor, budget holds (reserve,
 #      settle, release, expiry, the sweeper, keyed calls and their retries), job
@@ -70,7 +72,7 @@ for arg in "$@"; do
     case $arg in
         --short) FORM=short ;;
         --long) FORM=long ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "usage: $0 [--short]" >&2; exit 2 ;;
     esac
 done
@@ -92,7 +94,9 @@ RANDOM=$SEED
 # The weighted mix: script name = file name without .sql; `rollback` commits nothing.
 MIX=(spend@250 refund@80 admit@120 complete@110 metric@100 snapshot@35
      rollback@60 savepoint@35 reset@4 set_budget@8 monitor@4
-     hold@130 job@130 migrate@12)
+     hold@130 job@130 migrate@12 hot_spend@300)
+# STRESS_MIX='name@weight ...' replaces the mix (to press on one part of it)
+if [ -n "${STRESS_MIX:-}" ]; then read -ra MIX <<<"$STRESS_MIX"; fi
 SCRIPTS=()
 PGBENCH_FILES=()
 for m in "${MIX[@]}"; do
@@ -635,6 +639,21 @@ if [ "${STRICT_DEADLOCKS:-1}" = 1 ]; then
     else
         fail "no deadlock between grse functions: $DEADLOCK_LOG deadlocks"
     fi
+fi
+
+# A transaction waits for a region's rows while it holds some of them only in
+# bounded turns, each ending within half of deadlock_timeout (src/shortwaits.rs,
+# `bounded`), so such a wait never reaches the deadlock check, where
+# log_lock_waits would log it. Taking a region's slots (in slot order, holding
+# the ones taken) is always such a wait: its statement is never logged waiting.
+SLOT_WAITS=$(awk '/still waiting for/ { f = 1; next }
+                  f && /^[0-9][0-9][0-9][0-9]-/ && !/ (DETAIL|CONTEXT|HINT|STATEMENT): / { f = 0 }
+                  f && /ORDER BY slot_no FOR UPDATE"/ { n++; f = 0 }
+                  END { print n + 0 }' "$CL/log")
+if [ "$SLOT_WAITS" -eq 0 ]; then
+    pass "no wait for a region's slots reached deadlock_timeout"
+else
+    fail "no wait for a region's slots reached deadlock_timeout: $SLOT_WAITS logged by log_lock_waits"
 fi
 
 # Server log: a backend may end with FATAL only because of the crash (its
