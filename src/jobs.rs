@@ -112,14 +112,14 @@ fn region_of_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<Uuid> {
 
 /// Locks the job's region (up to date, see `lock_current`) and then
 /// the job, following it if a migration moved it meanwhile. Each try runs
-/// in a subtransaction (`shortwaits::with_short_waits`): undone, releasing
+/// in a subtransaction (`shortwaits::until_through`): undone, releasing
 /// the region, when the job moved, and made again when a bounded wait for
 /// the region's rows was cut short (see `region::lock_row`).
 fn lock_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<LockedJob> {
     let started = std::time::Instant::now();
     loop {
         let region_id = region_of_job(client, job_id)?;
-        let out = crate::shortwaits::with_short_waits(|_| {
+        let out = crate::shortwaits::until_through("locking the job's region", started, |_| {
             let facts = lock_current(client, region_id)?;
             let t = crate::statements::run(
                 client,
@@ -136,10 +136,8 @@ fn lock_job(client: &mut SpiClient<'_>, job_id: Uuid) -> GResult<LockedJob> {
                 hold_id: r.get_by_name::<Uuid, _>("hold_id").or_internal()?,
             }))
         })?;
-        match out {
-            Some(Ok(job)) => return Ok(job),
-            Some(Err(())) => {}
-            None => crate::shortwaits::past_lock_timeout(started, "locking the job's region")?,
+        if let Ok(job) = out {
+            return Ok(job);
         }
     }
 }

@@ -40,7 +40,7 @@
 
 use crate::error::{inactive_region, not_found, GResult, SpiResultExt};
 use crate::region::lock_row;
-use crate::shortwaits::{bounded, deadlock_ms, holding_ms, past_lock_timeout, with_short_waits};
+use crate::shortwaits::{bounded, deadlock_ms, holding_ms, past_lock_timeout, until_through, with_short_waits};
 use crate::slots::Emptying;
 use crate::state::Locked;
 use pgrx::prelude::*;
@@ -576,14 +576,13 @@ pub fn with_all_slots<T>(client: &mut SpiClient<'_>, body: impl Fn(&mut SpiClien
     let mut busy = 0;
     loop {
         let last = busy + 1 >= BUSY_ATTEMPTS;
-        let out = with_short_waits(|_| match body(client) {
+        let out = until_through("taking the region's rows", started, |_| match body(client) {
             Err(e) if !last && crate::slots::is_slots_busy(&e) => Ok(Err(())),
             other => other.map(Ok),
         })?;
         match out {
-            Some(Ok(v)) => return Ok(v),
-            Some(Err(())) => busy += 1,
-            None => past_lock_timeout(started, "taking the region's rows")?,
+            Ok(v) => return Ok(v),
+            Err(()) => busy += 1,
         }
     }
 }

@@ -11,7 +11,6 @@
 //! cut short, and made again: a new statement takes a new snapshot (READ
 //! COMMITTED), which sees the newer version and skips it.
 //!
-//!
 //! Such a wait, short as it is, can close a cycle of waits for a moment
 //! (the row it waits for may belong to a transaction that waits for the
 //! state row this one holds), and a deadlock check that another backend
@@ -184,14 +183,29 @@ pub(crate) fn bounded<T>(what: &str, mut wait: impl FnMut() -> GResult<T>) -> GR
         waits.end_by(limit());
         return wait();
     }
-    let started = std::time::Instant::now();
+    let through = until_through(what, std::time::Instant::now(), |waits| {
+        waits.end_by(limit());
+        wait().map(Ok::<T, std::convert::Infallible>)
+    })?;
+    Ok(match through {
+        Ok(v) => v,
+        Err(never) => match never {},
+    })
+}
+
+/// Runs `attempt` in [`with_short_waits`] until it gets through without a
+/// wait cut short, and returns what it gave (`Ok(v)` kept, `Err(b)` undone);
+/// 55P03 once the attempts since `started` have lasted the session's
+/// lock_timeout ([`past_lock_timeout`]). The loop of the calls that wait in
+/// bounded turns and make an attempt again when one is cut short.
+pub(crate) fn until_through<T, B>(
+    what: &str,
+    started: std::time::Instant,
+    mut attempt: impl FnMut(&ShortWaits) -> GResult<Result<T, B>>,
+) -> GResult<Result<T, B>> {
     loop {
-        let out = with_short_waits(|waits| {
-            waits.end_by(limit());
-            wait().map(Ok::<T, ()>)
-        })?;
-        if let Some(Ok(v)) = out {
-            return Ok(v);
+        if let Some(out) = with_short_waits(&mut attempt)? {
+            return Ok(out);
         }
         past_lock_timeout(started, what)?;
     }
