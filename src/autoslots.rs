@@ -11,7 +11,7 @@
 //! number instead.
 
 use crate::error::{GResult, SpiResultExt};
-use grse_core::slots::auto::{observe, Seen, Spend, CONTENDED_US, HOLD_US, REST_US, WINDOW_US};
+use grse_core::slots::auto::{observe, Seen, Spend, HOLD_US, REST_US, WINDOW_US};
 use pgrx::spi::SpiClient;
 use pgrx::Uuid;
 use std::cell::RefCell;
@@ -65,12 +65,11 @@ impl Timer {
         Timer { started: Instant::now(), sleeps: sleeps() }
     }
 
-    /// The spend as timed. Whether the backend slept is read only for a
-    /// spend long enough to count as waited (`Spend::waited`): the reading
-    /// is a system call, and most pool spends are short.
+    /// The spend as timed. The sleep count (a system call) is read again
+    /// only for a spend long enough to count as waited (`Spend::timed`).
     fn spend(self) -> Spend {
         let elapsed_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        Spend { elapsed_us, slept: elapsed_us >= CONTENDED_US && sleeps() > self.sleeps }
+        Spend::timed(elapsed_us, || sleeps() > self.sleeps)
     }
 }
 

@@ -180,11 +180,19 @@ pub mod auto {
         /// Wall-clock time the statement took.
         pub elapsed_us: u64,
         /// Whether the backend slept during it (a voluntary context switch:
-        /// a lock wait sleeps; being preempted on a busy machine does not).
+        /// a lock wait sleeps; being preempted on a busy machine does not;
+        /// [`Spend::timed`] leaves it false for a spend too short to count).
         pub slept: bool,
     }
 
     impl Spend {
+        /// A spend that took `elapsed_us`; `slept` (whether the backend
+        /// slept during it) is asked only when the answer can matter: a
+        /// spend shorter than [`CONTENDED_US`] never counts as waited.
+        pub fn timed(elapsed_us: u64, slept: impl FnOnce() -> bool) -> Spend {
+            Spend { elapsed_us, slept: elapsed_us >= CONTENDED_US && slept() }
+        }
+
         /// Whether the spend waited for a lock: long, and not merely
         /// because the machine had no CPU for it.
         pub fn waited(self) -> bool {
@@ -335,6 +343,15 @@ mod tests {
         assert!(Spend { elapsed_us: CONTENDED_US, slept: true }.waited());
         // long only because the machine was busy (preempted, never slept)
         assert!(!Spend { elapsed_us: 100 * CONTENDED_US, slept: false }.waited());
+    }
+
+    #[test]
+    fn a_timed_spend_asks_whether_it_slept_only_when_long_enough() {
+        use auto::*;
+        let short = Spend::timed(CONTENDED_US - 1, || panic!("asked for a short spend"));
+        assert!(!short.waited());
+        assert!(Spend::timed(CONTENDED_US, || true).waited());
+        assert!(!Spend::timed(CONTENDED_US, || false).waited());
     }
 
     #[test]
