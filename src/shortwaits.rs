@@ -183,14 +183,11 @@ pub(crate) fn bounded<T>(what: &str, mut wait: impl FnMut() -> GResult<T>) -> GR
         waits.end_by(limit());
         return wait();
     }
-    let through = until_through(what, std::time::Instant::now(), |waits| {
+    let Ok(v) = until_through(what, std::time::Instant::now(), |waits| {
         waits.end_by(limit());
         wait().map(Ok::<T, std::convert::Infallible>)
     })?;
-    Ok(match through {
-        Ok(v) => v,
-        Err(never) => match never {},
-    })
+    Ok(v)
 }
 
 /// Runs `attempt` in [`with_short_waits`] until it gets through without a
