@@ -15,10 +15,11 @@ use pgrx::AnyNumeric;
 use pgrx::Uuid;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 thread_local! {
     /// The policy and the OID of the table it was read from.
-    static CACHE: RefCell<Option<(pg_sys::Oid, Policy)>> = const { RefCell::new(None) };
+    static CACHE: RefCell<Option<(pg_sys::Oid, Rc<Policy>)>> = const { RefCell::new(None) };
     static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
     /// Regions with their own number of budget slots (`budget_slots` set);
     /// dropped with the policy (grse.set_budget_slots invalidates it).
@@ -51,13 +52,14 @@ fn register_callback() {
 }
 
 /// The policy in force.
-pub fn current() -> GResult<Policy> {
+pub fn current() -> GResult<Rc<Policy>> {
     register_callback();
-    if let Some(p) = CACHE.with(|c| c.borrow().as_ref().map(|(_, p)| p.clone())) {
+    if let Some(p) = CACHE.with(|c| c.borrow().as_ref().map(|(_, p)| Rc::clone(p))) {
         return Ok(p);
     }
     let (oid, p) = load()?;
-    CACHE.with(|c| *c.borrow_mut() = Some((oid, p.clone())));
+    let p = Rc::new(p);
+    CACHE.with(|c| *c.borrow_mut() = Some((oid, Rc::clone(&p))));
     Ok(p)
 }
 

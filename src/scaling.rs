@@ -53,7 +53,7 @@ pub fn locked_metrics(client: &mut SpiClient<'_>, region_id: Uuid) -> GResult<Re
 
 fn evaluation(region_id: Option<Uuid>) -> GResult<Evaluation> {
     let m = metrics(required(region_id, "region_id")?)?;
-    Ok(evaluate(&crate::policy::current()?, &m))
+    Ok(evaluate(&*crate::policy::current()?, &m))
 }
 
 /// Overall pressure of a region under the current policy:
