@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Instructions per spend, per system, counted by valgrind's callgrind: the
-# same count for the same binary and inputs whatever else the machine does,
-# so small changes of the spend path show where timings are too noisy.
+# Instructions per spend (or per metric write), per system, counted by
+# valgrind's callgrind: the same count for the same binary and inputs whatever
+# else the machine does, so small changes of a path show where timings are too
+# noisy.
 #
-#   bash bench/instructions.sh WORKDIR [N]
+#   bash bench/instructions.sh WORKDIR [N] [spend|metric]
 #
 # WORKDIR is a work directory kept by `KEEP=1 bash bench/run.sh cpu` (its
 # private server tree and cluster, loaded with the main fixture). The cluster
@@ -13,12 +14,21 @@
 # difference of the two totals over N - 200 is printed per spend, so the
 # backend's start and end fall out. Every statement is parsed and planned
 # (no prepared statement in single-user mode), alike for both systems.
+# metric: N writes of the four pressures (0..40: no mode changes) of random
+# regions of 100, grse's state table (its triggers) against the untriggered
+# copy floor.state; any kept work dir of bench/run.sh has both.
 # Needs valgrind. The cluster's tables keep the spends (like any bench run).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 WORK=${1:?usage: bench/instructions.sh WORKDIR [N]}
 N=${2:-2000}
+FORM=${3:-spend}
+case $FORM in
+    spend) SYSTEMS=(grse seed) ;;
+    metric) SYSTEMS=(grse floor) ;;
+    *) echo "instructions: the form is spend or metric, not $FORM" >&2; exit 2 ;;
+esac
 [ "$N" -gt 200 ] || { echo "instructions: N must be above 200" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "instructions: valgrind is not installed (Debian: valgrind)" >&2; exit 1; }
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -31,13 +41,19 @@ chmod 777 "$TMP"
 trap 'rm -rf "$TMP"' EXIT
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-# the spends: the same regions and amounts for both systems
+# the spends (metric writes): the same regions and amounts for both systems
 inputs() { # SYSTEM COUNT
-    local i
+    local i table
     RANDOM=1
     for ((i = 0; i < $2; i++)); do
-        printf "SELECT %s.check_and_decrement_budget('00000000-0000-4000-8000-%012d'::uuid, %d, NULL, 'creative');\n" \
-            "$1" $((RANDOM % 100 + 1)) $((RANDOM % 500 + 1))
+        if [ "$FORM" = metric ]; then
+            if [ "$1" = grse ]; then table=grse.region_scaling_state; else table=floor.state; fi
+            printf "UPDATE %s SET posting_pressure = %d, orchestration_pressure = %d, creative_pressure = %d, intel_pressure = %d WHERE region_id = '00000000-0000-4000-8000-%012d'::uuid;\n" \
+                "$table" $((RANDOM % 41)) $((RANDOM % 41)) $((RANDOM % 41)) $((RANDOM % 41)) $((RANDOM % 100 + 1))
+        else
+            printf "SELECT %s.check_and_decrement_budget('00000000-0000-4000-8000-%012d'::uuid, %d, NULL, 'creative');\n" \
+                "$1" $((RANDOM % 100 + 1)) $((RANDOM % 500 + 1))
+        fi
     done
 }
 count() { # SYSTEM COUNT -> total instructions
@@ -49,8 +65,8 @@ count() { # SYSTEM COUNT -> total instructions
     grep -q ' ERROR: ' "$TMP/backend.log" && { echo "instructions: $1 failed:" >&2; grep ' ERROR: ' "$TMP/backend.log" | head -3 >&2; exit 1; }
     awk '/^(summary|totals):/ {print $2; exit}' "$TMP/cg.out"
 }
-echo "system  instructions per spend (callgrind, single-user backend, $((N - 200)) spends)"
-for sys in grse seed; do
+echo "system  instructions per $FORM (callgrind, single-user backend, $((N - 200)) ${FORM}s)"
+for sys in "${SYSTEMS[@]}"; do
     small=$(count "$sys" 200)
     big=$(count "$sys" "$N")
     printf '%-7s %d\n' "$sys" $(((big - small) / (N - 200)))

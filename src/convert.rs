@@ -2,7 +2,7 @@
 
 use crate::error::{internal, invalid, out_of_range, GResult};
 use grse_core::fixed::{parse_scaled, Centi, DecimalError};
-use pgrx::{AnyNumeric, Numeric};
+use pgrx::{pg_sys, varlena, AnyNumeric, Numeric};
 use std::str::FromStr;
 
 /// A numeric column value (scale <= 2) as hundredths.
@@ -16,6 +16,89 @@ pub type Score = Numeric<5, 2>;
 /// Hundredths as a `numeric(5,2)` value (scores are in [0, 100]).
 pub fn numeric(c: Centi) -> GResult<Score> {
     Score::from_str(&c.to_string()).map_err(internal)
+}
+
+// The header bits of a `numeric` value (PostgreSQL's numeric.c).
+const NUMERIC_SIGN_MASK: u16 = 0xC000;
+const NUMERIC_NEG: u16 = 0x4000;
+const NUMERIC_SHORT: u16 = 0x8000;
+const NUMERIC_SHORT_SIGN_MASK: u16 = 0x2000;
+const NUMERIC_SHORT_DSCALE_SHIFT: u16 = 7;
+const NUMERIC_SHORT_WEIGHT_SIGN_MASK: u16 = 0x0040;
+const NUMERIC_SHORT_WEIGHT_MASK: u16 = 0x003F;
+/// The most digits [`centi_of_datum`] reads in place (a score has at most 2).
+const READ_DIGITS: usize = 8;
+
+/// A `numeric` datum as hundredths, read from its digits in place (a score
+/// column is read on every write of a state row: printing and parsing it as
+/// text cost more than the rest of the trigger's reading). `None` when the
+/// value needs the general path: stored compressed or out of line, NaN or an
+/// infinity, more than two decimal places, beyond `i64`, or more digits than
+/// a score has.
+///
+/// # Safety
+/// `d` is a `numeric` datum (a varlena pointer), not NULL.
+pub unsafe fn centi_of_datum(d: pg_sys::Datum) -> Option<Centi> {
+    let ptr = d.cast_mut_ptr::<pg_sys::varlena>();
+    // SAFETY: `ptr` is a varlena (the caller's promise); the header tells its form
+    unsafe {
+        if varlena::varatt_is_1b_e(ptr) || varlena::varatt_is_4b_c(ptr) {
+            return None;
+        }
+        let data = varlena::vardata_any(ptr).cast::<u8>();
+        let len = varlena::varsize_any_exhdr(ptr);
+        let word = |at: usize| (at + 2 <= len).then(|| data.add(at).cast::<u16>().read_unaligned());
+        let header = word(0)?;
+        let (negative, weight, start) = match header & NUMERIC_SIGN_MASK {
+            NUMERIC_SHORT => {
+                let low = i32::from(header & NUMERIC_SHORT_WEIGHT_MASK);
+                let weight = if header & NUMERIC_SHORT_WEIGHT_SIGN_MASK != 0 {
+                    !i32::from(NUMERIC_SHORT_WEIGHT_MASK) | low
+                } else {
+                    low
+                };
+                (header & NUMERIC_SHORT_SIGN_MASK != 0, weight, 2)
+            }
+            sign @ (0 | NUMERIC_NEG) => (sign == NUMERIC_NEG, i32::from(word(2)? as i16), 4),
+            _ => return None,
+        };
+        let n = len.checked_sub(start)? / 2;
+        if n > READ_DIGITS {
+            return None;
+        }
+        let mut digits = [0u16; READ_DIGITS];
+        for (i, digit) in digits.iter_mut().enumerate().take(n) {
+            *digit = word(start + 2 * i)?;
+        }
+        grse_core::numeric_digits::centi_of_digits(negative, weight, &digits[..n])
+    }
+}
+
+/// Hundredths as a `numeric` datum with two decimal places, byte for byte
+/// what `numeric_in` makes of the value's text for a `numeric(p,2)` column,
+/// allocated in the current memory context.
+pub fn centi_datum(c: Centi) -> pg_sys::Datum {
+    let d = grse_core::numeric_digits::centi_digits(c);
+    let digits = d.digits();
+    // a 4-byte varlena header, the short numeric header, the digits
+    let size = 4 + 2 + 2 * digits.len();
+    let header = NUMERIC_SHORT
+        | if d.negative { NUMERIC_SHORT_SIGN_MASK } else { 0 }
+        | (2 << NUMERIC_SHORT_DSCALE_SHIFT)
+        | if d.weight < 0 { NUMERIC_SHORT_WEIGHT_SIGN_MASK } else { 0 }
+        | (d.weight as u16 & NUMERIC_SHORT_WEIGHT_MASK);
+    // SAFETY: a fresh palloc'd block of `size` bytes (MAXALIGNed), filled in
+    // full: the varlena length, then the header and digits as int16 words.
+    unsafe {
+        let ptr = pg_sys::palloc(size).cast::<u8>();
+        varlena::set_varsize_4b(ptr.cast(), size as i32);
+        let words = ptr.add(4).cast::<u16>();
+        words.write(header);
+        for (i, digit) in digits.iter().enumerate() {
+            words.add(1 + i).write(*digit);
+        }
+        pg_sys::Datum::from(ptr)
+    }
 }
 
 /// A money argument: a whole, finite, positive number of cents within bigint.

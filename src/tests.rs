@@ -385,6 +385,85 @@ mod tests {
         assert_eq!(show(), "7s");
     }
 
+    /// `numeric_in` of `text` for a column of type modifier `typmod` (-1: plain numeric).
+    fn numeric_in(text: &str, typmod: i32) -> pg_sys::Datum {
+        let text = std::ffi::CString::new(text).unwrap();
+        // SAFETY: numeric_in reads a C string, a type oid and a typmod
+        unsafe {
+            pgrx::direct_function_call_as_datum(
+                pg_sys::numeric_in,
+                &[
+                    Some(pg_sys::Datum::from(text.as_ptr())),
+                    Some(pg_sys::Datum::from(pg_sys::Oid::INVALID)),
+                    Some(pg_sys::Datum::from(typmod)),
+                ],
+            )
+            .unwrap()
+        }
+    }
+
+    fn varlena_bytes(d: pg_sys::Datum) -> Vec<u8> {
+        // SAFETY: a varlena datum made by numeric_in or centi_datum
+        unsafe {
+            let p = d.cast_mut_ptr::<pg_sys::varlena>();
+            std::slice::from_raw_parts(p.cast::<u8>(), pgrx::varlena::varsize_any(p)).to_vec()
+        }
+    }
+
+    /// The same value with the 1-byte varlena header a stored tuple gives it.
+    fn packed(d: pg_sys::Datum) -> Vec<u8> {
+        let bytes = varlena_bytes(d);
+        let mut out = vec![0u8; bytes.len() - 3];
+        out[1..].copy_from_slice(&bytes[4..]);
+        // SAFETY: `out` is a buffer of the length set
+        unsafe { pgrx::varlena::set_varsize_1b(out.as_mut_ptr().cast(), out.len() as i32) };
+        out
+    }
+
+    #[pg_test]
+    fn scores_are_read_and_written_as_numeric_in_does() {
+        use crate::convert::{centi_datum, centi_of_datum};
+        use grse_core::Centi;
+        // numeric(5,2)
+        let typmod = ((5 << 16) | 2) + 4;
+        for v in -99_999..=99_999i64 {
+            let text = Centi(v).to_string();
+            let stored = numeric_in(&text, typmod);
+            assert_eq!(varlena_bytes(centi_datum(Centi(v))), varlena_bytes(stored), "{text}");
+            // SAFETY: numeric datums, in both varlena forms
+            unsafe {
+                assert_eq!(centi_of_datum(stored), Some(Centi(v)), "{text}");
+                let mut short = packed(stored);
+                assert_eq!(centi_of_datum(pg_sys::Datum::from(short.as_mut_ptr())), Some(Centi(v)), "{text} packed");
+            }
+        }
+        // beyond a score column: written as numeric_in writes them
+        for v in [i64::MAX, i64::MIN, 10_000_000_000, -1, 1] {
+            let text = Centi(v).to_string();
+            assert_eq!(varlena_bytes(centi_datum(Centi(v))), varlena_bytes(numeric_in(&text, -1)), "{text}");
+        }
+        // plain numerics: any scale, read when whole hundredths, else left to the general reading
+        for (text, expected) in [
+            ("1.5", Some(150)),
+            ("12.300", Some(1230)),
+            ("-0.50", Some(-50)),
+            ("0", Some(0)),
+            ("1e4", Some(1_000_000)),
+            ("0.001", None),
+            ("12.345", None),
+            ("NaN", None),
+            ("Infinity", None),
+            ("-Infinity", None),
+            ("100000000000000000000", None),
+            ("92233720368547758.07", Some(i64::MAX)),
+            ("92233720368547758.08", None),
+        ] {
+            // SAFETY: numeric datums
+            let got = unsafe { centi_of_datum(numeric_in(text, -1)) };
+            assert_eq!(got, expected.map(Centi), "{text}");
+        }
+    }
+
     #[pg_test]
     fn built_jsonb_is_the_jsonb_its_text_parses_to() {
         let cases = [

@@ -4,7 +4,7 @@
 //! and per-column tuple rebuilds. Each table names the columns its trigger
 //! reads ([`Columns`]); their positions are looked up once per backend.
 
-use crate::convert::{centi, Score};
+use crate::convert::{centi, centi_datum, centi_of_datum};
 use crate::error::{internal, GResult};
 use grse_core::Centi;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -257,8 +257,14 @@ impl<C: Columns> Tuple<C> {
     /// NaN (which numeric(5,2) holds) is refused with 23514, naming the
     /// column's range constraint (`state_<column>_range`).
     pub fn score(&self, c: C) -> GResult<Centi> {
+        let d = self.datum(c)?;
         // SAFETY: the column is numeric and not NULL.
-        let n = unsafe { AnyNumeric::from_datum(self.datum(c)?, false) }.ok_or_else(|| internal("NULL score"))?;
+        if let Some(v) = unsafe { centi_of_datum(d) } {
+            return Ok(v);
+        }
+        // the general reading, which also words the error
+        // SAFETY: as above.
+        let n = unsafe { AnyNumeric::from_datum(d, false) }.ok_or_else(|| internal("NULL score"))?;
         centi(&n).map_err(|_| range_violation(C::TABLE, c.name(), &n))
     }
 
@@ -308,12 +314,26 @@ pub fn rule_violation(table: &str, v: grse_core::rules::Violation) -> ErrorRepor
     .set_detail(v.detail)
 }
 
-/// New values for some columns, applied in one `heap_modify_tuple_by_cols`.
-#[derive(Default)]
+/// New values for some columns, applied to the deformed row in one
+/// `heap_form_tuple`.
 pub struct Changes {
     cols: Vec<i32>,
     values: Vec<pg_sys::Datum>,
     nulls: Vec<bool>,
+}
+
+/// Room for the columns a write of the state row changes (the derived
+/// ones, a pin cleared, the queue and the slots emptied).
+const CHANGES_ROOM: usize = 20;
+
+impl Default for Changes {
+    fn default() -> Self {
+        Changes {
+            cols: Vec::with_capacity(CHANGES_ROOM),
+            values: Vec::with_capacity(CHANGES_ROOM),
+            nulls: Vec::with_capacity(CHANGES_ROOM),
+        }
+    }
 }
 
 impl Changes {
@@ -337,22 +357,31 @@ impl Changes {
         self.cols.iter().rposition(|a| *a == att).map(|i| (!self.nulls[i]).then_some(self.values[i]))
     }
 
-    pub fn set_score(&mut self, row: &Row, c: Col, v: Score) -> GResult<()> {
-        self.set(row, c, v.into_datum())
+    pub fn set_score(&mut self, row: &Row, c: Col, v: Centi) {
+        self.set_nullable(row, c, Some(centi_datum(v)));
     }
 
-    /// Applies the changes to `tuple`, returning the new tuple.
+    /// Applies the changes to `row`, the deformed `tuple`: the new tuple
+    /// (with the identity of `tuple`, as `heap_modify_tuple` gives it) and
+    /// the row as it will be stored.
     ///
     /// # Safety
-    /// `tuple` and `desc` must be the row's tuple and descriptor.
-    pub unsafe fn apply(mut self, tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc) -> pg_sys::HeapTuple {
-        pg_sys::heap_modify_tuple_by_cols(
-            tuple,
-            desc,
-            self.cols.len() as i32,
-            self.cols.as_mut_ptr(),
-            self.values.as_mut_ptr(),
-            self.nulls.as_mut_ptr(),
-        )
+    /// `row` must be `tuple` deformed with `desc`, and `tuple` still valid.
+    pub unsafe fn apply(
+        self,
+        mut row: Row,
+        tuple: pg_sys::HeapTuple,
+        desc: pg_sys::TupleDesc,
+    ) -> (pg_sys::HeapTuple, Row) {
+        for ((att, value), null) in self.cols.iter().zip(&self.values).zip(&self.nulls) {
+            let i = (*att - 1) as usize;
+            row.values[i] = *value;
+            row.nulls[i] = *null;
+        }
+        let formed = pg_sys::heap_form_tuple(desc, row.values.as_mut_ptr(), row.nulls.as_mut_ptr());
+        (*(*formed).t_data).t_ctid = (*(*tuple).t_data).t_ctid;
+        (*formed).t_self = (*tuple).t_self;
+        (*formed).t_tableOid = (*tuple).t_tableOid;
+        (formed, row)
     }
 }

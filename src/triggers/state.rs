@@ -241,9 +241,9 @@ fn state_before_write_checked<'a>(
             Some(state) => state.mode != d.mode,
             None => true,
         };
-        changes.set_score(&new, Col::OverallPressure, numeric(d.overall_pressure)?)?;
-        changes.set_score(&new, Col::Capacity, numeric(d.capacity)?)?;
-        changes.set_score(&new, Col::Warning, numeric(d.warning_index)?)?;
+        changes.set_score(&new, Col::OverallPressure, d.overall_pressure);
+        changes.set_score(&new, Col::Capacity, d.capacity);
+        changes.set_score(&new, Col::Warning, d.warning_index);
         changes.set(&new, Col::Mode, d.mode.as_str().into_datum())?;
         changes.set(&new, Col::UpdatedAt, now)?;
         changes.set_nullable(&new, Col::HeldUntil, decision.held_until().map(pg_sys::Datum::from));
@@ -259,11 +259,11 @@ fn state_before_write_checked<'a>(
             None => {}
         }
         rules::state(&new, old.as_ref(), &changes, &m, Derived::Computed(&d))?;
-        let tuple = changes.apply(new_tuple, desc);
+        let pinned_at = pinned_at_after(&new, &decision);
+        let (tuple, stored) = changes.apply(new, new_tuple, desc);
         if let Some(old) = &old {
-            if mode_changed || old.opt_int8(Col::PinnedAt) != pinned_at_after(&new, &decision) {
-                // the row as it will be stored
-                record_change(old, &Row::deform(relid, tuple, desc)?, (*rel).rd_rel.as_ref().map(|r| r.relowner))?;
+            if mode_changed || old.opt_int8(Col::PinnedAt) != pinned_at {
+                record_change(old, &stored, (*rel).rd_rel.as_ref().map(|r| r.relowner))?;
             }
         }
         Ok(Some(PgHeapTuple::from_heap_tuple(pgrx::PgTupleDesc::from_pg_unchecked(desc), tuple)))

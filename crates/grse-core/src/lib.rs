@@ -23,6 +23,7 @@ pub mod headers;
 pub mod hysteresis;
 pub mod json;
 pub mod mode;
+pub mod numeric_digits;
 pub mod policy;
 pub mod pressure;
 pub mod risk;
