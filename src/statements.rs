@@ -11,8 +11,14 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+/// A kept statement's key: the address and length of its SQL text (a
+/// `&'static str`: the same constant is the same text for the life of the
+/// backend, and hashing two words is cheaper than hashing the text on every
+/// call); the statements under one key differ by argument types.
+type Key = (usize, usize);
+
 thread_local! {
-    static KEPT: RefCell<HashMap<(&'static str, Vec<pg_sys::Oid>), Rc<OwnedPreparedStatement>>> =
+    static KEPT: RefCell<HashMap<Key, Vec<(Vec<pg_sys::Oid>, Rc<OwnedPreparedStatement>)>>> =
         RefCell::new(HashMap::new());
 }
 
@@ -22,13 +28,19 @@ fn kept(
     types: &[PgOid],
     mutating: bool,
 ) -> GResult<Rc<OwnedPreparedStatement>> {
-    let key = (sql, types.iter().map(|t| t.value()).collect::<Vec<_>>());
-    if let Some(stmt) = KEPT.with(|k| k.borrow().get(&key).cloned()) {
+    let key = (sql.as_ptr() as usize, sql.len());
+    let same_types =
+        |kept: &[pg_sys::Oid]| kept.len() == types.len() && kept.iter().zip(types).all(|(k, t)| *k == t.value());
+    let found = KEPT.with(|k| {
+        k.borrow().get(&key).and_then(|v| v.iter().find(|(t, _)| same_types(t)).map(|(_, stmt)| Rc::clone(stmt)))
+    });
+    if let Some(stmt) = found {
         return Ok(stmt);
     }
     let prepared = if mutating { client.prepare_mut(sql, types) } else { client.prepare(sql, types) };
     let stmt = Rc::new(prepared.or_internal()?.keep());
-    KEPT.with(|k| k.borrow_mut().insert(key, Rc::clone(&stmt)));
+    let entry = (types.iter().map(|t| t.value()).collect(), Rc::clone(&stmt));
+    KEPT.with(|k| k.borrow_mut().entry(key).or_default().push(entry));
     Ok(stmt)
 }
 
