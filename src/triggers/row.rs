@@ -314,12 +314,10 @@ pub fn rule_violation(table: &str, v: grse_core::rules::Violation) -> ErrorRepor
     .set_detail(v.detail)
 }
 
-/// New values for some columns, applied to the deformed row in one
-/// `heap_form_tuple`.
+/// New values for some columns (by their position in the row; `None`:
+/// NULL), applied to the deformed row in one `heap_form_tuple`.
 pub struct Changes {
-    cols: Vec<i32>,
-    values: Vec<pg_sys::Datum>,
-    nulls: Vec<bool>,
+    set: Vec<(usize, Option<pg_sys::Datum>)>,
 }
 
 /// Room for the columns a write of the state row changes (the derived
@@ -328,11 +326,7 @@ const CHANGES_ROOM: usize = 20;
 
 impl Default for Changes {
     fn default() -> Self {
-        Changes {
-            cols: Vec::with_capacity(CHANGES_ROOM),
-            values: Vec::with_capacity(CHANGES_ROOM),
-            nulls: Vec::with_capacity(CHANGES_ROOM),
-        }
+        Changes { set: Vec::with_capacity(CHANGES_ROOM) }
     }
 }
 
@@ -345,16 +339,14 @@ impl Changes {
 
     /// Sets a nullable column (`None`: NULL).
     pub fn set_nullable(&mut self, row: &Row, c: Col, value: Option<pg_sys::Datum>) {
-        self.cols.push(row.at(c) as i32 + 1);
-        self.nulls.push(value.is_none());
-        self.values.push(value.unwrap_or(pg_sys::Datum::from(0usize)));
+        self.set.push((row.at(c), value));
     }
 
     /// The value this set of changes writes into a column (`Some(None)`:
     /// NULL), or `None` if it leaves the column as it is.
     pub fn get(&self, row: &Row, c: Col) -> Option<Option<pg_sys::Datum>> {
-        let att = row.at(c) as i32 + 1;
-        self.cols.iter().rposition(|a| *a == att).map(|i| (!self.nulls[i]).then_some(self.values[i]))
+        let at = row.at(c);
+        self.set.iter().rev().find(|(i, _)| *i == at).map(|(_, value)| *value)
     }
 
     pub fn set_score(&mut self, row: &Row, c: Col, v: Centi) {
@@ -373,10 +365,9 @@ impl Changes {
         tuple: pg_sys::HeapTuple,
         desc: pg_sys::TupleDesc,
     ) -> (pg_sys::HeapTuple, Row) {
-        for ((att, value), null) in self.cols.iter().zip(&self.values).zip(&self.nulls) {
-            let i = (*att - 1) as usize;
-            row.values[i] = *value;
-            row.nulls[i] = *null;
+        for (i, value) in self.set {
+            row.values[i] = value.unwrap_or(pg_sys::Datum::from(0usize));
+            row.nulls[i] = value.is_none();
         }
         let formed = pg_sys::heap_form_tuple(desc, row.values.as_mut_ptr(), row.nulls.as_mut_ptr());
         (*(*formed).t_data).t_ctid = (*(*tuple).t_data).t_ctid;
