@@ -4,7 +4,7 @@
 # else the machine does, so small changes of a path show where timings are too
 # noisy.
 #
-#   bash bench/instructions.sh WORKDIR [N] [spend|metric]
+#   bash bench/instructions.sh WORKDIR [N] [spend|metric|admit]
 #
 # WORKDIR is a work directory kept by `KEEP=1 bash bench/run.sh cpu` (its
 # private server tree and cluster, loaded with the main fixture). The cluster
@@ -17,6 +17,10 @@
 # metric: N writes of the four pressures (0..40: no mode changes) of random
 # regions of 100, grse's state table (its triggers) against the untriggered
 # copy floor.state; any kept work dir of bench/run.sh has both.
+# admit: N admissions of a posting job of 1..100 cents on random regions of
+# 100 for random tenants of 100,000 (bench/cases/e_admit_*.sql), grse's
+# admit_job against its PL/pgSQL reference (a work dir of `KEEP=1 bash
+# bench/run.sh admit`, whose regions are normal and admit every job).
 # Needs valgrind. The cluster's tables keep the spends (like any bench run).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +31,8 @@ FORM=${3:-spend}
 case $FORM in
     spend) SYSTEMS=(grse seed) ;;
     metric) SYSTEMS=(grse floor) ;;
-    *) echo "instructions: the form is spend or metric, not $FORM" >&2; exit 2 ;;
+    admit) SYSTEMS=(grse ref) ;;
+    *) echo "instructions: the form is spend, metric or admit, not $FORM" >&2; exit 2 ;;
 esac
 [ "$N" -gt 200 ] || { echo "instructions: N must be above 200" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "instructions: valgrind is not installed (Debian: valgrind)" >&2; exit 1; }
@@ -43,10 +48,19 @@ as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; 
 
 # the spends (metric writes): the same regions and amounts for both systems
 inputs() { # SYSTEM COUNT
-    local i table
+    local i table tenant region cost
     RANDOM=1
     for ((i = 0; i < $2; i++)); do
-        if [ "$FORM" = metric ]; then
+        if [ "$FORM" = admit ]; then
+            tenant=$((RANDOM * 4 % 100000 + 1)) region=$((RANDOM % 100 + 1)) cost=$((RANDOM % 100 + 1))
+            if [ "$1" = grse ]; then
+                printf "SELECT * FROM grse.admit_job('posting', tenant_id => '00000000-0000-4000-9000-%012d'::uuid, region_id => '00000000-0000-4000-8000-%012d'::uuid, estimated_cost => %d);\n" \
+                    "$tenant" "$region" "$cost"
+            else
+                printf "SELECT * FROM ref.admit_job('posting', '00000000-0000-4000-8000-%012d'::uuid, %d, '00000000-0000-4000-9000-%012d'::uuid);\n" \
+                    "$region" "$cost" "$tenant"
+            fi
+        elif [ "$FORM" = metric ]; then
             if [ "$1" = grse ]; then table=grse.region_scaling_state; else table=floor.state; fi
             printf "UPDATE %s SET posting_pressure = %d, orchestration_pressure = %d, creative_pressure = %d, intel_pressure = %d WHERE region_id = '00000000-0000-4000-8000-%012d'::uuid;\n" \
                 "$table" $((RANDOM % 41)) $((RANDOM % 41)) $((RANDOM % 41)) $((RANDOM % 41)) $((RANDOM % 100 + 1))

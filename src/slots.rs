@@ -51,23 +51,35 @@ use pgrx::{PgBuiltInOids, PgOid, Uuid};
 /// A spend from a slot: the backend's own slot if it is free and holds
 /// the amount, else the first free slot that does (a slot another
 /// transaction holds is skipped, never waited for); only while the region
-/// is active and its periods are current.
+/// is active and its periods are current. The own slot is looked up by its
+/// key, and the others are read in key order only when it cannot pay (the
+/// second branch of the `UNION ALL` runs only when the first returned no
+/// row): one index lookup in the common case, where ordering the region's
+/// slots with the own one first read and sorted every slot row of the
+/// region on every spend. The slot picked is updated by its key (a scalar
+/// subquery, not a join with `pick`, which the planner made a scan of
+/// every slot row of the region, each joined with the pick).
 const SLOT_SPEND_SQL: &str = concat!(
     "WITH pick AS (
-       SELECT b.slot_no FROM grse.region_budget_slots b
-        WHERE b.region_id = $1 AND b.balance >= $2
-          AND EXISTS (SELECT 1 FROM grse.region_scaling_state s
+       SELECT c.slot_no FROM (
+           SELECT o.slot_no FROM (SELECT b.slot_no FROM grse.region_budget_slots b
+                                   WHERE b.region_id = $1 AND b.slot_no = $6 AND b.balance >= $2
+                                   FOR UPDATE OF b SKIP LOCKED) o
+           UNION ALL
+           SELECT f.slot_no FROM (SELECT b.slot_no FROM grse.region_budget_slots b
+                                   WHERE b.region_id = $1 AND b.slot_no <> $6 AND b.balance >= $2
+                                   ORDER BY b.slot_no
+                                   LIMIT 1
+                                   FOR UPDATE OF b SKIP LOCKED) f) c
+        WHERE EXISTS (SELECT 1 FROM grse.region_scaling_state s
                        WHERE s.region_id = $1 AND s.region_active
                          AND pg_catalog.now() < s.day_ends_at AND pg_catalog.now() < s.month_ends_at
                          AND (s.next_expiry_at IS NULL OR pg_catalog.now() < s.next_expiry_at))
-        ORDER BY b.slot_no <> $6, b.slot_no
-        LIMIT 1
-        FOR UPDATE OF b SKIP LOCKED),
+        LIMIT 1),
      k AS (
        UPDATE grse.region_budget_slots b
           SET balance = b.balance - $2, spent_today = b.spent_today + $2, period_spent = b.period_spent + $2
-         FROM pick p
-        WHERE b.region_id = $1 AND b.slot_no = p.slot_no AND b.balance >= $2
+        WHERE b.region_id = $1 AND b.slot_no = (SELECT p.slot_no FROM pick p) AND b.balance >= $2
        RETURNING b.region_id, b.slot_no, b.balance)
      ",
     insert_into_ledger!(),
