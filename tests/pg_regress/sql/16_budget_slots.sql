@@ -209,3 +209,40 @@ SELECT region_active, grse.check_and_decrement_budget(region_id, 100) AS spend_a
 SELECT grse.set_budget_slots('00000000-0000-0000-0000-0000000016a1', NULL);
 DROP TABLE before_inactive;
 SELECT * FROM grse.verify_invariants();
+
+-- ---------------------------------------------------------------------------
+-- A slot spend charges the backend's own slot while it can pay; when it cannot, the
+-- first other slot (in slot order) that can, and the state row stays untouched.
+-- ---------------------------------------------------------------------------
+INSERT INTO grse.regions (id, name, slug, country_code)
+VALUES ('00000000-0000-0000-0000-0000000016b1', 'Own slot', 'own-slot', 'DE');
+SELECT grse.set_budget_slots('00000000-0000-0000-0000-0000000016b1', 4) AS slots;
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000016b1', 100) AS fills_slots;
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000016b1', 1000) AS slot_spend;
+SELECT slot_no AS own_slot FROM grse.region_budget_transactions
+ WHERE region_id = '00000000-0000-0000-0000-0000000016b1' AND transaction_type = 'spend'
+ ORDER BY id DESC LIMIT 1 \gset
+SELECT :own_slot > 0 AS charged_to_a_slot;
+SELECT xmin AS own_state_version FROM grse.region_scaling_state
+ WHERE region_id = '00000000-0000-0000-0000-0000000016b1' \gset
+-- the own slot keeps 10 cents
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000016b1',
+         (SELECT balance - 10 FROM grse.region_budget_slots
+           WHERE region_id = '00000000-0000-0000-0000-0000000016b1' AND slot_no = :own_slot)) AS spent_from_own;
+-- 500 is more than it holds: the first other slot pays
+SELECT grse.check_and_decrement_budget('00000000-0000-0000-0000-0000000016b1', 500) AS spent_elsewhere;
+SELECT t.slot_no = :own_slot AS own_slot,
+       t.slot_no = (SELECT min(b.slot_no) FROM grse.region_budget_slots b
+                     WHERE b.region_id = t.region_id AND b.slot_no <> :own_slot) AS first_other_slot,
+       t.amount
+  FROM grse.region_budget_transactions t
+ WHERE t.region_id = '00000000-0000-0000-0000-0000000016b1' AND t.transaction_type = 'spend'
+ ORDER BY t.id DESC LIMIT 2;
+SELECT b.slot_no = :own_slot AS own_slot, b.balance
+  FROM grse.region_budget_slots b
+ WHERE b.region_id = '00000000-0000-0000-0000-0000000016b1' AND (b.slot_no = :own_slot OR b.balance < 10000)
+ ORDER BY b.slot_no = :own_slot DESC;
+SELECT xmin = :'own_state_version' AS state_row_untouched FROM grse.region_scaling_state
+ WHERE region_id = '00000000-0000-0000-0000-0000000016b1';
+SELECT grse.set_budget_slots('00000000-0000-0000-0000-0000000016b1', NULL);
+SELECT * FROM grse.verify_invariants();
