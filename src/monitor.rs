@@ -21,8 +21,8 @@ use serde_json::{json, Value};
 /// What the bounds leave out is judged on the stored columns, per state row
 /// before anything else is computed for it, so that the live scores (and
 /// the region's name) are computed only for the rows kept. A row whose
-/// stored columns are its live ones (no budget in slots, a month that has
-/// not ended) is left out when they lie within the bounds; every other row
+/// stored columns are its live ones (`state::stored_is_live_sql`: no budget
+/// in slots, a month that has not ended) is left out when they lie within the bounds; every other row
 /// is kept, and `QuietBounds::holds` judges it on its live values. The
 /// budget bound is tested without numeric arithmetic per row, in float8
 /// against a bound one hundredth higher (a margin far above float8's
@@ -44,7 +44,9 @@ const REGIONS_SQL: &str = concat!(
        FROM grse.region_scaling_state s
       CROSS JOIN LATERAL (SELECT g.id, g.name FROM grse.regions g
                            WHERE g.id = s.region_id AND g.active OFFSET 0) r
-      WHERE $4 OR NOT COALESCE(s.slot_allotment = 0 AND pg_catalog.now() < s.month_ends_at
+      WHERE $4 OR NOT COALESCE(",
+    crate::state::stored_is_live_sql!(),
+    "
                                AND s.scaling_mode <> 'frozen'
                                AND s.capacity_score >= $1 AND s.overall_pressure <= $2
                                AND s.ai_budget_monthly > 0
@@ -107,13 +109,14 @@ fn active_regions_at() -> GResult<(usize, String)> {
     Spi::connect(|client| {
         let rows = crate::statements::select(
             client,
-            "SELECT count(*), pg_catalog.to_json(pg_catalog.now()) #>> '{}' FROM grse.regions WHERE active",
+            "SELECT count(*) AS active, pg_catalog.to_json(pg_catalog.now()) #>> '{}' AS at
+               FROM grse.regions WHERE active",
             &[],
             &[],
         )?;
         let row = rows.first();
-        let n = row.get::<i64>(1).or_internal()?.unwrap_or(0);
-        let at = row.get::<String>(2).or_internal()?.ok_or_else(|| internal("no time"))?;
+        let n = row.get_by_name::<i64, _>("active").or_internal()?.unwrap_or(0);
+        let at = row.get_by_name::<String, _>("at").or_internal()?.ok_or_else(|| internal("no time"))?;
         Ok((usize::try_from(n).unwrap_or(0), at))
     })
 }

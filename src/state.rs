@@ -65,3 +65,14 @@ macro_rules! live_mode_sql {
     };
 }
 pub(crate) use live_mode_sql;
+
+/// SQL: true when the stored mode, capacity and remaining budget of the
+/// state row `s` are the live ones that `live_mode_sql`, `live_capacity_sql`
+/// and `true_remaining_sql` compute (no budget in slots, a month that has not
+/// ended), so that a test of them needs none of those computations.
+macro_rules! stored_is_live_sql {
+    () => {
+        "(s.slot_allotment = 0 AND pg_catalog.now() < s.month_ends_at)"
+    };
+}
+pub(crate) use stored_is_live_sql;
